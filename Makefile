@@ -1,0 +1,57 @@
+# The OMS. `make run` sets up and serves it with demo data; `make test` sets up and tests it.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install run test lint format migrate demo worker beat bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is needed ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+run: $(STAMP) ## Set up, load demo data once, and serve the console on http://127.0.0.1:8000 with worker and beat
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py ensure_admin
+	DEBUG=1 PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: $(STAMP) ## Set up, then lint and run the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=oms.test_settings
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(STAMP) ## Apply migrations
+	DEBUG=1 $(BIN)/python manage.py migrate
+
+demo: $(STAMP) ## Load the demo network (idempotent)
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+
+bench: $(STAMP) ## Run the benchmarks (needs DATABASE_URL to PostgreSQL for most)
+	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean: ## Remove the virtualenv, local database and var/
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles

@@ -1,0 +1,31 @@
+"""Stock errors with a message for a person and the field they are about."""
+
+from oms.exceptions import ConflictError, DomainError
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+
+    def __init__(self, message: str, *, field: str = "quantity"):
+        super().__init__(message, field=field)
+
+
+class InvalidQuantity(DomainError):
+    code = "invalid_quantity"
+
+    def __init__(self, message: str, *, field: str = "quantity"):
+        super().__init__(message, field=field)
+
+
+class IdempotencyConflict(ConflictError):
+    code = "idempotency_conflict"
+
+
+class CountRejected(DomainError):
+    """A stock count file with bad rows: nothing was applied."""
+
+    code = "count_rejected"
+
+    def __init__(self, row_errors: list[dict]):
+        self.row_errors = row_errors
+        super().__init__(f"{len(row_errors)} row(s) rejected; nothing was applied.", field="rows")

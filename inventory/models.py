@@ -1,0 +1,238 @@
+"""Products, locations, and stock as a ledger.
+
+A `StockLevel` holds the balances of one product at one location; every
+change of `on_hand` is a `StockMovement` written by `inventory.services` in
+the same transaction, so `on_hand` always equals the sum of the movements.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
+
+
+class Product(models.Model):
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    barcode = models.CharField(max_length=64, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} · {self.name}"
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{value}' is not a known time zone (e.g. Europe/Paris).")
+
+
+class Location(models.Model):
+    """A place that holds stock: a warehouse, a store, or a third-party logistics provider."""
+
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse", "Warehouse"
+        STORE = "store", "Store"
+        THIRD_PARTY = "third_party", "Third-party logistics"
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WAREHOUSE)
+    lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=128, blank=True)
+    postcode = models.CharField(max_length=16, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. FR.")
+    time_zone = models.CharField(
+        max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
+    ships = models.BooleanField(default=True, help_text="Ships parcels to customers.")
+    click_and_collect = models.BooleanField(default=False)
+    priority = models.IntegerField(
+        default=100, help_text="Lower is preferred by the 'priority' sourcing rule."
+    )
+    # The logistics costs the sourcing engine minimises (../shared/sourcing/README.md).
+    shipment_cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    cost_per_km = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    unit_cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    processing_days = models.PositiveSmallIntegerField(default=1)
+    cutoff_time = models.TimeField(default=time(14, 0))
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shipment_cost__gte=0) & Q(cost_per_km__gte=0) & Q(unit_cost__gte=0),
+                name="location_costs_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class StockLevelQuerySet(models.QuerySet):
+    def with_available(self) -> StockLevelQuerySet:
+        """Annotate `available_qty`: on hand less allocated, reserved and safety stock, floored at 0."""
+        return self.annotate(
+            available_qty=Greatest(
+                F("on_hand") - F("allocated") - F("reserved") - F("safety_stock"), Value(0)
+            )
+        )
+
+
+class StockLevel(models.Model):
+    """The balances of one product at one location. Change them only through services."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(default=0)
+    allocated = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+    safety_stock = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StockLevelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product_id", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location"], name="stock_one_row_per_place"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0), name="stock_allocated_not_negative"
+            ),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.CheckConstraint(
+                condition=Q(safety_stock__gte=0), name="stock_safety_stock_not_negative"
+            ),
+        ]
+        indexes = [
+            # Per-location pages and sweeps; (product, location) is covered by the unique index.
+            models.Index(fields=["location", "product"], name="stock_location_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id}"
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.allocated - self.reserved - self.safety_stock)
+
+
+class StockMovement(models.Model):
+    """One line of the append-only stock ledger: a signed change of `on_hand`."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        DAMAGE = "damage", "Damage"
+        TRANSFER_IN = "transfer_in", "Transfer in"
+        TRANSFER_OUT = "transfer_out", "Transfer out"
+        COUNT = "count", "Count"
+        SHIPMENT = "shipment", "Shipment"
+        RETURN = "return", "Return"
+
+    stock = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    quantity = models.IntegerField(help_text="Signed change of on hand.")
+    on_hand_after = models.IntegerField()
+    reference = models.CharField(max_length=128, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    # Movements written by one operation (the two sides of a transfer, one count file) share it.
+    operation = models.UUIDField(default=uuid.uuid4, db_index=True)
+    # For counts: when the shelf was counted; movements recorded later are re-applied on top.
+    counted_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(on_hand_after__gte=0), name="movement_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(quantity=0) | Q(kind="count"), name="movement_not_zero_unless_count"
+            ),
+        ]
+        indexes = [models.Index(fields=["stock", "created_at"], name="movement_stock_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} on stock {self.stock_id}"
+
+
+class AllocationQuerySet(models.QuerySet):
+    def open(self) -> AllocationQuerySet:
+        return self.filter(status=Allocation.Status.OPEN)
+
+    def holding(self) -> AllocationQuerySet:
+        """Allocations that hold stock now or held it until it left: open or shipped."""
+        return self.filter(status__in=[Allocation.Status.OPEN, Allocation.Status.SHIPPED])
+
+
+class Allocation(models.Model):
+    """Units of one stock row promised to one order line.
+
+    `StockLevel.allocated` is the sum of the open allocations of that row;
+    `stock_reconcile` checks it.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SHIPPED = "shipped", "Shipped"
+        RELEASED = "released", "Released"
+
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.CASCADE, related_name="allocations"
+    )
+    stock = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="allocations")
+    fulfilment = models.ForeignKey(
+        "fulfilment.Fulfilment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="allocations",
+    )
+    quantity = models.IntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    release_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AllocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+        ]
+        indexes = [
+            # Reconciliation sums open allocations per stock row.
+            models.Index(
+                fields=["stock"], condition=Q(status="open"), name="allocation_open_by_stock"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of stock {self.stock_id} for line {self.order_line_id}"

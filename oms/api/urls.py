@@ -1,0 +1,7 @@
+"""Every integration endpoint under /api/v1/ (../shared/API.md)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("inventory.api.urls")),
+]
