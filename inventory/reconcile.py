@@ -20,8 +20,8 @@ class Drift:
     def __str__(self) -> str:
         return (
             f"{self.sku} @ {self.location}: {self.field} is {self.recorded}, "
-            f"its {'ledger' if self.field == 'on_hand' else 'open allocations'} "
-            f"say {self.expected} ({self.recorded - self.expected:+d})"
+            f"{'the ledger says' if self.field == 'on_hand' else 'open allocations say'} "
+            f"{self.expected} ({self.recorded - self.expected:+d})"
         )
 
 

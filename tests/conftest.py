@@ -30,7 +30,8 @@ def pytest_runtest_logreport(report):
 
 def pytest_sessionfinish(session, exitstatus):
     if REQUIRE_POSTGRES and _skipped_postgres:
-        print(f"\nOMS_REQUIRE_POSTGRES=1 but {len(_skipped_postgres)} postgres test(s) were skipped:")
+        count = len(_skipped_postgres)
+        print(f"\nOMS_REQUIRE_POSTGRES=1 but {count} postgres test(s) were skipped:")
         for nodeid in _skipped_postgres[:20]:
             print("  ", nodeid)
         session.exitstatus = 1
