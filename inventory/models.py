@@ -90,7 +90,7 @@ class Location(models.Model):
 
 class StockLevelQuerySet(models.QuerySet):
     def with_available(self) -> StockLevelQuerySet:
-        """Annotate `available_qty`: on hand less allocated, reserved and safety stock, floored at 0."""
+        """Annotate `available_qty`: on hand less allocated, reserved, safety stock; at least 0."""
         return self.annotate(
             available_qty=Greatest(
                 F("on_hand") - F("allocated") - F("reserved") - F("safety_stock"), Value(0)
@@ -119,7 +119,9 @@ class StockLevel(models.Model):
             models.CheckConstraint(
                 condition=Q(allocated__gte=0), name="stock_allocated_not_negative"
             ),
-            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="stock_reserved_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(safety_stock__gte=0), name="stock_safety_stock_not_negative"
             ),
@@ -225,7 +227,9 @@ class Allocation(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="allocation_quantity_positive"
+            ),
         ]
         indexes = [
             # Reconciliation sums open allocations per stock row.

@@ -94,9 +94,7 @@ class Order(models.Model):
     # What sourcing says the chosen locations cost us (logistics, not the customer's price).
     logistics_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     sourcing_attempts = models.PositiveSmallIntegerField(default=0)
-    needs_attention = models.BooleanField(
-        default=False, help_text="In the customer-service queue."
-    )
+    needs_attention = models.BooleanField(default=False, help_text="In the customer-service queue.")
     attention_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -145,7 +143,9 @@ class OrderLine(models.Model):
                 name="order_line_quantity_range",
             ),
             models.CheckConstraint(
-                condition=Q(quantity_shipped__lte=models.F("quantity") - models.F("quantity_cancelled")),
+                condition=Q(
+                    quantity_shipped__lte=models.F("quantity") - models.F("quantity_cancelled")
+                ),
                 name="order_line_shipped_within_quantity",
             ),
         ]

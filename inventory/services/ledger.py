@@ -283,7 +283,9 @@ def stock_safety_stock_set(
 ) -> StockLevel:
     """Set the units held back from sale at a location."""
     if not isinstance(safety_stock, int) or safety_stock < 0:
-        raise InvalidQuantity("Safety stock must be a whole number, 0 or more.", field="safety_stock")
+        raise InvalidQuantity(
+            "Safety stock must be a whole number, 0 or more.", field="safety_stock"
+        )
     place = (product.pk, location.pk)
     stock = lock_stock([place])[place]
     stock.safety_stock = safety_stock

@@ -39,6 +39,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError) and response.status_code == status.HTTP_400_BAD_REQUEST:
+    if (
+        isinstance(exc, exceptions.ValidationError)
+        and response.status_code == status.HTTP_400_BAD_REQUEST
+    ):
         response.data = {"errors": _as_field_errors(response.data)}
     return response
