@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -195,6 +196,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesys
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
+    # kombu's filesystem transport expects its folders to exist.
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    _processed_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -219,7 +223,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "stock-reconcile-nightly": {
         "task": "inventory.tasks.stock_reconcile_task",
-        "schedule": timedelta(hours=24),
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Stock arrivals enqueue backorder allocation at once; this sweep catches what a broker
+    # outage dropped.
+    "backorders-sweep": {
+        "task": "orders.tasks.backorders_allocate_task",
+        "schedule": timedelta(minutes=5),
     },
 }
 
@@ -253,6 +263,16 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 OMS_COUNT_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_COUNT_IMPORT_SYNC_MAX_ROWS", "2000"))
 # Sourcing inside an order request runs under this budget (milliseconds).
 OMS_SOURCING_BUDGET_MS = float(os.environ.get("OMS_SOURCING_BUDGET_MS", "200"))
+OMS_SOURCING_STRATEGY = os.environ.get("OMS_SOURCING_STRATEGY", "optimal")
+# What one more shipment costs beyond its carrier price (handling, packaging, annoyance).
+OMS_SPLIT_PENALTY = float(os.environ.get("OMS_SPLIT_PENALTY", "3.0"))
+OMS_MAX_SHIPMENTS = (
+    int(os.environ["OMS_MAX_SHIPMENTS"]) if os.environ.get("OMS_MAX_SHIPMENTS") else None
+)
+# A location that rejects sends its lines elsewhere; after this many attempts a person decides.
+OMS_MAX_SOURCING_ATTEMPTS = int(os.environ.get("OMS_MAX_SOURCING_ATTEMPTS", "3"))
+# Public address of the site, for links sent to customers (tracking).
+OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -14,3 +14,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# One test database per test process: several runs may share a machine and a checkout.
+# For SQLite a file, not memory, so that a Celery worker started by a test sees it too.
+_db = DATABASES["default"]  # noqa: F405
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+else:
+    _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
+
+# Tasks that tests enqueue without starting a worker land here, and are purged at the end.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "oms-tests")

@@ -5,12 +5,16 @@ OMS_REQUIRE_POSTGRES=1 (CI) a skipped postgres test fails the run instead.
 """
 
 import os
+from importlib import import_module
 
 import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+pytest_plugins = ["tests.worker"]
+
+DEFAULT_CHANNELS = import_module("orders.migrations.0002_default_channels").CHANNELS
 REQUIRE_POSTGRES = os.environ.get("OMS_REQUIRE_POSTGRES") == "1"
 _skipped_postgres: list[str] = []
 
@@ -29,12 +33,40 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    _purge_unconsumed_tasks()
     if REQUIRE_POSTGRES and _skipped_postgres:
         count = len(_skipped_postgres)
         print(f"\nOMS_REQUIRE_POSTGRES=1 but {count} postgres test(s) were skipped:")
         for nodeid in _skipped_postgres[:20]:
             print("  ", nodeid)
         session.exitstatus = 1
+
+
+def _purge_unconsumed_tasks() -> None:
+    """Drop what tests enqueued with no worker running (oms.test_settings routes it aside)."""
+    from django.conf import settings
+
+    from oms.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    except Exception:  # noqa: BLE001 - a broker that is down has nothing to purge
+        pass
+
+
+@pytest.fixture(autouse=True)
+def _default_channels(request):
+    """Transactional tests flush the database, data migrations included: put the channels
+    that exist from the first migration (API.md) back."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_transactions = marker is not None and marker.kwargs.get("transaction")
+    if uses_transactions or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        from orders.models import Channel
+
+        for code, name in DEFAULT_CHANNELS:
+            Channel.objects.get_or_create(code=code, defaults={"name": name})
 
 
 @pytest.fixture

@@ -1,0 +1,264 @@
+"""What a location does with a fulfilment request: accept, reject, ship, stage for pickup,
+hand over. Each locks the order first (then stock rows), like every order write."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from fulfilment.models import Fulfilment
+from inventory.locks import lock_stock_ids
+from inventory.models import StockMovement
+from inventory.services.allocations import allocations_release, allocations_ship
+from inventory.services.ledger import movement_apply
+from oms.exceptions import ConflictError
+from oms.retry import retry_on_conflict
+from orders.events import order_event_add
+from orders.locks import lock_order
+from orders.models import Order, OrderEvent
+from orders.services.allocation import order_allocate
+from orders.services.lifecycle import rejected_location_ids
+from orders.services.status import order_status_refresh
+from orders.transitions import fulfilment_ensure_can_become
+
+FS = Fulfilment.Status
+
+
+class RejectReason:
+    """Why a location refuses, and what it says about its stock."""
+
+    OUT_OF_STOCK = "out_of_stock"  # the shelf lacks the units: on hand was wrong
+    DAMAGED = "damaged"  # the units are there but unsellable
+    NO_CAPACITY = "no_capacity"  # the stock is fine; the location cannot process it now
+    OTHER = "other"
+    CHOICES = (OUT_OF_STOCK, DAMAGED, NO_CAPACITY, OTHER)
+
+
+def _locked(fulfilment_id: int) -> tuple[Fulfilment, Order]:
+    order_id = Fulfilment.objects.values_list("order_id", flat=True).get(pk=fulfilment_id)
+    order = lock_order(order_id)
+    # Every writer of a fulfilment holds its order's lock, so this read is current.
+    fulfilment = Fulfilment.objects.select_related("location").get(pk=fulfilment_id)
+    return fulfilment, order
+
+
+@transaction.atomic(durable=True)
+def fulfilment_accept(*, fulfilment_id: int, actor: AbstractBaseUser | None = None) -> Fulfilment:
+    fulfilment, order = _locked(fulfilment_id)
+    if fulfilment.status == FS.ACCEPTED:
+        return fulfilment
+    fulfilment_ensure_can_become(fulfilment, FS.ACCEPTED)
+    fulfilment.status = FS.ACCEPTED
+    fulfilment.accepted_at = timezone.now()
+    fulfilment.save(update_fields=["status", "accepted_at", "updated_at"])
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.FULFILMENT_ACCEPTED,
+        message=f"{fulfilment.location.name} is preparing your order.",
+        data={"fulfilment": fulfilment.pk, "location": fulfilment.location.code},
+        actor=actor,
+    )
+    return fulfilment
+
+
+@transaction.atomic(durable=True)
+def fulfilment_ship(
+    *,
+    fulfilment_id: int,
+    carrier: str,
+    tracking_number: str,
+    actor: AbstractBaseUser | None = None,
+) -> Fulfilment:
+    """Ship the fulfilment's units: they leave on hand and allocated through the ledger.
+
+    Shipping again with the same tracking number changes nothing.
+    """
+    fulfilment, order = _locked(fulfilment_id)
+    if fulfilment.status == FS.SHIPPED:
+        if fulfilment.tracking_number == tracking_number and fulfilment.carrier == carrier:
+            return fulfilment
+        raise ConflictError(
+            f"Fulfilment {fulfilment.pk} was already shipped with tracking number "
+            f"{fulfilment.tracking_number}.",
+            field="tracking_number",
+        )
+    fulfilment_ensure_can_become(fulfilment, FS.SHIPPED)
+    allocations = list(fulfilment.allocations.open().select_related("order_line"))
+    allocations_ship(allocations=allocations, reference=f"order {order.number}", actor=actor)
+    for allocation in allocations:
+        line = allocation.order_line
+        line.quantity_shipped += allocation.quantity
+        line.save(update_fields=["quantity_shipped"])
+    now = timezone.now()
+    fulfilment.status = FS.SHIPPED
+    fulfilment.carrier = carrier
+    fulfilment.tracking_number = tracking_number
+    fulfilment.shipped_at = now
+    fulfilment.accepted_at = fulfilment.accepted_at or now
+    fulfilment.save(
+        update_fields=[
+            "status",
+            "carrier",
+            "tracking_number",
+            "shipped_at",
+            "accepted_at",
+            "updated_at",
+        ]
+    )
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.SHIPPED,
+        message=f"Shipped by {carrier}, tracking number {tracking_number}.",
+        data={
+            "fulfilment": fulfilment.pk,
+            "location": fulfilment.location.code,
+            "carrier": carrier,
+            "tracking_number": tracking_number,
+            "units": sum(a.quantity for a in allocations),
+        },
+        actor=actor,
+    )
+    order_status_refresh(order=order, actor=actor)
+    return fulfilment
+
+
+@transaction.atomic(durable=True)
+def fulfilment_ready(*, fulfilment_id: int, actor: AbstractBaseUser | None = None) -> Fulfilment:
+    """The pickup store has the parcel ready for the customer."""
+    fulfilment, order = _locked(fulfilment_id)
+    if fulfilment.status == FS.READY_FOR_PICKUP:
+        return fulfilment
+    if order.delivery_method != Order.DeliveryMethod.CLICK_AND_COLLECT:
+        raise ConflictError(
+            f"Order {order.number} is not click & collect; ship it instead.", field="status"
+        )
+    fulfilment_ensure_can_become(fulfilment, FS.READY_FOR_PICKUP)
+    now = timezone.now()
+    fulfilment.status = FS.READY_FOR_PICKUP
+    fulfilment.ready_at = now
+    fulfilment.accepted_at = fulfilment.accepted_at or now
+    fulfilment.save(update_fields=["status", "ready_at", "accepted_at", "updated_at"])
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.READY_FOR_PICKUP,
+        message=f"Ready for pickup at {fulfilment.location.name}.",
+        data={"fulfilment": fulfilment.pk, "location": fulfilment.location.code},
+        actor=actor,
+    )
+    order_status_refresh(order=order, actor=actor)
+    return fulfilment
+
+
+@transaction.atomic(durable=True)
+def fulfilment_collect(*, fulfilment_id: int, actor: AbstractBaseUser | None = None) -> Fulfilment:
+    """The customer took the parcel: the units leave the store's stock."""
+    fulfilment, order = _locked(fulfilment_id)
+    if fulfilment.status == FS.COLLECTED:
+        return fulfilment
+    fulfilment_ensure_can_become(fulfilment, FS.COLLECTED)
+    allocations = list(fulfilment.allocations.open().select_related("order_line"))
+    allocations_ship(allocations=allocations, reference=f"order {order.number}", actor=actor)
+    for allocation in allocations:
+        line = allocation.order_line
+        line.quantity_shipped += allocation.quantity
+        line.save(update_fields=["quantity_shipped"])
+    fulfilment.status = FS.COLLECTED
+    fulfilment.collected_at = timezone.now()
+    fulfilment.save(update_fields=["status", "collected_at", "updated_at"])
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.COLLECTED,
+        message=f"Collected at {fulfilment.location.name}.",
+        data={"fulfilment": fulfilment.pk, "location": fulfilment.location.code},
+        actor=actor,
+    )
+    order_status_refresh(order=order, actor=actor)
+    return fulfilment
+
+
+def fulfilment_reject(
+    *,
+    fulfilment_id: int,
+    reason: str,
+    reason_code: str = RejectReason.OTHER,
+    actor: AbstractBaseUser | None = None,
+) -> Fulfilment:
+    """The location refuses: release its units, record what the reason says about its stock,
+    and source the lines again elsewhere (a person decides after too many attempts)."""
+    return retry_on_conflict(lambda: _reject(fulfilment_id, reason, reason_code, actor))
+
+
+@transaction.atomic(durable=True)
+def _reject(fulfilment_id, reason, reason_code, actor) -> Fulfilment:
+    fulfilment, order = _locked(fulfilment_id)
+    if fulfilment.status == FS.REJECTED:
+        return fulfilment
+    fulfilment_ensure_can_become(fulfilment, FS.REJECTED)
+    allocations = list(fulfilment.allocations.open())
+    rows = lock_stock_ids(a.stock_id for a in allocations)
+    allocations_release(allocations=allocations, reason=f"rejected: {reason}")
+    _record_stock_finding(rows, allocations, reason, reason_code, order, actor)
+    fulfilment.status = FS.REJECTED
+    fulfilment.reason = (reason or reason_code)[:255]
+    fulfilment.save(update_fields=["status", "reason", "updated_at"])
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.FULFILMENT_REJECTED,
+        message=f"{fulfilment.location.name} could not fulfil: {reason or reason_code}.",
+        data={
+            "fulfilment": fulfilment.pk,
+            "location": fulfilment.location.code,
+            "reason": reason,
+            "reason_code": reason_code,
+        },
+        actor=actor,
+        public=False,
+    )
+    order.sourcing_attempts += 1
+    if order.sourcing_attempts > settings.OMS_MAX_SOURCING_ATTEMPTS:
+        order.needs_attention = True
+        order.attention_reason = (
+            f"Rejected by {order.sourcing_attempts - 1} location(s); sourcing stopped."
+        )
+        order_event_add(
+            order=order,
+            kind=OrderEvent.Kind.NEEDS_ATTENTION,
+            message=order.attention_reason,
+            actor=actor,
+            public=False,
+        )
+    else:
+        order_allocate(order=order, exclude=rejected_location_ids(order), actor=actor)
+    order.save(
+        update_fields=["sourcing_attempts", "needs_attention", "attention_reason", "updated_at"]
+    )
+    order_status_refresh(order=order, actor=actor)
+    return fulfilment
+
+
+def _record_stock_finding(rows, allocations, reason, reason_code, order, actor) -> None:
+    """An empty shelf corrects on hand; damaged units are written off. Both through the ledger."""
+    if reason_code not in (RejectReason.OUT_OF_STOCK, RejectReason.DAMAGED):
+        return
+    by_stock: dict[int, int] = {}
+    for allocation in allocations:
+        by_stock[allocation.stock_id] = by_stock.get(allocation.stock_id, 0) + allocation.quantity
+    kind = (
+        StockMovement.Kind.ADJUSTMENT
+        if reason_code == RejectReason.OUT_OF_STOCK
+        else StockMovement.Kind.DAMAGE
+    )
+    for stock_id, units in sorted(by_stock.items()):
+        stock = rows[stock_id]
+        units = min(units, stock.on_hand)
+        if units:
+            movement_apply(
+                stock=stock,
+                kind=kind,
+                quantity=-units,
+                reference=f"order {order.number}",
+                reason=f"fulfilment rejected ({reason_code}): {reason}"[:255],
+                actor=actor,
+            )

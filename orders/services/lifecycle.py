@@ -1,0 +1,192 @@
+"""Changes customer service and channels make to an order: cancel, cancel a line, note,
+source again; and the allocation of backorders when stock arrives."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from fulfilment.models import Fulfilment
+from inventory.models import Allocation
+from inventory.services.allocations import allocation_shrink, allocations_release
+from oms.retry import retry_on_conflict
+from orders.events import order_event_add
+from orders.exceptions import InvalidTransition
+from orders.locks import lock_order
+from orders.models import Order, OrderEvent, OrderLine
+from orders.services.allocation import order_allocate
+from orders.services.status import order_status_refresh
+from orders.transitions import order_ensure_can_become
+
+logger = logging.getLogger(__name__)
+S = Order.Status
+SHIPPED_STATUSES = {S.PARTIALLY_SHIPPED, S.SHIPPED, S.COLLECTED, S.DELIVERED}
+
+
+@transaction.atomic(durable=True)
+def order_cancel(*, order: Order, actor: AbstractBaseUser | None = None, reason: str = "") -> Order:
+    """Cancel the whole order and release its stock. Refused once anything has shipped."""
+    order = lock_order(order.pk)
+    if order.status == S.CANCELLED:
+        return order
+    if order.status in SHIPPED_STATUSES or order.lines.filter(quantity_shipped__gt=0).exists():
+        raise InvalidTransition(
+            f"Order {order.number} has shipped; it can no longer be cancelled.", field="status"
+        )
+    order_ensure_can_become(order, S.CANCELLED)
+    allocations_release(
+        allocations=Allocation.objects.open().filter(order_line__order=order),
+        reason=reason or "order cancelled",
+    )
+    _close_fulfilments(order, reason or "order cancelled")
+    for line in order.lines.all():
+        line.quantity_cancelled = line.quantity - line.quantity_shipped
+        line.save(update_fields=["quantity_cancelled"])
+    order.status = S.CANCELLED
+    order.needs_attention = False
+    order.save(update_fields=["status", "needs_attention", "updated_at"])
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.CANCELLED,
+        message="Order cancelled." + (f" Reason: {reason}" if reason else ""),
+        actor=actor,
+    )
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_line_cancel(
+    *,
+    order: Order,
+    line_no: int,
+    quantity: int | None = None,
+    actor: AbstractBaseUser | None = None,
+    reason: str = "",
+) -> OrderLine:
+    """Cancel units of one line (all its unshipped units by default) and release their stock."""
+    order = lock_order(order.pk)
+    if order.status in {S.CANCELLED, S.COLLECTED, S.DELIVERED}:
+        raise InvalidTransition(f"Order {order.number} is {order.status}.", field="status")
+    line = order.lines.select_for_update().get(line_no=line_no)
+    cancellable = line.quantity_open - line.quantity_shipped
+    units = cancellable if quantity is None else quantity
+    if units <= 0 or units > cancellable:
+        raise InvalidTransition(
+            f"Line {line_no} has {cancellable} unit(s) that can still be cancelled.",
+            field="quantity",
+        )
+    # Units never allocated go first; then allocations are given back, newest first.
+    held = sum(a.quantity for a in line.allocations.holding())
+    to_free = units - max(0, line.quantity_open - held)
+    for allocation in line.allocations.open().order_by("-id"):
+        if to_free <= 0:
+            break
+        to_free -= allocation_shrink(
+            allocation=allocation, units=to_free, reason=reason or "line cancelled"
+        )
+    line.quantity_cancelled += units
+    line.save(update_fields=["quantity_cancelled"])
+    _close_emptied_fulfilments(order, reason or "line cancelled")
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.LINE_CANCELLED,
+        message=f"{units} × {line.product.sku} cancelled."
+        + (f" Reason: {reason}" if reason else ""),
+        data={"line": line.line_no, "quantity": units},
+        actor=actor,
+    )
+    order_status_refresh(order=order, actor=actor)
+    return line
+
+
+@transaction.atomic(durable=True)
+def order_note_add(*, order: Order, text: str, actor: AbstractBaseUser | None = None) -> None:
+    """Add an internal note to the order's timeline (not shown to the customer)."""
+    order = lock_order(order.pk)
+    order_event_add(order=order, kind=OrderEvent.Kind.NOTE, message=text, actor=actor, public=False)
+
+
+def order_resource(*, order: Order, actor: AbstractBaseUser | None = None) -> Order:
+    """Source again what the order still lacks (customer service), leaving the queue."""
+    return retry_on_conflict(lambda: _resource(order.pk, actor))
+
+
+@transaction.atomic(durable=True)
+def _resource(order_id: int, actor) -> Order:
+    order = lock_order(order_id)
+    if order.status in {S.CANCELLED, S.COLLECTED, S.DELIVERED, S.SHIPPED}:
+        raise InvalidTransition(f"Order {order.number} is {order.status}.", field="status")
+    result = order_allocate(order=order, exclude=rejected_location_ids(order), actor=actor)
+    if order.needs_attention:
+        order.needs_attention = False
+        order.attention_reason = ""
+        order.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    order_status_refresh(order=order, actor=actor)
+    if not result.allocations:
+        order_event_add(
+            order=order,
+            kind=OrderEvent.Kind.NOTE,
+            message="Sourced again: no stock available yet.",
+            actor=actor,
+            public=False,
+        )
+    return order
+
+
+def rejected_location_ids(order: Order) -> set[int]:
+    return set(
+        order.fulfilments.filter(status=Fulfilment.Status.REJECTED).values_list(
+            "location_id", flat=True
+        )
+    )
+
+
+def backorders_allocate(*, product_ids: list[int] | None = None, limit: int = 500) -> int:
+    """Allocate waiting orders, oldest first, to the stock there is now. Return orders helped."""
+    waiting = Order.objects.filter(
+        status__in=[S.BACKORDERED, S.PARTIALLY_ALLOCATED], needs_attention=False
+    )
+    if product_ids:
+        waiting = waiting.filter(
+            Exists(OrderLine.objects.filter(order=OuterRef("pk"), product_id__in=product_ids))
+        )
+    helped = 0
+    for order_id in waiting.order_by("created_at", "id").values_list("pk", flat=True)[:limit]:
+        if retry_on_conflict(lambda order_id=order_id: _allocate_waiting(order_id)):
+            helped += 1
+    return helped
+
+
+@transaction.atomic(durable=True)
+def _allocate_waiting(order_id: int) -> bool:
+    order = lock_order(order_id)
+    if order.status not in (S.BACKORDERED, S.PARTIALLY_ALLOCATED) or order.needs_attention:
+        return False
+    result = order_allocate(order=order, exclude=rejected_location_ids(order))
+    order_status_refresh(order=order)
+    return bool(result.allocations)
+
+
+def _close_fulfilments(order: Order, reason: str) -> None:
+    for fulfilment in order.fulfilments.filter(status__in=Fulfilment.ACTIVE_STATUSES):
+        fulfilment.status = Fulfilment.Status.CANCELLED
+        fulfilment.reason = reason[:255]
+        fulfilment.save(update_fields=["status", "reason", "updated_at"])
+
+
+def _close_emptied_fulfilments(order: Order, reason: str) -> None:
+    has_open = Exists(Allocation.objects.open().filter(fulfilment=OuterRef("pk")))
+    for fulfilment in order.fulfilments.filter(status__in=Fulfilment.ACTIVE_STATUSES).exclude(
+        has_open
+    ):
+        fulfilment.status = Fulfilment.Status.CANCELLED
+        fulfilment.reason = reason[:255]
+        fulfilment.save(update_fields=["status", "reason", "updated_at"])
+
+
+def attempts_exhausted(order: Order) -> bool:
+    return order.sourcing_attempts >= settings.OMS_MAX_SOURCING_ATTEMPTS
