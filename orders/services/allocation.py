@@ -10,82 +10,176 @@ allocation and the rise of `allocated` happen on rows this transaction holds.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, Sum
+from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from fulfilment import sourcing
 from fulfilment.models import Fulfilment
 from inventory.locks import lock_stock
 from inventory.models import Allocation, Location, StockLevel
-from inventory.selectors import available_by_location
-from orders.channels import channel_locations
-from orders.events import order_event_add
-from orders.models import Order, OrderEvent, OrderLine
+from inventory.selectors import available_by_location, channel_location_q
+from orders.models import Channel, Order, OrderEvent, OrderLine
 
 OPTIMISTIC_ATTEMPTS = 2
 Place = tuple[int, int]  # (product_id, location_id)
 
 
+@dataclass(frozen=True)
+class Want:
+    """Units one order line still lacks."""
+
+    line: int  # the line's position in the order (line_no - 1)
+    product_id: int
+    sku: str
+    quantity: int
+
+
 @dataclass
-class AllocationResult:
-    allocations: list[Allocation]
-    plan: dict | None
+class Sourced:
+    """A plan whose stock rows this transaction holds, confirmed against them."""
+
+    plan: dict
+    wants: Sequence[Want]
+    by_code: dict[str, Location]
+    locked: dict[Place, StockLevel]
+
+    def picks(self):
+        """Yield (want, location, stock row, units) for each allocation of the plan."""
+        for item in self.plan["allocations"]:
+            want = self.wants[item["line"]]
+            location = self.by_code[item["location"]]
+            yield want, location, self.locked[(want.product_id, location.pk)], item["quantity"]
 
     @property
     def units(self) -> int:
-        return sum(a.quantity for a in self.allocations)
+        return sum(item["quantity"] for item in self.plan["allocations"])
 
 
-def lines_wanting(order: Order) -> list[tuple[OrderLine, int]]:
-    """Return each line with the units it still lacks (ordered, less cancelled, less held)."""
-    lines = list(order.lines.select_related("product").order_by("line_no"))
-    held = dict(
-        Allocation.objects.holding()
-        .filter(order_line__order=order)
-        .values("order_line_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("order_line_id", "total")
-    )
-    wanting = []
-    for line in lines:
-        missing = line.quantity_open - held.get(line.pk, 0)
-        if missing > 0:
-            wanting.append((line, missing))
-    return wanting
-
-
-def candidate_locations(order: Order, *, exclude: set[int] | frozenset[int] = frozenset()):
-    """Return the locations that may serve this order: the channel's, shipping ones, or the
-    pickup store for click & collect; never those in `exclude` (rejected before)."""
-    if order.delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT:
-        locations = Location.objects.filter(pk=order.pickup_location_id, active=True)
+def candidate_locations(
+    *,
+    channel: Channel,
+    delivery_method: str,
+    pickup_location_id: int | None,
+    exclude: set[int] | frozenset[int] = frozenset(),
+) -> list[Location]:
+    """Return the locations that may serve an order: the channel's shipping ones, or the
+    pickup store alone for click & collect; never those in `exclude` (rejected before)."""
+    if delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT:
+        locations = Location.objects.filter(pk=pickup_location_id, active=True)
     else:
-        locations = channel_locations(order.channel).filter(ships=True)
+        locations = Location.objects.filter(active=True, ships=True).filter(
+            channel_location_q(channel)
+        )
     return [loc for loc in locations if loc.pk not in exclude]
 
 
-def _sellable(order: Order, product_ids, locations) -> dict[str, dict[str, int]]:
-    """Return `{sku: {code: units}}` the order's channel may sell (its buffer held back)."""
+def destination_of(
+    *, lat: float | None, lon: float | None, pickup: Location | None, locations
+) -> dict:
+    if lat is not None and lon is not None:
+        return {"lat": lat, "lon": lon}
+    if pickup is not None:
+        return {"lat": pickup.lat, "lon": pickup.lon}
+    # No coordinates: measure from the centre of the candidates, so distance weighs the same
+    # for each and the other costs decide.
+    if locations:
+        return {
+            "lat": sum(loc.lat for loc in locations) / len(locations),
+            "lon": sum(loc.lon for loc in locations) / len(locations),
+        }
+    return {"lat": 0.0, "lon": 0.0}
+
+
+def stock_source(
+    *,
+    channel: Channel,
+    destination: dict,
+    wants: Sequence[Want],
+    locations: Sequence[Location],
+    strategy: str | None = None,
+) -> Sourced | None:
+    """Plan where `wants` come from and lock the chosen stock rows; None when nothing can.
+
+    Call inside a transaction; the rows stay locked until it ends.
+    """
+    if not wants or not locations:
+        return None
+    by_code = {loc.code: loc for loc in locations}
+    product_ids = {want.product_id for want in wants}
+    strategy = strategy or settings.OMS_SOURCING_STRATEGY
+    has_buffer = bool(channel.buffer_units or channel.buffer_percent)
+
+    for attempt in range(OPTIMISTIC_ATTEMPTS + 1):
+        pessimistic = attempt == OPTIMISTIC_ATTEMPTS
+        if pessimistic:
+            # Stock kept moving under us: lock every candidate row, then plan on fixed figures.
+            locked = lock_stock(
+                [(p, loc.pk) for p in product_ids for loc in locations], create=False
+            )
+        sellable = _sellable(channel, product_ids, locations)
+        instance = _instance(wants, locations, sellable, destination)
+        if not instance["locations"]:
+            return None
+        plan = sourcing.plan(
+            instance, strategy=strategy, budget_ms=settings.OMS_SOURCING_BUDGET_MS
+        ).to_dict()
+        need: dict[Place, int] = defaultdict(int)
+        for item in plan["allocations"]:
+            need[(wants[item["line"]].product_id, by_code[item["location"]].pk)] += item["quantity"]
+        if not need:
+            return None
+        if not pessimistic:
+            locked = lock_stock(need.keys(), create=False)
+            if has_buffer:
+                # The buffer depends on the SKU's whole network: read it again, the rows
+                # we hold showing figures nobody else can change.
+                sellable = _sellable(channel, product_ids, locations)
+            else:
+                sellable = _raw_available(locked, wants, locations)
+        if _covers(sellable, need, wants, locations):
+            return Sourced(plan=plan, wants=wants, by_code=by_code, locked=locked)
+    raise AssertionError("the pessimistic attempt plans on locked rows and cannot go stale")
+
+
+def _sellable(channel, product_ids, locations) -> dict[str, dict[str, int]]:
+    """Return `{sku: {code: units}}` the channel may sell (its buffer held back)."""
     return available_by_location(
-        product_ids=product_ids, channel=order.channel, locations=[loc.pk for loc in locations]
+        product_ids=product_ids, channel=channel, locations=[loc.pk for loc in locations]
     )
 
 
-def _instance(order, wanting, locations, sellable: dict[str, dict[str, int]]) -> dict:
+def _raw_available(locked, wants, locations) -> dict[str, dict[str, int]]:
+    sku_of = {want.product_id: want.sku for want in wants}
+    code_of = {loc.pk: loc.code for loc in locations}
+    found: dict[str, dict[str, int]] = defaultdict(dict)
+    for (product_id, location_id), row in locked.items():
+        found[sku_of[product_id]][code_of[location_id]] = row.available
+    return found
+
+
+def _covers(sellable, need, wants, locations) -> bool:
+    sku_of = {want.product_id: want.sku for want in wants}
+    code_of = {loc.pk: loc.code for loc in locations}
+    return all(
+        sellable.get(sku_of[product_id], {}).get(code_of[location_id], 0) >= units
+        for (product_id, location_id), units in need.items()
+    )
+
+
+def _instance(wants, locations, sellable, destination) -> dict:
     by_location: dict[str, dict[str, int]] = defaultdict(dict)
     for sku, by_code in sellable.items():
         for code, units in by_code.items():
             by_location[code][sku] = units
-    used = [loc for loc in locations if by_location.get(loc.code)]
-    destination = _destination(order, used or locations)
     return {
         "order": {
-            "lines": [{"sku": line.product.sku, "quantity": qty} for line, qty in wanting],
+            "lines": [{"sku": want.sku, "quantity": want.quantity} for want in wants],
             "destination": destination,
         },
         "locations": [
@@ -101,7 +195,8 @@ def _instance(order, wanting, locations, sellable: dict[str, dict[str, int]]) ->
                 "unit_cost": float(loc.unit_cost),
                 "stock": by_location[loc.code],
             }
-            for loc in used
+            for loc in locations
+            if by_location.get(loc.code)
         ],
         "policy": {
             "split_penalty": settings.OMS_SPLIT_PENALTY,
@@ -111,19 +206,115 @@ def _instance(order, wanting, locations, sellable: dict[str, dict[str, int]]) ->
     }
 
 
-def _destination(order: Order, locations) -> dict:
-    if order.ship_lat is not None and order.ship_lon is not None:
-        return {"lat": order.ship_lat, "lon": order.ship_lon}
-    if order.pickup_location_id and order.pickup_location:
-        return {"lat": order.pickup_location.lat, "lon": order.pickup_location.lon}
-    # No coordinates: measure from the centre of the candidates, so distance weighs the same
-    # for each and the other costs decide.
-    if locations:
-        return {
-            "lat": sum(loc.lat for loc in locations) / len(locations),
-            "lon": sum(loc.lon for loc in locations) / len(locations),
-        }
-    return {"lat": 0.0, "lon": 0.0}
+def allocations_record(
+    *,
+    order: Order,
+    lines: Sequence[OrderLine],
+    sourced: Sourced,
+    actor: AbstractBaseUser | None = None,
+    reuse_requests: bool = True,
+    events: Sequence[OrderEvent] = (),
+) -> list[Allocation]:
+    """Write the allocations of a confirmed plan, raise `allocated` on the held rows, and send
+    one request per location (joining a pending one at that location, if any).
+
+    `events` are written in the same statement as the allocation's own. The caller adds
+    `plan_cost(sourced)` to the order's logistics cost.
+    """
+    now = timezone.now()
+    locations = {location.pk: location for _, location, _, _ in sourced.picks()}
+    fulfilments: dict[int, Fulfilment] = {}
+    if reuse_requests:
+        for fulfilment in Fulfilment.objects.filter(
+            order=order, location_id__in=locations, status=Fulfilment.Status.REQUESTED
+        ):
+            fulfilments[fulfilment.location_id] = fulfilment
+    new = [
+        Fulfilment(order=order, location=location, created_at=now, updated_at=now)
+        for pk, location in sorted(locations.items())
+        if pk not in fulfilments
+    ]
+    for fulfilment in Fulfilment.objects.bulk_create(new):
+        fulfilments[fulfilment.location_id] = fulfilment
+    allocations = []
+    raise_by: dict[int, int] = defaultdict(int)
+    for want, location, stock, units in sourced.picks():
+        allocations.append(
+            Allocation(
+                order_line=lines[want.line],
+                stock=stock,
+                fulfilment=fulfilments[location.pk],
+                quantity=units,
+            )
+        )
+        raise_by[stock.pk] += units
+    Allocation.objects.bulk_create(allocations)
+    StockLevel.objects.filter(pk__in=raise_by).update(
+        allocated=F("allocated")
+        + Case(
+            *(When(pk=pk, then=Value(units)) for pk, units in raise_by.items()),
+            output_field=IntegerField(),
+        ),
+        updated_at=now,
+    )
+    plan = sourced.plan
+    events = [
+        *events,
+        OrderEvent(
+            order=order,
+            kind=OrderEvent.Kind.ALLOCATED,
+            message=_allocation_message(plan),
+            data={
+                "allocations": plan["allocations"],
+                "cost": plan["cost"],
+                "strategy": plan.get("strategy"),
+                "proven": plan.get("proven"),
+                "explanation": plan.get("explanation"),
+            },
+            actor=_person(actor),
+            public=False,
+        ),
+    ]
+    events += [
+        OrderEvent(
+            order=order,
+            kind=OrderEvent.Kind.FULFILMENT_REQUESTED,
+            message=f"Sent to {locations[pk].name}.",
+            data={"fulfilment": fulfilments[pk].pk, "location": locations[pk].code},
+            actor=_person(actor),
+        )
+        for pk in sorted(locations)
+        if fulfilments[pk] in new
+    ]
+    OrderEvent.objects.bulk_create(events)
+    return allocations
+
+
+def plan_cost(sourced: Sourced | None) -> Decimal | None:
+    """Return what the plan's locations cost us, to the cent."""
+    return None if sourced is None else Decimal(str(round(sourced.plan["cost"], 2)))
+
+
+def _person(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def lines_wanting(order: Order) -> tuple[list[OrderLine], list[Want]]:
+    """Return the order's lines, and what each still lacks (ordered, less cancelled, less held)."""
+    lines = list(order.lines.select_related("product").order_by("line_no"))
+    held = dict(
+        Allocation.objects.holding()
+        .filter(order_line__order=order)
+        .values("order_line_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("order_line_id", "total")
+    )
+    wants = []
+    for index, line in enumerate(lines):
+        missing = line.quantity_open - held.get(line.pk, 0)
+        if missing > 0:
+            wants.append(Want(index, line.product_id, line.product.sku, missing))
+    return lines, wants
 
 
 def order_allocate(
@@ -132,120 +323,43 @@ def order_allocate(
     exclude: set[int] | frozenset[int] = frozenset(),
     actor: AbstractBaseUser | None = None,
     strategy: str | None = None,
-) -> AllocationResult:
-    """Allocate what the order's lines still lack. The caller holds the order's row lock
-    (or has just created it) inside a transaction."""
-    wanting = lines_wanting(order)
-    if not wanting:
-        return AllocationResult([], None)
-    locations = candidate_locations(order, exclude=exclude)
-    if not locations:
-        return AllocationResult([], None)
-    by_code = {loc.code: loc for loc in locations}
-    product_ids = {line.product_id for line, _ in wanting}
-    location_ids = [loc.pk for loc in locations]
-    strategy = strategy or settings.OMS_SOURCING_STRATEGY
-
-    for attempt in range(OPTIMISTIC_ATTEMPTS + 1):
-        pessimistic = attempt == OPTIMISTIC_ATTEMPTS
-        if pessimistic:
-            # Stock kept moving under us: lock every candidate row, then plan on fixed figures.
-            places = [(p, loc) for p in product_ids for loc in location_ids]
-            locked = lock_stock(places, create=False)
-        sellable = _sellable(order, product_ids, locations)
-        instance = _instance(order, wanting, locations, sellable)
-        if not instance["locations"]:
-            return AllocationResult([], None)
-        plan = sourcing.plan(
-            instance, strategy=strategy, budget_ms=settings.OMS_SOURCING_BUDGET_MS
-        ).to_dict()
-        need: dict[Place, int] = defaultdict(int)
-        for item in plan["allocations"]:
-            line = wanting[item["line"]][0]
-            need[(line.product_id, by_code[item["location"]].pk)] += item["quantity"]
-        if not need:
-            return AllocationResult([], plan)
-        if pessimistic:
-            fresh = sellable
-        else:
-            locked = lock_stock(need.keys(), create=False)
-            # Read again: the rows we hold now show figures nobody else can change.
-            fresh = _sellable(order, product_ids, locations)
-        sku_of = {line.product_id: line.product.sku for line, _ in wanting}
-        code_of = {loc.pk: loc.code for loc in locations}
-        if all(
-            fresh.get(sku_of[product_id], {}).get(code_of[location_id], 0) >= units
-            for (product_id, location_id), units in need.items()
-        ):
-            allocations = _write(order, wanting, plan, by_code, locked, actor)
-            return AllocationResult(allocations, plan)
-    raise AssertionError("the pessimistic attempt plans on locked rows and cannot go stale")
-
-
-def _write(order, wanting, plan, by_code, locked, actor) -> list[Allocation]:
-    now = timezone.now()
-    fulfilments: dict[int, Fulfilment] = {}
-    allocations = []
-    raise_by: dict[int, int] = defaultdict(int)
-    for item in plan["allocations"]:
-        line = wanting[item["line"]][0]
-        location = by_code[item["location"]]
-        stock = locked[(line.product_id, location.pk)]
-        if location.pk not in fulfilments:
-            fulfilments[location.pk] = _fulfilment_for(order, location)
-        allocations.append(
-            Allocation(
-                order_line=line,
-                stock=stock,
-                fulfilment=fulfilments[location.pk],
-                quantity=item["quantity"],
-            )
-        )
-        raise_by[stock.pk] += item["quantity"]
-    Allocation.objects.bulk_create(allocations)
-    for stock_id, units in sorted(raise_by.items()):
-        StockLevel.objects.filter(pk=stock_id).update(
-            allocated=F("allocated") + units, updated_at=now
-        )
-    cost = Decimal(str(round(plan["cost"], 2)))
-    order.logistics_cost = (order.logistics_cost or Decimal(0)) + cost
-    order.save(update_fields=["logistics_cost", "updated_at"])
-    order_event_add(
-        order=order,
-        kind=OrderEvent.Kind.ALLOCATED,
-        message=_allocation_message(plan),
-        data={
-            "allocations": plan["allocations"],
-            "cost": plan["cost"],
-            "strategy": plan.get("strategy"),
-            "proven": plan.get("proven"),
-            "explanation": plan.get("explanation"),
-        },
-        actor=actor,
-        public=False,
+) -> list[Allocation]:
+    """Allocate what an existing order's lines still lack. The caller holds the order's lock."""
+    lines, wants = lines_wanting(order)
+    if not wants:
+        return []
+    locations = candidate_locations(
+        channel=order.channel,
+        delivery_method=order.delivery_method,
+        pickup_location_id=order.pickup_location_id,
+        exclude=exclude,
     )
-    for fulfilment in fulfilments.values():
-        order_event_add(
-            order=order,
-            kind=OrderEvent.Kind.FULFILMENT_REQUESTED,
-            message=f"Sent to {fulfilment.location.name}.",
-            data={"fulfilment": fulfilment.pk, "location": fulfilment.location.code},
-            actor=actor,
-        )
+    destination = destination_of(
+        lat=order.ship_lat,
+        lon=order.ship_lon,
+        pickup=order.pickup_location if order.pickup_location_id else None,
+        locations=locations,
+    )
+    # Plan the lacking units as lines of their own; map them back to the order's lines.
+    compact = [Want(i, w.product_id, w.sku, w.quantity) for i, w in enumerate(wants)]
+    sourced = stock_source(
+        channel=order.channel,
+        destination=destination,
+        wants=compact,
+        locations=locations,
+        strategy=strategy,
+    )
+    if sourced is None:
+        return []
+    allocations = allocations_record(
+        order=order, lines=[lines[w.line] for w in wants], sourced=sourced, actor=actor
+    )
+    order.logistics_cost = (order.logistics_cost or Decimal(0)) + plan_cost(sourced)
+    order.save(update_fields=["logistics_cost", "updated_at"])
     return allocations
 
 
-def _fulfilment_for(order: Order, location: Location) -> Fulfilment:
-    """Return the order's pending request at this location, or a new one."""
-    existing = Fulfilment.objects.filter(
-        order=order, location=location, status=Fulfilment.Status.REQUESTED
-    ).first()
-    if existing:
-        return existing
-    return Fulfilment.objects.create(order=order, location=location)
-
-
 def _allocation_message(plan: dict) -> str:
-    units = plan.get("units", 0)
+    units = sum(a["quantity"] for a in plan["allocations"])
     codes = sorted({a["location"] for a in plan["allocations"]})
     return f"{units} unit(s) allocated from {', '.join(codes)} (logistics cost {plan['cost']:.2f})."

@@ -15,12 +15,17 @@ from django.db import IntegrityError, transaction
 
 from inventory.models import Location, Product
 from oms.retry import retry_on_conflict
-from orders.events import order_event_add
 from orders.exceptions import OrderRejected
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.numbers import order_number_new
-from orders.services.allocation import order_allocate
-from orders.services.status import order_status_refresh
+from orders.services.allocation import (
+    Want,
+    allocations_record,
+    candidate_locations,
+    destination_of,
+    plan_cost,
+    stock_source,
+)
 
 
 @dataclass(frozen=True)
@@ -70,26 +75,96 @@ def _existing(data: OrderInput) -> Order | None:
 
 @transaction.atomic(durable=True)
 def _place(data: OrderInput, actor) -> Order:
-    order = _create(data)
-    result = order_allocate(order=order, actor=actor)
-    order.sourcing_attempts = 1
-    order.save(update_fields=["sourcing_attempts", "updated_at"])
-    if data.delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT:
-        _ensure_pickup_covered(order, data, result.units)
-    order_status_refresh(order=order, actor=actor)
+    """Source first, then write the order, its lines, allocations, requests and timeline in
+    a handful of bulk statements: this is the hot path of the whole system."""
+    address = data.address or {}
+    locations = candidate_locations(
+        channel=data.channel,
+        delivery_method=data.delivery_method,
+        pickup_location_id=data.pickup_location.pk if data.pickup_location else None,
+    )
+    wants = [
+        Want(i, line.product.pk, line.product.sku, line.quantity)
+        for i, line in enumerate(data.lines)
+    ]
+    sourced = stock_source(
+        channel=data.channel,
+        destination=destination_of(
+            lat=address.get("lat"),
+            lon=address.get("lon"),
+            pickup=data.pickup_location,
+            locations=locations,
+        ),
+        wants=wants,
+        locations=locations,
+    )
+    allocated = sourced.units if sourced else 0
+    wanted = sum(line.quantity for line in data.lines)
+    if data.delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT and allocated < wanted:
+        # Click & collect is served by the pickup store alone: refuse what it cannot hold.
+        store = data.pickup_location
+        raise OrderRejected(
+            f"{store.name} ({store.code}) does not have the whole basket for click & collect.",
+            field="pickup_location",
+        )
+    order = _create(
+        data, status=_status_at_capture(allocated, wanted), logistics_cost=plan_cost(sourced)
+    )
+    lines = OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            line_no=i,
+            product=line.product,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for i, line in enumerate(data.lines, start=1)
+    )
+    events = [
+        OrderEvent(
+            order=order,
+            kind=OrderEvent.Kind.CREATED,
+            message=f"Order received from {data.channel.name}.",
+            data={"channel": data.channel.code, "external_id": data.external_id},
+        )
+    ]
+    if sourced is not None:
+        allocations_record(
+            order=order,
+            lines=lines,
+            sourced=sourced,
+            actor=actor,
+            reuse_requests=False,
+            events=events,
+        )
+        events = []
+    if allocated < wanted:
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.BACKORDERED,
+                message=f"Waiting for stock: {wanted - allocated} unit(s).",
+            )
+        )
+    OrderEvent.objects.bulk_create(events)
     return order
 
 
-def _create(data: OrderInput) -> Order:
+def _status_at_capture(allocated: int, wanted: int) -> str:
+    if allocated >= wanted:
+        return Order.Status.ALLOCATED
+    return Order.Status.PARTIALLY_ALLOCATED if allocated else Order.Status.BACKORDERED
+
+
+def _create(data: OrderInput, *, status: str, logistics_cost: Decimal | None) -> Order:
     address = data.address or {}
-    for _ in range(5):
-        number = order_number_new()
-        if not Order.objects.filter(number=number).exists():
-            break
-    order = Order.objects.create(
-        number=number,
+    # A clash of two random 9-character numbers is a 1 in 10^13 event; the unique index
+    # catches it, and the request is retried by the client like any failure.
+    return Order.objects.create(
+        number=order_number_new(),
         channel=data.channel,
         external_id=data.external_id,
+        status=status,
         customer_email=data.email.strip().lower(),
         customer_name=data.name,
         customer_phone=data.phone,
@@ -104,35 +179,9 @@ def _create(data: OrderInput) -> Order:
         delivery_method=data.delivery_method,
         pickup_location=data.pickup_location,
         currency=data.currency.upper(),
+        sourcing_attempts=1,
+        logistics_cost=logistics_cost,
     )
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            line_no=i,
-            product=line.product,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-        )
-        for i, line in enumerate(data.lines, start=1)
-    )
-    order_event_add(
-        order=order,
-        kind=OrderEvent.Kind.CREATED,
-        message=f"Order received from {data.channel.name}.",
-        data={"channel": data.channel.code, "external_id": data.external_id},
-    )
-    return order
-
-
-def _ensure_pickup_covered(order: Order, data: OrderInput, units: int) -> None:
-    """Click & collect is served by the pickup store alone: refuse what it cannot hold."""
-    wanted = sum(line.quantity for line in data.lines)
-    if units < wanted:
-        store = data.pickup_location
-        raise OrderRejected(
-            f"{store.name} ({store.code}) does not have the whole basket for click & collect.",
-            field="pickup_location",
-        )
 
 
 def phone_digits(phone: str) -> str:

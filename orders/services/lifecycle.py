@@ -120,13 +120,13 @@ def _resource(order_id: int, actor) -> Order:
     order = lock_order(order_id)
     if order.status in {S.CANCELLED, S.COLLECTED, S.DELIVERED, S.SHIPPED}:
         raise InvalidTransition(f"Order {order.number} is {order.status}.", field="status")
-    result = order_allocate(order=order, exclude=rejected_location_ids(order), actor=actor)
+    allocations = order_allocate(order=order, exclude=rejected_location_ids(order), actor=actor)
     if order.needs_attention:
         order.needs_attention = False
         order.attention_reason = ""
         order.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
     order_status_refresh(order=order, actor=actor)
-    if not result.allocations:
+    if not allocations:
         order_event_add(
             order=order,
             kind=OrderEvent.Kind.NOTE,
@@ -166,9 +166,9 @@ def _allocate_waiting(order_id: int) -> bool:
     order = lock_order(order_id)
     if order.status not in (S.BACKORDERED, S.PARTIALLY_ALLOCATED) or order.needs_attention:
         return False
-    result = order_allocate(order=order, exclude=rejected_location_ids(order))
+    allocations = order_allocate(order=order, exclude=rejected_location_ids(order))
     order_status_refresh(order=order)
-    return bool(result.allocations)
+    return bool(allocations)
 
 
 def _close_fulfilments(order: Order, reason: str) -> None:
