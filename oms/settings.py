@@ -196,13 +196,15 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesys
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
+    _control_dir = VAR_DIR / "celery" / "control"
     # kombu's filesystem transport expects its folders to exist.
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    _processed_dir.mkdir(parents=True, exist_ok=True)
+    for _folder in (_queue_dir, _processed_dir, _control_dir):
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
 else:
@@ -227,6 +229,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Stock arrivals enqueue backorder allocation at once; this sweep catches what a broker
     # outage dropped.
+    "idempotency-records-purge": {
+        "task": "orders.tasks.idempotency_records_purge_task",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "backorders-sweep": {
         "task": "orders.tasks.backorders_allocate_task",
         "schedule": timedelta(minutes=5),
@@ -244,6 +250,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "oms.api.errors.exception_handler",
+    # Bodies nested too deep for json are a 400, not a 500 (oms.api.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "oms.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -254,6 +266,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LocationKindEnum": "inventory.models.Location.Kind",
+        "MovementKindEnum": "inventory.models.StockMovement.Kind",
+    },
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

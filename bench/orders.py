@@ -1,0 +1,394 @@
+#!/usr/bin/env python
+"""Order capture with allocation over HTTP, against a raw-SQL floor, in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/orders.py
+
+It makes a database of its own (`<name>_bench`), migrates it, loads the demo
+network (`seed_demo`), serves the OMS with gunicorn, and sends 3-line orders
+from 16 concurrent clients. Then a hot-SKU run (every client on one SKU with
+fewer units than orders: none may be oversold), then the floor: the same rows
+written by raw SQL, one transaction per order, from 4 processes. Prints
+orders/s and p50/p99 latency for each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def bench_url(base: str) -> str:
+    parsed = urlparse(base)
+    return parsed._replace(path=f"{parsed.path.rstrip('/') or '/oms'}_bench").geturl()
+
+
+def admin_dsn(url: str) -> str:
+    return (
+        urlparse(url)._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    )
+
+
+def dsn(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def manage(env: dict, *args: str, capture: bool = False) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+    )
+    return result.stdout or ""
+
+
+def prepare(url: str, env: dict) -> str:
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(admin_dsn(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_demo")
+    return manage(env, "create_api_token", "bench", capture=True).strip().split()[-1]
+
+
+def catalogue(url: str) -> tuple[list[str], list[str]]:
+    """Return SKUs with stock in a shipping warehouse, and a SKU for the hot run."""
+    with psycopg.connect(dsn(url)) as conn:
+        skus = [
+            row[0]
+            for row in conn.execute(
+                """SELECT DISTINCT p.sku FROM inventory_stocklevel s
+                   JOIN inventory_product p ON p.id = s.product_id
+                   JOIN inventory_location l ON l.id = s.location_id
+                   WHERE l.kind = 'warehouse' AND s.on_hand - s.allocated - s.safety_stock > 200
+                   ORDER BY p.sku"""
+            )
+        ]
+    return skus, [f"HOT-{uuid.uuid4().hex[:6].upper()}"]
+
+
+def start_server(env: dict, port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "oms.wsgi",
+            "-k",
+            "sync",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def order_body(rng: random.Random, skus: list[str], hot: str | None) -> dict:
+    lines = (
+        [{"sku": hot, "quantity": 1, "unit_price": "9.90"}]
+        if hot
+        else [
+            {"sku": sku, "quantity": rng.randint(1, 2), "unit_price": "19.90"}
+            for sku in rng.sample(skus, 3)
+        ]
+    )
+    return {
+        "channel": "web",
+        "external_id": f"B-{uuid.uuid4().hex}",
+        "customer": {"email": f"c{rng.randint(1, 10**6)}@example.com", "name": "Bench Client"},
+        "shipping_address": {
+            "line1": "1 rue de Rivoli",
+            "city": "Paris",
+            "postcode": "75001",
+            "country": "FR",
+            "lat": 43 + rng.random() * 7,
+            "lon": -1 + rng.random() * 8,
+        },
+        "delivery_method": "standard",
+        "currency": "EUR",
+        "lines": lines,
+    }
+
+
+def client_run(args) -> list[tuple[float, int]]:
+    """One client process: `threads` threads sending `per_thread` orders each."""
+    port, token, skus, hot, threads, per_thread, seed = args
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+
+    def work(n):
+        rng = random.Random(seed * 1000 + n)
+        mine = []
+        for _ in range(per_thread):
+            body = json.dumps(order_body(rng, skus, hot))
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request(
+                "POST",
+                "/api/v1/orders/",
+                body=body,
+                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+            )
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            mine.append((time.perf_counter() - started, response.status))
+        with lock:
+            results.extend(mine)
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return results
+
+
+def load(port, token, skus, hot, clients, orders) -> tuple[float, list[tuple[float, int]]]:
+    processes = 4
+    threads = clients // processes
+    per_thread = max(1, orders // clients)
+    jobs = [(port, token, skus, hot, threads, per_thread, seed) for seed in range(processes)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        results = [r for chunk in pool.map(client_run, jobs) for r in chunk]
+    return time.perf_counter() - started, results
+
+
+def report(label: str, elapsed: float, results: list[tuple[float, int]]) -> float:
+    ok = [latency for latency, status in results if status in (200, 201)]
+    failed = len(results) - len(ok)
+    rate = len(ok) / elapsed
+    print(
+        f"{label:<34} {rate:8.1f} orders/s   p50 {percentile(ok, 50) * 1000:6.1f} ms   "
+        f"p99 {percentile(ok, 99) * 1000:6.1f} ms   ({len(ok)} ok, {failed} failed)"
+    )
+    return rate
+
+
+def floor_worker(args) -> list[float]:
+    url, skus, count, seed = args
+    rng = random.Random(seed)
+    latencies = []
+    # autocommit: each `conn.transaction()` is then a real transaction, not a savepoint.
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
+        products = dict(
+            conn.execute(
+                "SELECT sku, id FROM inventory_product WHERE sku = ANY(%s)", (skus,)
+            ).fetchall()
+        )
+        channel = conn.execute("SELECT id FROM orders_channel WHERE code = 'web'").fetchone()[0]
+        warehouse = conn.execute(
+            "SELECT id FROM inventory_location WHERE code = 'DC-PARIS'"
+        ).fetchone()[0]
+        for _ in range(count):
+            chosen = sorted(rng.sample(skus, 3))
+            started = time.perf_counter()
+            with conn.transaction():
+                order_id = conn.execute(
+                    """INSERT INTO orders_order (number, channel_id, external_id, status,
+                       customer_email, customer_name, customer_phone, customer_phone_digits,
+                       ship_line1, ship_line2, ship_city, ship_postcode, ship_country,
+                       ship_lat, ship_lon, delivery_method, currency, sourcing_attempts,
+                       needs_attention, attention_reason, created_at, updated_at)
+                       VALUES (%s, %s, %s, 'allocated', 'f@example.com', 'F', '', '',
+                       '1 rue', '', 'Paris', '75001', 'FR', 48.8, 2.3, 'standard', 'EUR', 1,
+                       false, '', now(), now()) RETURNING id""",
+                    (uuid.uuid4().hex[:16], channel, uuid.uuid4().hex),
+                ).fetchone()[0]
+                line_ids = [
+                    conn.execute(
+                        """INSERT INTO orders_orderline (order_id, line_no, product_id, quantity,
+                           unit_price, quantity_shipped, quantity_cancelled)
+                           VALUES (%s, %s, %s, 1, 19.90, 0, 0) RETURNING id""",
+                        (order_id, n, products[sku]),
+                    ).fetchone()[0]
+                    for n, sku in enumerate(chosen, start=1)
+                ]
+                stock = conn.execute(
+                    """SELECT id FROM inventory_stocklevel WHERE location_id = %s
+                       AND product_id = ANY(%s) ORDER BY id FOR UPDATE""",
+                    (warehouse, [products[s] for s in chosen]),
+                ).fetchall()
+                conn.execute(
+                    "UPDATE inventory_stocklevel SET allocated = allocated + 1 WHERE id = ANY(%s)",
+                    ([row[0] for row in stock],),
+                )
+                fulfilment = conn.execute(
+                    """INSERT INTO fulfilment_fulfilment (order_id, location_id, status, carrier,
+                       tracking_number, reason, created_at, updated_at)
+                       VALUES (%s, %s, 'requested', '', '', '', now(), now()) RETURNING id""",
+                    (order_id, warehouse),
+                ).fetchone()[0]
+                for line_id, row in zip(line_ids, stock, strict=False):
+                    conn.execute(
+                        """INSERT INTO inventory_allocation (order_line_id, stock_id,
+                           fulfilment_id, quantity, status, release_reason, created_at,
+                           updated_at) VALUES (%s, %s, %s, 1, 'open', '', now(), now())""",
+                        (line_id, row[0], fulfilment),
+                    )
+                conn.execute(
+                    """INSERT INTO orders_orderevent (order_id, kind, message, data, public,
+                       created_at) VALUES (%s, 'created', 'received', '{}', true, now()),
+                       (%s, 'allocated', 'allocated', '{}', false, now())""",
+                    (order_id, order_id),
+                )
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def floor(url: str, skus: list[str], orders: int) -> None:
+    processes = 4
+    per = orders // processes
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        chunks = pool.map(floor_worker, [(url, skus[:200], per, seed) for seed in range(processes)])
+    elapsed = time.perf_counter() - started
+    latencies = [x for chunk in chunks for x in chunk]
+    return report("floor: raw SQL, 4 processes", elapsed, [(x, 201) for x in latencies])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--hot-units", type=int, default=300)
+    parser.add_argument("--port", type=int, default=8765)
+    options = parser.parse_args()
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        print("bench/orders.py: skipped, set DATABASE_URL to a PostgreSQL database")
+        return
+    url = bench_url(base)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    print(f"preparing {urlparse(url).path.lstrip('/')}: migrate, seed_demo ...", flush=True)
+    token = prepare(url, env)
+    skus, (hot,) = catalogue(url)
+    server = start_server(env, options.port, options.workers)
+    try:
+        print(
+            f"{options.clients} clients, 3-line orders, gunicorn sync x{options.workers}, "
+            f"{len(skus)} SKUs in stock",
+            flush=True,
+        )
+        load(options.port, token, skus, None, options.clients, 160)  # warm up
+        elapsed, results = load(options.port, token, skus, None, options.clients, options.orders)
+        capture = report("capture over HTTP (full path)", elapsed, results)
+
+        # Hot SKU: every client orders one unit of one SKU that has fewer units than orders.
+        with psycopg.connect(dsn(url)) as conn:
+            conn.execute(
+                "INSERT INTO inventory_product (sku, name, barcode, active, created_at, "
+                "updated_at) VALUES (%s, 'Hot item', '', true, now(), now())",
+                (hot,),
+            )
+        for code, units in (
+            ("DC-PARIS", options.hot_units // 2),
+            ("DC-LYON", options.hot_units - options.hot_units // 2),
+        ):
+            conn = http.client.HTTPConnection("127.0.0.1", options.port, timeout=10)
+            conn.request(
+                "POST",
+                "/api/v1/stock/movements/",
+                body=json.dumps(
+                    {
+                        "sku": hot,
+                        "location": code,
+                        "kind": "receipt",
+                        "quantity": units,
+                        "reference": "bench",
+                    }
+                ),
+                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+            )
+            assert conn.getresponse().status == 201, "hot-SKU receipt refused"
+        hot_orders = options.hot_units * 2
+        elapsed, results = load(options.port, token, skus, hot, options.clients, hot_orders)
+        report("hot SKU, all clients on one SKU", elapsed, results)
+        with psycopg.connect(dsn(url)) as conn:
+            allocated, on_hand = conn.execute(
+                """SELECT COALESCE(SUM(s.allocated), 0), COALESCE(SUM(s.on_hand), 0)
+                   FROM inventory_stocklevel s JOIN inventory_product p ON p.id = s.product_id
+                   WHERE p.sku = %s""",
+                (hot,),
+            ).fetchone()
+            held = conn.execute(
+                """SELECT COALESCE(SUM(a.quantity), 0) FROM inventory_allocation a
+                   JOIN inventory_stocklevel s ON s.id = a.stock_id
+                   JOIN inventory_product p ON p.id = s.product_id
+                   WHERE p.sku = %s AND a.status = 'open'""",
+                (hot,),
+            ).fetchone()[0]
+        oversold = max(0, allocated - on_hand)
+        print(
+            f"hot SKU: {on_hand} on hand, {allocated} allocated, {held} in open allocations, "
+            f"oversold {oversold}"
+        )
+        if oversold or allocated != held or allocated != options.hot_units:
+            raise SystemExit("hot SKU run oversold or lost units")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+    floor_rate = floor(url, skus, options.orders)
+    print(f"capture / floor: {capture / floor_rate:.2f}")
+    reconcile = subprocess.run(
+        [PYTHON, "manage.py", "stock_reconcile"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    print("stock_reconcile:", "clean" if reconcile.returncode == 0 else reconcile.stdout[-500:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Explain a plan to a person: what each chosen location costs, and what else would.
+
+The explanation carries the cost parts of every location used, and a few
+runner-ups: the best plan that avoids each chosen location (solved again
+under a small time budget of its own) and the best single-location plan.
+`text` renders the same as lines for a console.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from .model import Model
+from .optimal import solve
+from .solution import Solution
+
+# Runner-ups are re-solved for at most this many chosen locations, each with this budget.
+MAX_AVOIDED = 3
+AVOID_BUDGET_MS = 5.0
+
+
+def explain(
+    model: Model,
+    solution: Solution,
+    *,
+    strategy: str,
+    rule: str,
+    runner_ups: bool = True,
+    deadline: float | None = None,
+) -> dict:
+    """Return the explanation of `solution` (a dict ready for JSON).
+
+    Each runner-up re-solve gets AVOID_BUDGET_MS, cut short by `deadline` (the caller's
+    budget); none is tried once the deadline has passed.
+    """
+    parts = location_parts(model, solution)
+    alternatives = []
+    if runner_ups:
+        if strategy == "optimal":
+            for code in solution.codes[:MAX_AVOIDED]:
+                if deadline is not None and time.perf_counter() >= deadline:
+                    break
+                alternatives.append(_without(model, solution, code, deadline))
+        single = _best_single(model)
+        if single is not None and single.codes != solution.codes:
+            alternatives.append(
+                _alternative(
+                    f"best single location ({single.codes[0]})", single, solution, proven=True
+                )
+            )
+    explanation = {
+        "rule": rule,
+        "locations": parts,
+        "alternatives": alternatives,
+    }
+    explanation["text"] = _text(solution, explanation)
+    return explanation
+
+
+def location_parts(model: Model, solution: Solution) -> list[dict]:
+    """Return per used location: units and the cost parts that add up to the plan's cost."""
+    units: dict[int, int] = {}
+    for _, s, q in solution.allocations:
+        units[s] = units.get(s, 0) + q
+    share = model.split_penalty * (len(units) - 1) / len(units) if units else 0.0
+    parts = []
+    for s in sorted(units, key=lambda s: model.sites[s].code):
+        site = model.sites[s]
+        distance_cost = site.location.cost_per_km * site.km
+        units_cost = site.unit_cost * units[s]
+        parts.append(
+            {
+                "location": site.code,
+                "units": units[s],
+                "shipment_cost": round(site.location.shipment_cost, 6),
+                "km": round(site.km, 3),
+                "distance_cost": round(distance_cost, 6),
+                "units_cost": round(units_cost, 6),
+                "split_penalty_share": round(share, 6),
+                "total": round(site.location.shipment_cost + distance_cost + units_cost + share, 6),
+            }
+        )
+    return parts
+
+
+def _without(model: Model, solution: Solution, code: str, deadline: float | None) -> dict:
+    """Return the best plan (found within a small budget) that does not use `code`."""
+    until = time.perf_counter() + AVOID_BUDGET_MS / 1000
+    if deadline is not None:
+        until = min(until, deadline)
+    kept = tuple(site for site in model.sites if site.code != code)
+    reduced = replace(model, sites=kept, max_shipments=min(model.max_shipments, len(kept)))
+    outcome = solve(reduced, deadline=until)
+    return _alternative(f"without {code}", outcome.solution, solution, proven=outcome.proven)
+
+
+def _best_single(model: Model) -> Solution | None:
+    """Return the best plan from one location: most units, then cheapest (units and cost only)."""
+    if model.max_shipments < 1:
+        return None
+    best = None
+    for site in model.sites:
+        units = sum(site.capacity)  # capacities already respect the split rule
+        candidate = Solution(
+            allocations=(),
+            units=units,
+            cost=site.fixed + site.unit_cost * units,
+            codes=(site.code,),
+        )
+        if candidate.beats(best):
+            best = candidate
+    return best
+
+
+def _alternative(label: str, other: Solution, chosen: Solution, *, proven: bool) -> dict:
+    return {
+        "label": label,
+        "units": other.units,
+        "cost": round(other.cost, 6),
+        "shipments": other.shipments,
+        "locations": list(other.codes),
+        "extra_cost": round(other.cost - chosen.cost, 6),
+        "units_lost": chosen.units - other.units,
+        "proven": proven,
+    }
+
+
+def _text(solution: Solution, explanation: dict) -> list[str]:
+    lines = [
+        f"{explanation['rule']}: {solution.units} units from {solution.shipments} "
+        f"location(s), cost {solution.cost:.2f}"
+    ]
+    for part in explanation["locations"]:
+        lines.append(
+            f"  {part['location']}: {part['units']} units = shipment {part['shipment_cost']:.2f}"
+            f" + {part['km']:.0f} km {part['distance_cost']:.2f}"
+            f" + units {part['units_cost']:.2f}"
+            f" + split share {part['split_penalty_share']:.2f} = {part['total']:.2f}"
+        )
+    for alt in explanation["alternatives"]:
+        if alt["units"] < solution.units:
+            verdict = f"{alt['units_lost']} unit(s) fewer"
+        else:
+            verdict = f"{alt['extra_cost']:+.2f}"
+        where = ", ".join(alt["locations"]) or "nothing"
+        proven = "" if alt["proven"] else " (best found in its budget)"
+        lines.append(
+            f"  {alt['label']}: {alt['units']} units, cost {alt['cost']:.2f} ({verdict})"
+            f" from {where}{proven}"
+        )
+    return lines

@@ -1,0 +1,254 @@
+"""What the inventory endpoints accept (…Input) and what they answer (…Output), kept apart.
+
+Payloads name products by `sku` and locations by `code`, never by database id.
+"""
+
+from datetime import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inventory.models import Location, Product, StockLevel, StockMovement, validate_time_zone
+from oms.api.fields import StrictFloatField, StrictIntegerField
+
+# Kinds an integration may post; counts and shipments have their own endpoints.
+POSTABLE_KINDS = [
+    StockMovement.Kind.RECEIPT,
+    StockMovement.Kind.ADJUSTMENT,
+    StockMovement.Kind.DAMAGE,
+    StockMovement.Kind.TRANSFER_IN,
+    StockMovement.Kind.TRANSFER_OUT,
+]
+MAX_AVAILABILITY_SKUS = 500
+
+sku_format = RegexValidator(
+    r"^[^\x00-\x1f\x7f]+$", "A SKU is printable text, without control characters."
+)
+code_format = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    "A code is letters, digits, '.', '_' and '-', starting with a letter or digit.",
+)
+country_format = RegexValidator(r"^[A-Z]{2}$", "An ISO 3166 country code: two capitals (FR).")
+
+
+def _currency() -> str:
+    return getattr(settings, "OMS_CURRENCY", "EUR")
+
+
+def product_by_sku(sku: str) -> Product:
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        raise serializers.ValidationError(f"No product with sku '{sku}'.")
+    return product
+
+
+def location_by_code(code: str) -> Location:
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise serializers.ValidationError(f"No location with code '{code}'.")
+    return location
+
+
+# Products
+
+
+class ProductUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    barcode = serializers.CharField(max_length=64, allow_blank=True, default="")
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), allow_null=True, default=None
+    )
+    active = serializers.BooleanField(default=True)
+
+
+class ProductInputSerializer(ProductUpdateInputSerializer):
+    sku = serializers.CharField(max_length=64, validators=[sku_format])
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    currency = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "sku",
+            "name",
+            "barcode",
+            "price",
+            "currency",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_currency(self, product: Product) -> str:
+        return _currency()
+
+
+# Locations
+
+
+class LocationUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    kind = serializers.ChoiceField(choices=Location.Kind.choices)
+    lat = StrictFloatField(min_value=-90, max_value=90)
+    lon = StrictFloatField(min_value=-180, max_value=180)
+    ships = serializers.BooleanField(default=True)
+    click_and_collect = serializers.BooleanField(default=False)
+    priority = StrictIntegerField(default=100, help_text="Lower is preferred.")
+    shipment_cost = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), default=Decimal("0")
+    )
+    cost_per_km = serializers.DecimalField(
+        max_digits=10, decimal_places=4, min_value=Decimal("0"), default=Decimal("0")
+    )
+    unit_cost = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), default=Decimal("0")
+    )
+    processing_days = StrictIntegerField(min_value=0, max_value=365, default=1)
+    cutoff_time = serializers.TimeField(
+        format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], default=time(14, 0)
+    )
+    address = serializers.CharField(max_length=255, allow_blank=True, default="")
+    city = serializers.CharField(max_length=128, allow_blank=True, default="")
+    postcode = serializers.CharField(max_length=16, allow_blank=True, default="")
+    country = serializers.CharField(
+        max_length=2, allow_blank=True, default="", validators=[country_format]
+    )
+    time_zone = serializers.CharField(
+        max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
+    active = serializers.BooleanField(default=True)
+
+
+class LocationInputSerializer(LocationUpdateInputSerializer):
+    code = serializers.CharField(max_length=32, validators=[code_format])
+
+
+class LocationOutputSerializer(serializers.ModelSerializer):
+    cutoff_time = serializers.TimeField(format="%H:%M")
+    currency = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Location
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "lat",
+            "lon",
+            "address",
+            "city",
+            "postcode",
+            "country",
+            "time_zone",
+            "ships",
+            "click_and_collect",
+            "priority",
+            "shipment_cost",
+            "cost_per_km",
+            "unit_cost",
+            "currency",
+            "processing_days",
+            "cutoff_time",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_currency(self, location: Location) -> str:
+        return _currency()
+
+
+# Stock
+
+
+class StockOutputSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku")
+    location = serializers.CharField(source="location.code")
+    available = serializers.IntegerField(
+        help_text="on_hand - allocated - reserved - safety_stock, never below 0."
+    )
+
+    class Meta:
+        model = StockLevel
+        fields = [
+            "sku",
+            "location",
+            "on_hand",
+            "allocated",
+            "reserved",
+            "safety_stock",
+            "available",
+        ]
+
+
+@extend_schema_field({"type": "string", "enum": [kind.value for kind in POSTABLE_KINDS]})
+class MovementKindField(serializers.ChoiceField):
+    """Described inline: a second enum named "kind" beside Location's would clash in the schema."""
+
+
+class MovementInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    location = serializers.CharField(max_length=32)
+    kind = MovementKindField(choices=[(k.value, k.label) for k in POSTABLE_KINDS])
+    quantity = StrictIntegerField(
+        help_text="Units, positive; an adjustment is signed (-3 removes three units)."
+    )
+    reference = serializers.CharField(max_length=128, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=255, allow_blank=True, default="")
+
+    def validate_sku(self, value: str) -> Product:
+        return product_by_sku(value)
+
+    def validate_location(self, value: str) -> Location:
+        return location_by_code(value)
+
+    def validate(self, data: dict) -> dict:
+        if data["quantity"] == 0:
+            raise serializers.ValidationError({"quantity": ["A movement must move units (not 0)."]})
+        if data["kind"] != StockMovement.Kind.ADJUSTMENT and data["quantity"] < 0:
+            raise serializers.ValidationError(
+                {"quantity": ["Must be positive; only an adjustment is signed."]}
+            )
+        data["product"] = data.pop("sku")
+        return data
+
+
+class MovementOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StockMovement
+        fields = ["kind", "quantity", "on_hand_after", "reference", "reason", "created_at"]
+
+
+class StockAfterMovementOutputSerializer(StockOutputSerializer):
+    movement = MovementOutputSerializer(help_text="The ledger line written (or replayed).")
+
+    class Meta(StockOutputSerializer.Meta):
+        fields = [*StockOutputSerializer.Meta.fields, "movement"]
+
+
+# Availability
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    sku = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        min_length=1,
+        max_length=MAX_AVAILABILITY_SKUS,
+        error_messages={"min_length": "Ask for at least one sku (?sku=A&sku=B)."},
+    )
+    channel = serializers.CharField(max_length=32, required=False)
+
+    def validate_channel(self, value: str):
+        from orders.models import Channel
+
+        channel = Channel.objects.filter(code=value).first()
+        if channel is None:
+            raise serializers.ValidationError(f"No channel with code '{value}'.")
+        if not channel.active:
+            raise serializers.ValidationError(f"Channel '{value}' is not active.")
+        return channel

@@ -1,0 +1,36 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the API token of USERNAME (for `Authorization: Token <key>`), creating the token "
+        "and, if missing, the user (with an unusable password: an API-only account). Running "
+        "it again prints the same token."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+
+    @transaction.atomic
+    def handle(self, *args, username: str, **options):
+        username = username.strip()
+        if not username:
+            raise CommandError("Give a user name.")
+        users = get_user_model()
+        user = users.objects.filter(username=username).first()
+        if user is None:
+            user = users(username=username)
+            user.set_unusable_password()
+            user.save()
+            self.stderr.write(
+                f"Created user '{username}' with an unusable password: it can call the API "
+                "but not log in to the admin."
+            )
+        elif not user.is_active:
+            raise CommandError(f"User '{username}' is inactive; its token would be refused.")
+        token, _ = Token.objects.get_or_create(user=user)
+        # Only the key on stdout, so scripts can take it: TOKEN=$(manage.py create_api_token x)
+        self.stdout.write(token.key)

@@ -1,0 +1,151 @@
+"""The catalogue and the network: products and locations.
+
+Natural keys (`sku`, `code`) are unique and never change once created: integrations,
+URLs and the ledger refer to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from inventory.models import Location, Product
+from oms.exceptions import DomainError
+
+# The fields an update may change; the natural key is not among them.
+PRODUCT_UPDATABLE = frozenset({"name", "barcode", "price", "active"})
+LOCATION_UPDATABLE = frozenset(
+    {
+        "name",
+        "kind",
+        "lat",
+        "lon",
+        "address",
+        "city",
+        "postcode",
+        "country",
+        "time_zone",
+        "ships",
+        "click_and_collect",
+        "priority",
+        "shipment_cost",
+        "cost_per_km",
+        "unit_cost",
+        "processing_days",
+        "cutoff_time",
+        "active",
+    }
+)
+
+
+def product_create(
+    *,
+    sku: str,
+    name: str,
+    barcode: str = "",
+    price: Decimal | None = None,
+    active: bool = True,
+) -> Product:
+    """Create a product; refuse a SKU that already exists (400 on `sku`)."""
+    try:
+        with transaction.atomic(durable=True):
+            return Product.objects.create(
+                sku=sku, name=name, barcode=barcode, price=price, active=active
+            )
+    except IntegrityError:
+        # The unique index decides, so two concurrent creators cannot both win.
+        if Product.objects.filter(sku=sku).exists():
+            raise DomainError(
+                f"A product with sku '{sku}' already exists.", field="sku", code="duplicate"
+            ) from None
+        raise
+
+
+@transaction.atomic(durable=True)
+def product_update(*, product: Product, changes: Mapping[str, Any]) -> Product:
+    """Change the given fields of a product (not its SKU)."""
+    fields = _updatable(changes, PRODUCT_UPDATABLE)
+    if not fields:
+        return product
+    for field in fields:
+        setattr(product, field, changes[field])
+    product.save(update_fields=[*fields, "updated_at"])
+    return product
+
+
+def location_create(
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    lat: float,
+    lon: float,
+    ships: bool = True,
+    click_and_collect: bool = False,
+    priority: int = 100,
+    shipment_cost: Decimal = Decimal("0"),
+    cost_per_km: Decimal = Decimal("0"),
+    unit_cost: Decimal = Decimal("0"),
+    processing_days: int = 1,
+    cutoff_time: time = time(14, 0),
+    address: str = "",
+    city: str = "",
+    postcode: str = "",
+    country: str = "",
+    time_zone: str = "Europe/Paris",
+    active: bool = True,
+) -> Location:
+    """Create a location; refuse a code that already exists (400 on `code`)."""
+    try:
+        with transaction.atomic(durable=True):
+            return Location.objects.create(
+                code=code,
+                name=name,
+                kind=kind,
+                lat=lat,
+                lon=lon,
+                ships=ships,
+                click_and_collect=click_and_collect,
+                priority=priority,
+                shipment_cost=shipment_cost,
+                cost_per_km=cost_per_km,
+                unit_cost=unit_cost,
+                processing_days=processing_days,
+                cutoff_time=cutoff_time,
+                address=address,
+                city=city,
+                postcode=postcode,
+                country=country,
+                time_zone=time_zone,
+                active=active,
+            )
+    except IntegrityError:
+        if Location.objects.filter(code=code).exists():
+            raise DomainError(
+                f"A location with code '{code}' already exists.", field="code", code="duplicate"
+            ) from None
+        raise
+
+
+@transaction.atomic(durable=True)
+def location_update(*, location: Location, changes: Mapping[str, Any]) -> Location:
+    """Change the given fields of a location (not its code)."""
+    fields = _updatable(changes, LOCATION_UPDATABLE)
+    if not fields:
+        return location
+    for field in fields:
+        setattr(location, field, changes[field])
+    location.save(update_fields=[*fields, "updated_at"])
+    return location
+
+
+def _updatable(changes: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
+    unknown = set(changes) - allowed
+    if unknown:
+        field = sorted(unknown)[0]
+        raise DomainError(f"'{field}' cannot be changed.", field=field)
+    return sorted(changes)

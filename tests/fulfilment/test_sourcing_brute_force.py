@@ -1,0 +1,140 @@
+"""On small random instances the optimal engine matches an exhaustive enumeration."""
+
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fulfilment.sourcing import STRATEGIES, plan
+from tests.fulfilment.test_sourcing_instances import CHECK
+
+SKUS = ("A", "B")
+
+
+@st.composite
+def instances(draw):
+    lines = draw(
+        st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 2)), min_size=1, max_size=3)
+    )
+    count = draw(st.integers(1, 3))
+    locations = []
+    for n in range(count):
+        locations.append(
+            {
+                "code": f"L{n}",
+                "lat": draw(st.floats(45.0, 50.0)),
+                "lon": draw(st.floats(0.0, 6.0)),
+                "ships": draw(st.booleans() | st.just(True)),
+                "priority": draw(st.integers(1, 3)),
+                "shipment_cost": draw(st.sampled_from((0.0, 2.0, 5.0, 6.5))),
+                "cost_per_km": draw(st.sampled_from((0.0, 0.004, 0.01))),
+                "unit_cost": draw(st.sampled_from((0.0, 0.3, 1.0, 2.5))),
+                "stock": {sku: draw(st.integers(0, 3)) for sku in SKUS},
+            }
+        )
+    policy = {
+        "split_penalty": draw(st.sampled_from((0.0, 1.5, 4.0))),
+        "allow_line_split": draw(st.booleans()),
+        "max_shipments": draw(st.sampled_from((None, 1, 2))),
+    }
+    return {
+        "order": {
+            "lines": [{"sku": sku, "quantity": qty} for sku, qty in lines],
+            "destination": {"lat": 48.85, "lon": 2.35},
+        },
+        "locations": locations,
+        "policy": policy,
+    }
+
+
+def brute_force(instance):
+    """Return (units, cost) of the best plan by trying every allocation, subset by subset."""
+    lines = instance["order"]["lines"]
+    policy = instance["policy"]
+    codes = [loc["code"] for loc in instance["locations"] if loc["ships"]]
+    cap = policy["max_shipments"]
+    best = (0, 0.0)
+    for size in range(1, len(codes) + 1):
+        if cap is not None and size > cap:
+            break
+        for subset in itertools.combinations(codes, size):
+            for allocations in _allocations(lines, subset, policy["allow_line_split"]):
+                plan_ = {"allocations": allocations, "unallocated": _left(lines, allocations)}
+                if CHECK.problems(instance, plan_):
+                    continue
+                units = sum(a["quantity"] for a in allocations)
+                cost, _ = CHECK.plan_cost(instance, allocations)
+                if units > best[0] or (units == best[0] and cost < best[1] - 1e-9):
+                    best = (units, cost)
+    return best
+
+
+def _allocations(lines, subset, split):
+    """Yield every way to give each line some units from the subset's locations."""
+    per_line = []
+    for i, line in enumerate(lines):
+        options = []
+        if split:
+            for amounts in itertools.product(range(line["quantity"] + 1), repeat=len(subset)):
+                if sum(amounts) <= line["quantity"]:
+                    options.append(
+                        [
+                            {"line": i, "location": code, "sku": line["sku"], "quantity": q}
+                            for code, q in zip(subset, amounts, strict=True)
+                            if q
+                        ]
+                    )
+        else:
+            options.append([])
+            options.extend(
+                [{"line": i, "location": code, "sku": line["sku"], "quantity": line["quantity"]}]
+                for code in subset
+            )
+        per_line.append(options)
+    for choice in itertools.product(*per_line):
+        yield [a for part in choice for a in part]
+
+
+def _left(lines, allocations):
+    given_ = [0] * len(lines)
+    for a in allocations:
+        given_[a["line"]] += a["quantity"]
+    return [
+        {"line": i, "sku": line["sku"], "quantity": line["quantity"] - given_[i]}
+        for i, line in enumerate(lines)
+        if line["quantity"] > given_[i]
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_optimal_equals_brute_force_on_small_instances(instance):
+    # given
+    units, cost = brute_force(instance)
+
+    # when
+    result = plan(instance, explain_runner_ups=False).to_dict()
+
+    # then
+    assert CHECK.problems(instance, result) == []
+    assert result["units"] == units
+    assert result["cost"] == pytest.approx(cost, rel=1e-6, abs=1e-6)
+    assert result["proven"] is True
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_optimal_is_never_beaten_by_a_rule_strategy(instance):
+    # given
+    best = plan(instance, explain_runner_ups=False).to_dict()
+
+    for strategy in STRATEGIES:
+        # when
+        result = plan(instance, strategy, explain_runner_ups=False).to_dict()
+
+        # then
+        assert CHECK.problems(instance, result) == []
+        assert result["units"] <= best["units"]
+        if result["units"] == best["units"]:
+            assert best["cost"] <= result["cost"] + 1e-6
