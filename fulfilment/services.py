@@ -13,7 +13,7 @@ from inventory.locks import lock_stock_ids
 from inventory.models import StockMovement
 from inventory.services.allocations import allocations_release, allocations_ship
 from inventory.services.ledger import movement_apply
-from oms.exceptions import ConflictError
+from oms.exceptions import ConflictError, NotFoundError
 from oms.retry import retry_on_conflict
 from orders.events import order_event_add
 from orders.locks import lock_order
@@ -37,7 +37,10 @@ class RejectReason:
 
 
 def _locked(fulfilment_id: int) -> tuple[Fulfilment, Order]:
-    order_id = Fulfilment.objects.values_list("order_id", flat=True).get(pk=fulfilment_id)
+    order_id = Fulfilment.objects.filter(pk=fulfilment_id).values_list("order_id", flat=True)
+    order_id = order_id.first()
+    if order_id is None:
+        raise NotFoundError(f"No fulfilment {fulfilment_id}.", field="id")
     order = lock_order(order_id)
     # Every writer of a fulfilment holds its order's lock, so this read is current.
     fulfilment = Fulfilment.objects.select_related("location").get(pk=fulfilment_id)
@@ -56,7 +59,7 @@ def fulfilment_accept(*, fulfilment_id: int, actor: AbstractBaseUser | None = No
     order_event_add(
         order=order,
         kind=OrderEvent.Kind.FULFILMENT_ACCEPTED,
-        message=f"{fulfilment.location.name} is preparing your order.",
+        message="Your order is being prepared.",
         data={"fulfilment": fulfilment.pk, "location": fulfilment.location.code},
         actor=actor,
     )
@@ -83,6 +86,11 @@ def fulfilment_ship(
             f"Fulfilment {fulfilment.pk} was already shipped with tracking number "
             f"{fulfilment.tracking_number}.",
             field="tracking_number",
+        )
+    if order.delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT:
+        raise ConflictError(
+            f"Order {order.number} is click & collect: mark it ready for pickup, then collected.",
+            field="status",
         )
     fulfilment_ensure_can_become(fulfilment, FS.SHIPPED)
     allocations = list(fulfilment.allocations.open().select_related("order_line"))

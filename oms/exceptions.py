@@ -15,3 +15,8 @@ class DomainError(Exception):
 
 class ConflictError(DomainError):
     http_status = 409
+
+
+class NotFoundError(DomainError):
+    http_status = 404
+    code = "not_found"

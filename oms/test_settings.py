@@ -25,3 +25,6 @@ else:
 
 # Tasks that tests enqueue without starting a worker land here, and are purged at the end.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "oms-tests")
+
+# Each test process keeps its own cache (rate limits, throttles), not the shared file cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -55,3 +55,13 @@ class StockLevelFactory(factory.django.DjangoModelFactory):
 
     product = factory.SubFactory(ProductFactory)
     location = factory.SubFactory(LocationFactory)
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Channel"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"channel-{n}")
+    name = factory.Sequence(lambda n: f"Channel {n}")
+    active = True

@@ -33,19 +33,7 @@ from inventory.services.catalogue import (
     product_update,
 )
 from inventory.services.ledger import stock_movement_record
-from oms.api import parsers
-from oms.api.idempotency import idempotent, ledger_idempotency_key
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "Send a retry with the same key and body: the first answer is replayed "
-        "(header Idempotent-Replayed: true). The same key with another body is a 409."
-    ),
-)
+from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, ledger_idempotency_key
 
 
 def _product(sku: str) -> Product:
@@ -70,7 +58,6 @@ def _parse(serializer_class, data, **kwargs) -> dict:
 
 
 class ProductListView(generics.ListAPIView):
-    parser_classes = parsers.DEFAULT
     queryset = Product.objects.all()
     serializer_class = ProductOutputSerializer
     filterset_class = filters.ProductFilter
@@ -96,8 +83,6 @@ class ProductListView(generics.ListAPIView):
 
 
 class ProductDetailView(APIView):
-    parser_classes = parsers.DEFAULT
-
     @extend_schema(summary="Show a product", responses={200: ProductOutputSerializer})
     def get(self, request, sku: str):
         product = _product(sku)
@@ -117,7 +102,6 @@ class ProductDetailView(APIView):
 
 
 class LocationListView(generics.ListAPIView):
-    parser_classes = parsers.DEFAULT
     queryset = Location.objects.all()
     serializer_class = LocationOutputSerializer
     filterset_class = filters.LocationFilter
@@ -143,8 +127,6 @@ class LocationListView(generics.ListAPIView):
 
 
 class LocationDetailView(APIView):
-    parser_classes = parsers.DEFAULT
-
     @extend_schema(summary="Show a location", responses={200: LocationOutputSerializer})
     def get(self, request, code: str):
         location = _location(code)
@@ -174,8 +156,6 @@ class StockListView(generics.ListAPIView):
 
 
 class StockMovementView(APIView):
-    parser_classes = parsers.DEFAULT
-
     @extend_schema(
         summary="Record a stock movement",
         description=(

@@ -36,6 +36,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -47,6 +49,18 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 _POLL_SECONDS = 0.05
+
+# Declared on every POST in the OpenAPI schema.
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Send a retry with the same key and body: the first answer is replayed "
+        "(header Idempotent-Replayed: true). The same key with another body is a 409."
+    ),
+)
 
 
 def _setting(name: str, default: float) -> float:

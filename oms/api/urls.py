@@ -4,4 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("inventory.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("fulfilment.api.urls")),
 ]

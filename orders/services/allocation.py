@@ -279,7 +279,8 @@ def allocations_record(
         OrderEvent(
             order=order,
             kind=OrderEvent.Kind.FULFILMENT_REQUESTED,
-            message=f"Sent to {locations[pk].name}.",
+            # Customers read this on the tracking page: no internal location names.
+            message="Your order has been passed to our team for preparation.",
             data={"fulfilment": fulfilments[pk].pk, "location": locations[pk].code},
             actor=_person(actor),
         )

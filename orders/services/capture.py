@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from inventory.models import Location, Product
+from inventory.selectors import channel_location_q
 from oms.retry import retry_on_conflict
 from orders.exceptions import OrderRejected
 from orders.models import Channel, Order, OrderEvent, OrderLine
@@ -58,6 +59,7 @@ def order_place(*, data: OrderInput, actor: AbstractBaseUser | None = None) -> t
         existing = _existing(data)
         if existing is not None:
             return existing, False
+    order_input_check(data)
     try:
         return retry_on_conflict(lambda: _place(data, actor)), True
     except IntegrityError:
@@ -71,6 +73,35 @@ def order_place(*, data: OrderInput, actor: AbstractBaseUser | None = None) -> t
 
 def _existing(data: OrderInput) -> Order | None:
     return Order.objects.filter(channel=data.channel, external_id=data.external_id).first()
+
+
+def order_input_check(data: OrderInput) -> None:
+    """Refuse an order the network cannot take as sent, naming the field."""
+    if not data.channel.active:
+        raise OrderRejected(f"Channel {data.channel.code} is not active.", field="channel")
+    if not data.lines:
+        raise OrderRejected("An order needs at least one line.", field="lines")
+    store = data.pickup_location
+    if data.delivery_method != Order.DeliveryMethod.CLICK_AND_COLLECT:
+        if store is not None:
+            raise OrderRejected("Only for click_and_collect.", field="pickup_location")
+        return
+    if store is None:
+        raise OrderRejected("Click & collect needs a pickup location.", field="pickup_location")
+    if not (store.active and store.click_and_collect):
+        raise OrderRejected(
+            f"{store.code} does not offer click & collect.", field="pickup_location"
+        )
+    if not channel_serves(data.channel, store):
+        raise OrderRejected(
+            f"{store.code} does not serve the {data.channel.code} channel.",
+            field="pickup_location",
+        )
+
+
+def channel_serves(channel: Channel, location: Location) -> bool:
+    """A channel that names no locations is served by every active location."""
+    return Location.objects.filter(pk=location.pk).filter(channel_location_q(channel)).exists()
 
 
 @transaction.atomic(durable=True)
@@ -124,8 +155,9 @@ def _place(data: OrderInput, actor) -> Order:
         OrderEvent(
             order=order,
             kind=OrderEvent.Kind.CREATED,
-            message=f"Order received from {data.channel.name}.",
+            message="Order received.",
             data={"channel": data.channel.code, "external_id": data.external_id},
+            actor=actor if actor is not None and actor.is_authenticated else None,
         )
     ]
     if sourced is not None:

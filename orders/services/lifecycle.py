@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef
 from fulfilment.models import Fulfilment
 from inventory.models import Allocation
 from inventory.services.allocations import allocation_shrink, allocations_release
+from oms.exceptions import DomainError, NotFoundError
 from oms.retry import retry_on_conflict
 from orders.events import order_event_add
 from orders.exceptions import InvalidTransition
@@ -52,7 +53,9 @@ def order_cancel(*, order: Order, actor: AbstractBaseUser | None = None, reason:
     order_event_add(
         order=order,
         kind=OrderEvent.Kind.CANCELLED,
-        message="Order cancelled." + (f" Reason: {reason}" if reason else ""),
+        message="Order cancelled.",
+        # The reason is for staff; the customer sees the plain fact.
+        data={"reason": reason},
         actor=actor,
     )
     return order
@@ -71,11 +74,16 @@ def order_line_cancel(
     order = lock_order(order.pk)
     if order.status in {S.CANCELLED, S.COLLECTED, S.DELIVERED}:
         raise InvalidTransition(f"Order {order.number} is {order.status}.", field="status")
-    line = order.lines.select_for_update().get(line_no=line_no)
+    line = order.lines.select_for_update().select_related("product").filter(line_no=line_no)
+    line = line.first()
+    if line is None:
+        raise NotFoundError(f"Order {order.number} has no line {line_no}.", field="line")
     cancellable = line.quantity_open - line.quantity_shipped
     units = cancellable if quantity is None else quantity
+    if cancellable <= 0:
+        raise InvalidTransition(f"Line {line_no} has nothing left to cancel.", field="quantity")
     if units <= 0 or units > cancellable:
-        raise InvalidTransition(
+        raise DomainError(
             f"Line {line_no} has {cancellable} unit(s) that can still be cancelled.",
             field="quantity",
         )

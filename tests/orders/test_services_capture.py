@@ -169,3 +169,23 @@ def test_the_phone_is_searchable_by_its_digits():
     stocked(sku, warehouse("DC-1"), 1)
     order = place([(sku, 1)])
     assert order.customer_phone_digits == "33612345678"
+
+
+def test_click_and_collect_at_a_store_without_it_is_refused():
+    sku = product("X")
+    store = StoreFactory(code="ST-NOCC", click_and_collect=False)
+    stocked(sku, store, 5)
+    with pytest.raises(OrderRejected) as error:
+        place([(sku, 1)], delivery_method="click_and_collect", pickup_location=store)
+    assert error.value.field == "pickup_location"
+    assert Order.objects.count() == 0
+
+
+def test_click_and_collect_at_a_store_outside_the_channel_is_refused():
+    sku = product("X")
+    store, other = StoreFactory(code="ST-A"), StoreFactory(code="ST-B")
+    stocked(sku, store, 5)
+    Channel.objects.get(code="app").locations.set([other])
+    with pytest.raises(OrderRejected) as error:
+        place([(sku, 1)], channel="app", delivery_method="click_and_collect", pickup_location=store)
+    assert "does not serve the app channel" in error.value.message

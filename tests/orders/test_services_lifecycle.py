@@ -15,7 +15,7 @@ from fulfilment.services import (
 from inventory.models import Allocation, StockLevel, StockMovement
 from inventory.reconcile import stock_drift
 from inventory.services import stock_receive
-from oms.exceptions import ConflictError
+from oms.exceptions import ConflictError, NotFoundError
 from orders.exceptions import InvalidTransition
 from orders.models import Order
 from orders.services.lifecycle import (
@@ -259,3 +259,23 @@ def test_a_refused_fulfilment_transition_raises_and_changes_nothing():
     with pytest.raises(InvalidTransition):
         fulfilment_reject(fulfilment_id=fid, reason="late")
     assert Fulfilment.objects.get().status == Fulfilment.Status.SHIPPED
+
+
+def test_a_click_and_collect_order_is_not_shipped_but_handed_over():
+    sku = product("X")
+    store = StoreFactory(code="ST-1")
+    stocked(sku, store, 3)
+    order = place([(sku, 1)], delivery_method="click_and_collect", pickup_location=store)
+    with pytest.raises(ConflictError):
+        fulfilment_ship(fulfilment_id=order.fulfilments.get().pk, carrier="C", tracking_number="T")
+    assert not StockMovement.objects.filter(kind="shipment").exists()
+
+
+def test_an_unknown_fulfilment_or_line_is_not_found():
+    sku = product("X")
+    stocked(sku, warehouse("DC-1"), 3)
+    order = place([(sku, 1)])
+    with pytest.raises(NotFoundError):
+        fulfilment_accept(fulfilment_id=987654)
+    with pytest.raises(NotFoundError):
+        order_line_cancel(order=order, line_no=9)

@@ -1,0 +1,29 @@
+"""Fulfilment endpoints under /api/v1/ (../shared/API.md "Fulfilment")."""
+
+from django.urls import path
+
+from fulfilment.api import views
+
+urlpatterns = [
+    path("fulfilments/", views.FulfilmentListView.as_view(), name="fulfilments"),
+    path("fulfilments/<int:pk>/", views.FulfilmentDetailView.as_view(), name="fulfilment-detail"),
+    path(
+        "fulfilments/<int:pk>/accept/",
+        views.FulfilmentAcceptView.as_view(),
+        name="fulfilment-accept",
+    ),
+    path(
+        "fulfilments/<int:pk>/reject/",
+        views.FulfilmentRejectView.as_view(),
+        name="fulfilment-reject",
+    ),
+    path("fulfilments/<int:pk>/ship/", views.FulfilmentShipView.as_view(), name="fulfilment-ship"),
+    path(
+        "fulfilments/<int:pk>/ready/", views.FulfilmentReadyView.as_view(), name="fulfilment-ready"
+    ),
+    path(
+        "fulfilments/<int:pk>/collected/",
+        views.FulfilmentCollectedView.as_view(),
+        name="fulfilment-collected",
+    ),
+]

@@ -1,0 +1,263 @@
+"""Orders and channels in the admin.
+
+Orders are read-only here: every change goes through a service, from the actions below or
+from the console's order page (linked from each row and each change page).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from fulfilment.models import Fulfilment
+from oms.exceptions import DomainError
+from orders.console.forms import OrderCancelForm
+from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.services.capture import phone_digits
+from orders.services.lifecycle import order_cancel, order_resource
+
+ORDER_PERMISSION = "orders.change_order"
+SEARCH_LIMIT = 1000
+PHONE_LIKE = re.compile(r"^\+?[0-9 ().\-/]+$")
+
+
+def order_ids_matching(term: str) -> set[int]:
+    """Return the ids of orders whose number, e-mail, phone, external id or a fulfilment's
+    tracking number is exactly `term`: indexed equality only, no scan."""
+    term = term.strip()
+    if not term or "\x00" in term:
+        return set()
+    match = Q(number__in={term, term.upper()}) | Q(external_id=term)
+    if "@" in term:
+        match |= Q(customer_email=term.lower())
+    if PHONE_LIKE.match(term) and (digits := phone_digits(term)):
+        match |= Q(customer_phone_digits=digits)
+    ids = set(Order.objects.filter(match).values_list("pk", flat=True)[:SEARCH_LIMIT])
+    ids.update(
+        Fulfilment.objects.filter(tracking_number=term).values_list("order_id", flat=True)[
+            :SEARCH_LIMIT
+        ]
+    )
+    return ids
+
+
+def console_link(order: Order, text: str = "Open") -> str:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("orders_console:order", args=[order.number]), text
+    )
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = [
+        "line_no",
+        "product",
+        "quantity",
+        "unit_price",
+        "quantity_shipped",
+        "quantity_cancelled",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+class FulfilmentInline(ReadOnlyInline):
+    model = Fulfilment
+    fields = ["location", "status", "carrier", "tracking_number", "reason", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("location")
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ["created_at", "kind", "message", "public", "actor"]
+    readonly_fields = fields
+    verbose_name_plural = "timeline"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "channel",
+        "status",
+        "customer",
+        "created_at",
+        "logistics_cost",
+        "needs_attention",
+        "console",
+    ]
+    list_filter = ["status", "channel", "delivery_method", "needs_attention"]
+    list_select_related = ["channel"]
+    # The search box is answered by get_search_results (exact, indexed); this only shows it.
+    search_fields = ["number"]
+    search_help_text = (
+        "An order number, e-mail, phone number, external id or tracking number, exactly."
+    )
+    show_full_result_count = False
+    ordering = ["-created_at", "-id"]
+    inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
+    actions = ["cancel_orders", "resource_orders"]
+    fieldsets = [
+        (None, {"fields": ["number", "status", "channel", "external_id", "console"]}),
+        (
+            "Customer",
+            {"fields": ["customer_name", "customer_email", "customer_phone"]},
+        ),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "delivery_method",
+                    "pickup_location",
+                    "ship_line1",
+                    "ship_line2",
+                    "ship_postcode",
+                    "ship_city",
+                    "ship_country",
+                    "ship_lat",
+                    "ship_lon",
+                    "promised_date",
+                ]
+            },
+        ),
+        (
+            "Sourcing",
+            {
+                "fields": [
+                    "currency",
+                    "logistics_cost",
+                    "sourcing_attempts",
+                    "needs_attention",
+                    "attention_reason",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = ["console", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("channel", "pickup_location")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=order_ids_matching(search_term)), False
+
+    @admin.display(description="customer", ordering="customer_email")
+    def customer(self, order: Order) -> str:
+        if order.customer_name and order.customer_email:
+            return f"{order.customer_name} <{order.customer_email}>"
+        return order.customer_name or order.customer_email
+
+    @admin.display(description="console")
+    def console(self, order: Order) -> str:
+        return console_link(order, "Order page")
+
+    # Read-only: writes go through services (the actions, the console).
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_customer_service_permission(self, request) -> bool:
+        return request.user.has_perm(ORDER_PERMISSION)
+
+    @admin.action(description="Cancel selected orders…", permissions=["customer_service"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]):
+        form = OrderCancelForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = call_each(
+                self,
+                request,
+                queryset,
+                lambda order: order_cancel(
+                    order=order, actor=request.user, reason=form.cleaned_data["reason"]
+                ),
+            )
+            if done:
+                self.message_user(request, f"{done} order(s) cancelled.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel orders",
+            "opts": self.model._meta,
+            "orders": queryset,
+            "form": form,
+            "action": "cancel_orders",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orders/order_cancel.html", context)
+
+    @admin.action(description="Source selected orders again", permissions=["customer_service"])
+    def resource_orders(self, request: HttpRequest, queryset: QuerySet[Order]):
+        done = call_each(
+            self, request, queryset, lambda order: order_resource(order=order, actor=request.user)
+        )
+        if done:
+            self.message_user(request, f"{done} order(s) sourced again.", messages.SUCCESS)
+
+
+def call_each(model_admin, request, queryset, work) -> int:
+    """Call `work` on each object; tell each domain error; return how many succeeded."""
+    done = 0
+    for obj in queryset:
+        try:
+            work(obj)
+        except DomainError as error:
+            model_admin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+        else:
+            done += 1
+    return done
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "active", "buffer_units", "buffer_percent"]
+    list_filter = ["active"]
+    fields = ["code", "name", "active", "locations", "buffer_units", "buffer_percent"]
+    filter_horizontal = ["locations"]
+    search_fields = ["code", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Integrations send the code: it does not change once the channel exists.
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Orders keep their channel; deactivate a channel instead.
+        return False

@@ -1,0 +1,297 @@
+"""The order page of the console: what customer service and location staff see and do.
+
+Staff only (Django's admin login). Every button is a POST form with CSRF that calls one
+service; a domain error comes back as a message on the page, never as an error page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from fulfilment.models import Fulfilment
+from fulfilment.services import (
+    fulfilment_accept,
+    fulfilment_collect,
+    fulfilment_ready,
+    fulfilment_reject,
+    fulfilment_ship,
+)
+from inventory.models import Allocation
+from oms.exceptions import DomainError
+from orders.console.explain import explanation_sections
+from orders.console.forms import (
+    LineCancelForm,
+    NoteForm,
+    OrderCancelForm,
+    RejectForm,
+    ShipForm,
+)
+from orders.models import Order, OrderEvent, OrderLine
+from orders.services.lifecycle import (
+    order_cancel,
+    order_line_cancel,
+    order_note_add,
+    order_resource,
+)
+from orders.tracking.links import number_is_plausible, tracking_url
+from orders.transitions import FULFILMENT_TRANSITIONS
+
+ORDER_PERMISSION = "orders.change_order"
+MAX_LINE_NO = 32767  # order_line.line_no is a smallint
+FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
+FS = Fulfilment.Status
+OPEN_ORDER_STATUSES = {
+    Order.Status.PENDING,
+    Order.Status.ALLOCATED,
+    Order.Status.PARTIALLY_ALLOCATED,
+    Order.Status.BACKORDERED,
+    Order.Status.READY_FOR_PICKUP,
+}
+
+
+def _order(number: str, queryset=None) -> Order:
+    if not number_is_plausible(number):
+        raise Http404("No such order.")
+    return get_object_or_404(queryset if queryset is not None else Order.objects, number=number)
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+@staff_member_required
+@require_GET
+def order_find(request: HttpRequest) -> HttpResponse:
+    """Go to the order a number names, or to the admin's order search for anything else."""
+    term = request.GET.get("q", "").strip()
+    if number_is_plausible(term.upper()) and Order.objects.filter(number=term.upper()).exists():
+        return redirect("orders_console:order", number=term.upper())
+    url = reverse("admin:orders_order_changelist")
+    return redirect(f"{url}?{urlencode({'q': term})}" if term else url)
+
+
+@staff_member_required
+@require_GET
+def order_page(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order(
+        number,
+        Order.objects.select_related("channel", "pickup_location").prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
+            Prefetch(
+                "lines__allocations",
+                queryset=Allocation.objects.select_related("stock__location").order_by("id"),
+                to_attr="every_allocation",
+            ),
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related("location").order_by("created_at", "id"),
+            ),
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
+        ),
+    )
+    can_change_order = request.user.has_perm(ORDER_PERMISSION)
+    can_change_fulfilment = request.user.has_perm(FULFILMENT_PERMISSION)
+    lines = list(order.lines.all())
+    events = list(order.events.all())
+    fulfilments = list(order.fulfilments.all())
+    by_fulfilment: dict[int, list[Allocation]] = {}
+    for line in lines:
+        for allocation in line.every_allocation:
+            by_fulfilment.setdefault(allocation.fulfilment_id, []).append(allocation)
+        line.held = sum(
+            a.quantity for a in line.every_allocation if a.status != Allocation.Status.RELEASED
+        )
+        line.cancellable = line.quantity_open - line.quantity_shipped
+    for fulfilment in fulfilments:
+        fulfilment.units = sum(
+            a.quantity
+            for a in by_fulfilment.get(fulfilment.pk, [])
+            if a.status != Allocation.Status.RELEASED
+        )
+        fulfilment.actions = _fulfilment_actions(fulfilment, order) if can_change_fulfilment else []
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Order {order.number}",
+        "order": order,
+        "lines": lines,
+        "allocations": sorted(
+            (a for line in lines for a in line.every_allocation), key=lambda a: a.pk
+        ),
+        "fulfilments": fulfilments,
+        "sourcing": [
+            {"event": event, "sections": explanation_sections(event.data.get("explanation"))}
+            for event in events
+            if event.kind == OrderEvent.Kind.ALLOCATED
+        ],
+        "events": events,
+        "tracking_url": tracking_url(order, request),
+        "can_change_order": can_change_order,
+        "order_is_open": order.status in OPEN_ORDER_STATUSES,
+        "cancel_form": OrderCancelForm(),
+        "line_cancel_form": LineCancelForm(),
+        "note_form": NoteForm(),
+        "ship_form": ShipForm(),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "orders/console/order.html", context)
+
+
+def _fulfilment_actions(fulfilment: Fulfilment, order: Order) -> list[str]:
+    """Return the buttons the fulfilment's status allows: accept, ship, ready, collected,
+    reject."""
+    allowed = FULFILMENT_TRANSITIONS[fulfilment.status]
+    pickup = order.delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT
+    actions = []
+    if FS.ACCEPTED in allowed:
+        actions.append("accept")
+    if FS.SHIPPED in allowed and not pickup:
+        actions.append("ship")
+    if FS.READY_FOR_PICKUP in allowed and pickup:
+        actions.append("ready")
+    if FS.COLLECTED in allowed:
+        actions.append("collected")
+    if FS.REJECTED in allowed:
+        actions.append("reject")
+    return actions
+
+
+def _run(request: HttpRequest, number: str, work: Callable[[], str]) -> HttpResponse:
+    """Run one service call; tell its outcome as a message and go back to the order page."""
+    try:
+        messages.success(request, work())
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("orders_console:order", number=number)
+
+
+def _form_error(request: HttpRequest, number: str, form) -> HttpResponse:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label or field.replace("_", " ").capitalize()
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if field != "__all__" else error)
+    return redirect("orders_console:order", number=number)
+
+
+@staff_member_required
+@require_POST
+def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+    _require(request, ORDER_PERMISSION)
+    order = _order(number)
+    form = OrderCancelForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, number, form)
+
+    def work() -> str:
+        order_cancel(order=order, actor=request.user, reason=form.cleaned_data["reason"])
+        return f"Order {order.number} cancelled."
+
+    return _run(request, number, work)
+
+
+@staff_member_required
+@require_POST
+def order_line_cancel_view(request: HttpRequest, number: str, line: int) -> HttpResponse:
+    _require(request, ORDER_PERMISSION)
+    order = _order(number)
+    if line > MAX_LINE_NO or not order.lines.filter(line_no=line).exists():
+        raise Http404("No such line.")
+    form = LineCancelForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, number, form)
+
+    def work() -> str:
+        cancelled = order_line_cancel(
+            order=order,
+            line_no=line,
+            quantity=form.cleaned_data["quantity"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        return f"Line {line} now has {cancelled.quantity_cancelled} unit(s) cancelled."
+
+    return _run(request, number, work)
+
+
+@staff_member_required
+@require_POST
+def order_resource_view(request: HttpRequest, number: str) -> HttpResponse:
+    _require(request, ORDER_PERMISSION)
+    order = _order(number)
+
+    def work() -> str:
+        done = order_resource(order=order, actor=request.user)
+        return f"Order {done.number} sourced again: {Order.Status(done.status).label.lower()}."
+
+    return _run(request, number, work)
+
+
+@staff_member_required
+@require_POST
+def order_note_view(request: HttpRequest, number: str) -> HttpResponse:
+    _require(request, ORDER_PERMISSION)
+    order = _order(number)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, number, form)
+
+    def work() -> str:
+        order_note_add(order=order, text=form.cleaned_data["text"], actor=request.user)
+        return "Note added."
+
+    return _run(request, number, work)
+
+
+@staff_member_required
+@require_POST
+def fulfilment_action_view(request: HttpRequest, number: str, pk: int, action: str) -> HttpResponse:
+    _require(request, FULFILMENT_PERMISSION)
+    if not number_is_plausible(number) or pk > 2**63 - 1:
+        raise Http404("No such fulfilment.")
+    fulfilment = get_object_or_404(Fulfilment, pk=pk, order__number=number)
+    actor = request.user
+    if action == "ship":
+        form = ShipForm(request.POST)
+        if not form.is_valid():
+            return _form_error(request, number, form)
+
+        def work() -> str:
+            fulfilment_ship(fulfilment_id=fulfilment.pk, actor=actor, **form.cleaned_data)
+            return f"Fulfilment {fulfilment.pk} shipped."
+
+    elif action == "reject":
+        form = RejectForm(request.POST)
+        if not form.is_valid():
+            return _form_error(request, number, form)
+
+        def work() -> str:
+            fulfilment_reject(fulfilment_id=fulfilment.pk, actor=actor, **form.cleaned_data)
+            return f"Fulfilment {fulfilment.pk} rejected; its lines were sourced again."
+
+    elif action in SIMPLE_ACTIONS:
+        service, said = SIMPLE_ACTIONS[action]
+
+        def work() -> str:
+            service(fulfilment_id=fulfilment.pk, actor=actor)
+            return f"Fulfilment {fulfilment.pk} {said}."
+
+    else:
+        raise Http404("No such action.")
+    return _run(request, number, work)
+
+
+SIMPLE_ACTIONS = {
+    "accept": (fulfilment_accept, "accepted"),
+    "ready": (fulfilment_ready, "marked ready for pickup"),
+    "collected": (fulfilment_collect, "collected"),
+}
