@@ -16,3 +16,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("oms.api.urls")),
 ]
+
+handler404 = "oms.views.not_found"
+handler500 = "oms.views.server_error"
