@@ -240,3 +240,72 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} of stock {self.stock_id} for line {self.order_line_id}"
+
+
+class StockCountImport(models.Model):
+    """One uploaded stock count file and what became of it.
+
+    Its SHA-256 makes a repeat upload of the same bytes answer with the first result
+    instead of counting again; the admin's background path keeps its progress here.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to be checked"
+        CHECKING = "checking", "Checking"
+        PREVIEWED = "previewed", "Ready to confirm"
+        CONFIRMED = "confirmed", "Waiting to be applied"
+        APPLYING = "applying", "Applying"
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+        DUPLICATE = "duplicate", "Already applied"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        COMMAND = "command", "Command"
+
+    digest = models.CharField("SHA-256", max_length=64, db_index=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # The uploaded bytes, kept while a background check or apply needs them.
+    data = models.BinaryField(default=b"", editable=False)
+    # When the shelves were counted, for rows without their own counted_at: the upload time.
+    counted_at = models.DateTimeField()
+    total_rows = models.IntegerField(default=0)
+    applied_rows = models.IntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent, 0 to 100.")
+    phase = models.CharField(max_length=255, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    # Rows [row, sku, location, before, counted, later, after] as zlib-compressed JSON (a
+    # tenth of the size, and of the time to write, of jsonb for 100,000 rows): what a
+    # confirm would do (preview) and what it did (changes, given again to a repeat upload).
+    preview = models.BinaryField(default=b"", editable=False)
+    changes = models.BinaryField(default=b"", editable=False)
+    # The ledger operation shared by the count movements of this file.
+    operation = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same bytes are applied at most once, even by two concurrent uploads.
+            models.UniqueConstraint(
+                fields=["digest"],
+                condition=Q(status="applied"),
+                name="count_import_applied_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Stock count #{self.pk} {self.file_name}".strip()

@@ -276,6 +276,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The uploaded file waits between preview and confirm in the cache (Redis in production),
+# which every app server shares; the default, a file in one server's /tmp, is not.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Stock counts larger than this run as a background task from the admin.

@@ -1,0 +1,144 @@
+"""Staff pages for inventory: a product's stock everywhere, and stock count imports.
+
+Staff only (the admin's login); each button is a POST form that calls one service.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from inventory.models import Location, Product, StockCountImport, StockLevel, StockMovement
+from inventory.services.counts import (
+    count_import_progress,
+    count_rows_unpack,
+    stock_count_import_cancel,
+    stock_count_import_confirm,
+)
+from oms.exceptions import DomainError
+
+STOCK_PERMISSION = "inventory.change_stocklevel"
+RECENT_MOVEMENTS = 50
+ROWS_PER_PAGE = 500
+Status = StockCountImport.Status
+# A task is (or will be) working on an import in these states: the page polls its progress.
+WORKING = (Status.QUEUED, Status.CHECKING, Status.CONFIRMED, Status.APPLYING)
+
+
+@require_GET
+@staff_member_required
+def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
+    """Show a product's balances at every location and its recent ledger."""
+    product = get_object_or_404(Product, sku=sku)
+    stock_rows = {
+        row.location_id: row
+        for row in StockLevel.objects.filter(product=product).only(
+            "id", "location_id", "on_hand", "allocated", "reserved", "safety_stock", "updated_at"
+        )
+    }
+    # Every active location, stocked or not, and inactive ones that still hold a row.
+    locations = Location.objects.filter(Q(active=True) | Q(pk__in=list(stock_rows))).only(
+        "code", "name", "kind", "active"
+    )
+    places = [(location, stock_rows.get(location.pk)) for location in locations]
+    totals = {
+        name: sum(getattr(row, name) for row in stock_rows.values())
+        for name in ("on_hand", "allocated", "reserved", "safety_stock", "available")
+    }
+    movements = (
+        StockMovement.objects.filter(stock_id__in=[row.pk for row in stock_rows.values()])
+        .select_related("stock__location", "actor")
+        .order_by("-created_at", "-id")[:RECENT_MOVEMENTS]
+        if stock_rows
+        else []
+    )
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Stock of {product.sku}",
+        "product": product,
+        "places": places,
+        "totals": totals,
+        "movements": movements,
+        "recent": RECENT_MOVEMENTS,
+    }
+    return render(request, "inventory/console/product_stock.html", context)
+
+
+@require_GET
+@staff_member_required
+def count_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an import: its progress while a task works on it, then its preview or result."""
+    record = get_object_or_404(StockCountImport.objects.defer("data"), pk=pk)
+    rows: list = []
+    kind = ""
+    if record.status == Status.PREVIEWED:
+        rows, kind = count_rows_unpack(record.preview), "preview"
+    elif record.status == Status.APPLIED:
+        rows, kind = count_rows_unpack(record.changes), "changes"
+    elif record.status == Status.REJECTED:
+        rows, kind = record.errors, "errors"
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    moved = sum(1 for row in rows if row.difference) if kind != "errors" else 0
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Stock count import #{record.pk}",
+        "record": record,
+        "progress": count_import_progress(record),
+        "kind": kind,
+        "page": page,
+        "items": page.object_list,
+        "moved": moved,
+        "can_confirm": record.status == Status.PREVIEWED
+        and request.user.has_perm(STOCK_PERMISSION),
+        "working": record.status in WORKING,
+    }
+    return render(request, "inventory/console/count_import.html", context)
+
+
+@require_GET
+@staff_member_required
+def count_import_progress_json(request: HttpRequest, pk: int) -> JsonResponse:
+    """Answer the status page's poll: small, and without loading the file or its rows."""
+    record = get_object_or_404(
+        StockCountImport.objects.only(
+            "status", "phase", "progress", "total_rows", "applied_rows", "operation"
+        ),
+        pk=pk,
+    )
+    return JsonResponse(count_import_progress(record))
+
+
+@require_POST
+@staff_member_required
+def count_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm(STOCK_PERMISSION):
+        raise PermissionDenied
+    record = get_object_or_404(StockCountImport.objects.defer("data", "preview"), pk=pk)
+    try:
+        stock_count_import_confirm(count_import=record, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, "Confirmed: the counts are being applied in the background.")
+    return redirect("console:count-import", pk=pk)
+
+
+@require_POST
+@staff_member_required
+def count_import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm(STOCK_PERMISSION):
+        raise PermissionDenied
+    record = get_object_or_404(StockCountImport.objects.defer("data", "preview"), pk=pk)
+    try:
+        stock_count_import_cancel(count_import=record)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, "Cancelled: nothing was applied.")
+    return redirect("console:count-import", pk=pk)

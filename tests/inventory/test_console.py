@@ -1,0 +1,93 @@
+"""The console's stock page of a product: every location and the recent ledger."""
+
+import pytest
+from django.urls import reverse
+
+from inventory.services.ledger import stock_adjust, stock_receive, stock_safety_stock_set
+from tests.factories import LocationFactory, ProductFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def product():
+    product = ProductFactory(sku="SKU-1", name="Crème brûlée")
+    warehouse = LocationFactory(code="WH1", name="Warehouse")
+    store = StoreFactory(code="ST1", name="Store")
+    LocationFactory(code="EMPTY", name="Never stocked")
+    stock_receive(product=product, location=warehouse, quantity=20, reference="PO-7")
+    stock_receive(product=product, location=store, quantity=3)
+    stock_adjust(product=product, location=store, quantity=-1, reason="broken")
+    stock_safety_stock_set(product=product, location=warehouse, safety_stock=5)
+    return product
+
+
+def test_stock_page_shows_every_location_and_the_recent_ledger(admin_client_logged, product):
+    # when
+    response = admin_client_logged.get(reverse("console:product-stock", args=["SKU-1"]))
+
+    # then
+    assert response.status_code == 200
+    places = {location.code: stock for location, stock in response.context["places"]}
+    assert set(places) == {"WH1", "ST1", "EMPTY"}
+    assert places["EMPTY"] is None
+    assert (places["WH1"].on_hand, places["WH1"].safety_stock, places["WH1"].available) == (
+        20,
+        5,
+        15,
+    )
+    assert response.context["totals"] == {
+        "on_hand": 22,
+        "allocated": 0,
+        "reserved": 0,
+        "safety_stock": 5,
+        "available": 17,
+    }
+    ledger = list(response.context["movements"])
+    assert [(m.kind, m.quantity, m.on_hand_after) for m in ledger] == [
+        ("adjustment", -1, 2),
+        ("receipt", 3, 3),
+        ("receipt", 20, 20),
+    ]
+    page = response.content.decode()
+    assert "PO-7" in page and "broken" in page and "Never stocked" in page
+    assert 'id="recent-ledger"' in page
+
+
+def test_stock_page_is_linked_from_the_product_admin(admin_client_logged, product):
+    response = admin_client_logged.get(reverse("admin:inventory_product_change", args=[product.pk]))
+    assert reverse("console:product-stock", args=["SKU-1"]) in response.content.decode()
+
+
+def test_stock_page_query_count_is_pinned(
+    admin_client_logged, product, django_assert_max_num_queries
+):
+    # given: many locations and more movements than the page shows
+    for n in range(40):
+        location = LocationFactory(code=f"X{n:02d}")
+        stock_receive(product=product, location=location, quantity=1)
+        stock_receive(product=product, location=location, quantity=2)
+
+    # when / then
+    with django_assert_max_num_queries(7):
+        response = admin_client_logged.get(reverse("console:product-stock", args=["SKU-1"]))
+    assert len(response.context["movements"]) == 50
+
+
+def test_stock_page_is_for_staff_only(client, django_user_model, product):
+    # given
+    url = reverse("console:product-stock", args=["SKU-1"])
+
+    # when
+    anonymous = client.get(url)
+    client.force_login(django_user_model.objects.create_user("clerk", password="pw-123456"))
+    not_staff = client.get(url)
+
+    # then
+    assert anonymous.status_code == 302 and reverse("admin:login") in anonymous["Location"]
+    assert not_staff.status_code == 302
+
+
+def test_unknown_product_is_404(admin_client_logged):
+    response = admin_client_logged.get(reverse("console:product-stock", args=["NOPE"]))
+    assert response.status_code == 404
