@@ -27,8 +27,8 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies
 run: $(STAMP) ## Set up, load demo data once, and serve the console on http://127.0.0.1:8000 with worker and beat
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py ensure_admin
-	DEBUG=1 PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py ensure_admin
+	DEBUG=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 test: $(STAMP) ## Set up, then lint and run the whole test suite
 	$(BIN)/ruff check .

@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.conf import settings
@@ -5,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 USERNAME = "admin"
-LOGIN_URL = "http://127.0.0.1:8000/admin/"
+# `make run PORT=...` serves elsewhere than 8000: say the address it really uses.
+LOGIN_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/admin/"
 RESET = f"set a new one with `python manage.py changepassword {USERNAME}`"
 
 
