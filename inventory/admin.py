@@ -26,7 +26,14 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm
 
 from inventory.countfile import count_file_rows
-from inventory.models import Location, Product, StockCountImport, StockLevel, StockMovement
+from inventory.models import (
+    Allocation,
+    Location,
+    Product,
+    StockCountImport,
+    StockLevel,
+    StockMovement,
+)
 from inventory.resources import (
     EXPORT_FORMATS,
     CountCSV,
@@ -551,6 +558,49 @@ class StockMovementAdmin(EscapedExportMixin, admin.ModelAdmin):
     @admin.display(description="Quantity", ordering="quantity")
     def signed_quantity(self, movement: StockMovement) -> str:
         return f"{movement.quantity:+d}"
+
+
+@admin.register(Allocation)
+class AllocationAdmin(admin.ModelAdmin):
+    """Units promised to order lines: written by allocation, shipping and release only."""
+
+    list_display = [
+        "id",
+        "order_number",
+        "sku",
+        "location_code",
+        "quantity",
+        "status",
+        "created_at",
+    ]
+    list_select_related = ["order_line__order", "stock__product", "stock__location"]
+    list_filter = ["status", ("stock__location", admin.RelatedFieldListFilter)]
+    search_fields = ["=order_line__order__number", "=stock__product__sku"]
+    search_help_text = "Exact order number or SKU."
+    ordering = ["-id"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Order", ordering="order_line__order__number")
+    def order_number(self, allocation: Allocation) -> str:
+        return allocation.order_line.order.number
+
+    @admin.display(description="SKU", ordering="stock__product__sku")
+    def sku(self, allocation: Allocation) -> str:
+        return allocation.stock.product.sku
+
+    @admin.display(description="Location", ordering="stock__location__code")
+    def location_code(self, allocation: Allocation) -> str:
+        return allocation.stock.location.code
 
 
 @admin.register(StockCountImport)

@@ -7,6 +7,7 @@ from inventory.models import Location, StockCountImport, StockLevel, StockMoveme
 from inventory.reconcile import stock_drift
 from inventory.services.ledger import stock_receive
 from tests.factories import LocationFactory, ProductFactory, StoreFactory
+from tests.orders.helpers import place, product, stocked, warehouse
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +312,19 @@ def test_locations_can_be_edited_in_the_admin(admin_client_logged, stock):
         reverse("admin:inventory_location_change", args=[location.pk])
     )
     assert response.status_code == 200
+
+
+def test_allocations_are_listed_read_only_and_searchable_by_order(admin_client_logged):
+    # given
+    sku = product("ALLOC-1")
+    stocked(sku, warehouse("DC-ALLOC"), 5)
+    order = place([(sku, 2)])
+    url = reverse("admin:inventory_allocation_changelist")
+    # when
+    found = admin_client_logged.get(url, {"q": order.number})
+    missed = admin_client_logged.get(url, {"q": "NOPE"})
+    # then
+    assert found.status_code == 200
+    assert order.number in found.content.decode() and "DC-ALLOC" in found.content.decode()
+    assert order.number not in missed.content.decode()
+    assert admin_client_logged.get(reverse("admin:inventory_allocation_add")).status_code == 403
