@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ class StrategyStats:
     unallocated: int = 0  # units left unallocated, summed
     total_cost: float = 0.0
     times_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # process time: robust on a busy machine
     slowest: str = ""
 
     @property
@@ -36,11 +38,12 @@ class StrategyStats:
     def mean_cost(self) -> float:
         return self.total_cost / self.plans if self.plans else 0.0
 
-    def percentile_ms(self, share: float) -> float:
-        """Return the nearest-rank percentile of the elapsed times."""
-        if not self.times_ms:
+    def percentile_ms(self, share: float, *, cpu: bool = False) -> float:
+        """Return the nearest-rank percentile of the elapsed (or CPU) times."""
+        times = self.cpu_ms if cpu else self.times_ms
+        if not times:
             return 0.0
-        ordered = sorted(self.times_ms)
+        ordered = sorted(times)
         return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
@@ -64,13 +67,17 @@ def compare(
         reference = instance.get("expected") if isinstance(instance, dict) else None
         best = None
         if reference is None or "optimal" in names:
+            started = time.process_time()
             best = plan(instance, "optimal", budget_ms, explain_runner_ups=False).to_dict()
+            best_cpu = (time.process_time() - started) * 1000
             reference = reference or {"units": best["units"], "cost": best["cost"]}
         for name in names:
             if name == "optimal" and best is not None:
-                result = best
+                result, cpu = best, best_cpu
             else:
+                started = time.process_time()
                 result = plan(instance, name, budget_ms, explain_runner_ups=False).to_dict()
+                cpu = (time.process_time() - started) * 1000
             row = stats[name]
             row.plans += 1
             row.optimal += reaches(result, reference["units"], reference["cost"])
@@ -80,6 +87,7 @@ def compare(
             if not row.times_ms or result["elapsed_ms"] > max(row.times_ms):
                 row.slowest = label
             row.times_ms.append(result["elapsed_ms"])
+            row.cpu_ms.append(cpu)
     return [stats[name] for name in names]
 
 

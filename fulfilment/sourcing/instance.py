@@ -142,7 +142,8 @@ def _line(index: int, raw: Any) -> Line:
     return Line(index=index, sku=sku, quantity=quantity)
 
 
-_NUMBER_TYPES = (int, float)
+_NUMBER_TYPES = frozenset((int, float))
+isfinite = math.isfinite
 
 
 def _location(index: int, raw: Any, skus: set[str]) -> Location:
@@ -156,31 +157,40 @@ def _location(index: int, raw: Any, skus: set[str]) -> Location:
         ships, priority = raw.get("ships", True), raw.get("priority", 0)
     except (KeyError, TypeError, AttributeError):
         return _location_checked(index, raw, skus)
-    numbers = (lat, lon, shipment_cost, cost_per_km, unit_cost, priority)
+    number = _NUMBER_TYPES
     if (
         type(code) is not str
         or not code
         or type(ships) is not bool
         or type(stock) is not dict
-        or not all(type(v) in _NUMBER_TYPES and math.isfinite(v) for v in numbers)
+        or type(lat) not in number
+        or type(lon) not in number
+        or type(shipment_cost) not in number
+        or type(cost_per_km) not in number
+        or type(unit_cost) not in number
+        or type(priority) not in number
+        # a sum of finite numbers is finite unless it overflows: the checked path decides then
+        or not isfinite(lat + lon + shipment_cost + cost_per_km + unit_cost + priority)
         or min(shipment_cost, cost_per_km, unit_cost) < 0
         or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0)
     ):
         return _location_checked(index, raw, skus)
     stock = {sku: stock[sku] for sku in skus if sku in stock}
-    if not all(type(qty) is int and qty >= 0 for qty in stock.values()):
-        return _location_checked(index, raw, skus)
+    for qty in stock.values():
+        if type(qty) is not int or qty < 0:
+            return _location_checked(index, raw, skus)
+    # positional: this runs once per location of every order, and keywords cost more
     return Location(
-        index=index,
-        code=code,
-        lat=float(lat),
-        lon=float(lon),
-        ships=ships,
-        priority=float(priority),
-        shipment_cost=float(shipment_cost),
-        cost_per_km=float(cost_per_km),
-        unit_cost=float(unit_cost),
-        stock=stock,
+        index,
+        code,
+        float(lat),
+        float(lon),
+        ships,
+        float(priority),
+        float(shipment_cost),
+        float(cost_per_km),
+        float(unit_cost),
+        stock,
     )
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 EPSILON = 1e-12
+INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +49,25 @@ def price_sites(
 ) -> Prices:
     """Return prices whose bound is close to the LP bound; `upper` is a known plan's cost.
 
+    `holders[i]` lists (site, units) of SKU i sorted by unit cost.
+
     Stop early when `deadline` (a perf_counter time) passes: any prices give a valid bound.
     """
     count = len(fixed)
     slack = sum(most) - target
-    holders = [[(s, min(u, most[i])) for s, u in held] for i, held in enumerate(holders)]
+    # (site, units, unit cost) per SKU, cheapest first; units capped at the SKU's most
+    held = [
+        [(s, u if u < m else m, unit[s]) for s, u in group]
+        for m, group in zip(most, holders, strict=True)
+    ]
     caps: list[list[tuple[int, int]]] = [[] for _ in range(count)]
-    for i, held in enumerate(holders):
-        for s, u in held:
+    for i, group in enumerate(held):
+        for s, u, _ in group:
             caps[s].append((i, u))
-    price = [min((unit[s] for s, _ in held), default=0.0) for held in holders]
+    price = [group[0][2] if group else 0.0 for group in held]
     reduced = list(fixed)
-    _ascend(price, reduced, holders, unit, most, slack, rounds, deadline)
-    best, best_price = -float("inf"), price
+    _ascend(price, reduced, held, most, slack, rounds, deadline)
+    best, best_price = -INF, price
     step, stalls = 1.0, 0
     for _ in range(steps):
         if deadline is not None and time.perf_counter() > deadline:
@@ -80,82 +87,89 @@ def price_sites(
             break
         move = step * (upper - value) / norm
         price = [p + move * g for p, g in zip(price, gradient, strict=True)]
-        reduced = _reduced(price, fixed, unit, caps)
-    reduced = _reduced(best_price, fixed, unit, caps)
+        reduced = _reduced(price, fixed, held)
+    reduced = _reduced(best_price, fixed, held)
     bound, constant = _evaluate(best_price, reduced, most, slack, split_penalty, cap)
     return Prices(constant=constant, reduced=reduced, bound=bound, price=best_price)
 
 
 def refine(
     price: Sequence[float],
+    reduced: Sequence[float],
     *,
+    state: list[int],
     forced: Sequence[int],
     free: Sequence[int],
-    fixed: Sequence[float],
     unit: Sequence[float],
-    caps: Sequence[Sequence[tuple[int, int]]],
     holders: Sequence[Sequence[tuple[int, int]]],
     most: Sequence[int],
     split_penalty: float,
     ceilings: dict[int, float],
-) -> tuple[float, dict[int, float]]:
-    """Return (bound, reduced cost per free site) for a node of the search, without a cap.
+) -> tuple[float, list[float], list[float]]:
+    """Return (bound, reduced cost per site, prices) for a node of the search, without a cap.
 
-    `forced` sites are open, `free` ones may open. Start from the root prices, cap the
-    price of each SKU the forced sites already cover at its dearest unit there (`ceilings`:
-    more of it is worth no more), then maximise each price exactly in turn, once. `caps` and
-    `holders` must already be capped at `most`. The bound is infinite when the sites cannot
-    supply some SKU's most.
+    `price` and `reduced` are the root prices and reduced costs. `state[s]` is 2 for the
+    sites the node has opened (`forced`), 1 for those that may open (`free`), 0 for the
+    others (their reduced costs in the result mean nothing). Start from the root prices, cap the
+    price of each SKU the forced sites already cover at its dearest unit there
+    (`ceilings`: more of it is worth no more), then maximise each price exactly in turn,
+    once. `holders` must be capped at `most` and sorted by unit cost. The bound is
+    infinite when the sites cannot supply some SKU's most.
     """
     price = list(price)
+    reduced = list(reduced)
     for i, top in ceilings.items():
-        if top < price[i]:
+        level = price[i]
+        if top < level:
+            for s, u in holders[i]:
+                own = unit[s]
+                if own >= level:
+                    break
+                reduced[s] += u * (level - (own if own > top else top))
             price[i] = top
-    reduced: dict[int, float] = {}
-    for s in (*forced, *free):
-        value, own = fixed[s], unit[s]
-        for i, u in caps[s]:
-            if price[i] > own:
-                value -= u * (price[i] - own)
-        reduced[s] = value
-    opened = set(forced)
     for i, held in enumerate(holders):
-        if not most[i]:
+        slope = most[i]
+        if not slope:
             continue
         level, points = price[i], []
+        append = points.append
         for s, u in held:
-            if s in reduced:
+            kind = state[s]
+            if kind:
                 own = unit[s]
-                rest = reduced[s] + (u * (level - own) if level > own else 0.0)
-                start = own if s in opened or rest <= 0 else own + rest / u
-                points.append((start, u, s, rest))
+                rest = reduced[s] + u * (level - own) if level > own else reduced[s]
+                append((own if kind == 2 or rest <= 0 else own + rest / u, u, s, rest))
         points.sort()
-        slope, level = most[i], -float("inf")
+        level = -INF
         for start, u, _, _ in points:
-            level, slope = start, slope - u
+            level = start
+            slope -= u
             if slope <= 0:
                 break
         if slope > 0:
-            return float("inf"), reduced
+            return INF, reduced, price
         price[i] = level
         for _, u, s, rest in points:
             own = unit[s]
-            reduced[s] = rest - (u * (level - own) if level > own else 0.0)
+            reduced[s] = rest - u * (level - own) if level > own else rest
     bound = sum(p * m for p, m in zip(price, most, strict=True)) - split_penalty
     bound += sum(reduced[s] for s in forced)
-    bound += sum(r for s in free if (r := reduced[s]) < 0)
-    return bound, {s: reduced[s] for s in free}
+    for s in free:
+        r = reduced[s]
+        if r < 0:
+            bound += r
+    return bound, reduced, price
 
 
-def _reduced(price, fixed, unit, caps) -> list[float]:
-    out = []
-    for s, held in enumerate(caps):
-        value, own = fixed[s], unit[s]
-        for i, u in held:
-            gap = price[i] - own
-            if gap > 0:
-                value -= u * gap
-        out.append(value)
+def _reduced(price, fixed, held) -> list[float]:
+    """Return the reduced cost of every site: `held[i]` is sorted by unit cost, so the scan
+    of a SKU stops at the first site whose unit cost reaches the SKU's price."""
+    out = list(fixed)
+    for level, group in zip(price, held, strict=True):
+        for s, u, own in group:
+            if own >= level:
+                break
+            out[s] -= u * (level - own)
     return out
 
 
@@ -163,13 +177,17 @@ def _evaluate(price, reduced, most, slack, split_penalty, cap) -> tuple[float, f
     constant = sum(p * m for p, m in zip(price, most, strict=True)) - split_penalty
     if slack:
         constant -= slack * max(0.0, max(price))
-    negative = sorted(r for r in reduced if r < 0)[:cap]
+    negative = [r for r in reduced if r < 0]
+    if len(negative) > cap:
+        negative = sorted(negative)[:cap]
     return constant + sum(negative), constant
 
 
 def _subgradient(price, reduced, caps, unit, most, slack, cap) -> list[float]:
     gradient = [float(m) for m in most]
-    opened = sorted((r, s) for s, r in enumerate(reduced) if r < 0)[:cap]
+    opened = [(r, s) for s, r in enumerate(reduced) if r < 0]
+    if len(opened) > cap:
+        opened = sorted(opened)[:cap]
     for _, s in opened:
         own = unit[s]
         for i, u in caps[s]:
@@ -182,40 +200,58 @@ def _subgradient(price, reduced, caps, unit, most, slack, cap) -> list[float]:
     return gradient
 
 
-def _ascend(price, reduced, holders, unit, most, slack, rounds, deadline) -> None:
-    """Raise prices one breakpoint at a time, round robin, while the bound grows (DUALOC)."""
-    active = [i for i, held in enumerate(holders) if held]
-    moved = True
-    while moved and rounds > 0:
+def _ascend(price, reduced, held, most, slack, rounds, deadline) -> None:
+    """Raise prices one breakpoint at a time, round robin, while the bound grows (DUALOC).
+
+    `held[i]` lists (site, units, unit cost) sorted by unit cost: the scan of a SKU stops at
+    the first site dearer than its price (the nearest breakpoint above the price is then
+    known), and the update stops at the first site no cheaper than the new price. Reduced
+    costs only fall during the ascent, so a SKU whose tight sites already supply its most
+    (or that has no breakpoint left) stays so: it leaves the round robin, unless a slack
+    ties the prices together.
+    """
+    active = [i for i, group in enumerate(held) if group]
+    while active and rounds > 0:
         rounds -= 1
         if deadline is not None and time.perf_counter() > deadline:
             return
         moved = False
+        still = []
         for i in active:
             level = price[i]
-            used, following = 0, float("inf")
-            for s, u in holders[i]:
-                own = unit[s]
-                if own < level + EPSILON:
-                    if reduced[s] <= EPSILON:
+            top = level + EPSILON
+            need = most[i]
+            used, following = 0, INF
+            for s, u, own in held[i]:
+                if own < top:
+                    r = reduced[s]
+                    if r <= EPSILON:
                         used += u
                     else:
-                        limit = level + reduced[s] / u
+                        limit = level + r / u
                         if limit < following:
                             following = limit
-                elif own < following:
-                    following = own
+                else:
+                    if own < following:
+                        following = own
+                    break
             if slack:
-                others = max((price[j] for j in active if j != i), default=-float("inf"))
+                still.append(i)
+                others = max((price[j] for j in active if j != i), default=-INF)
                 if level >= others - EPSILON:
                     used += slack
                 elif others < following:
                     following = others
-            if used >= most[i] or following == float("inf"):
+            if used >= need or following == INF:
                 continue
-            for s, u in holders[i]:
-                own = unit[s]
-                if own < following:
-                    reduced[s] -= u * (following - max(level, own))
+            if not slack:
+                still.append(i)
+            for s, u, own in held[i]:
+                if own >= following:
+                    break
+                reduced[s] -= u * (following - (level if level > own else own))
             price[i] = following
             moved = True
+        if not moved:
+            return
+        active = still

@@ -68,31 +68,24 @@ def build_model(instance: Instance, *, excluded: frozenset[str] = frozenset()) -
         for sku, pairs in by_sku.items()
     )
     split = instance.policy.allow_line_split
-    wanted = [(item.sku, item.demand, _subset_sums(item.quantities)) for item in items]
+    wanted = [(item.sku, item.demand) for item in items]
+    packed = [(item.sku, item.demand, _subset_sums(item.quantities)) for item in items]
     lat, lon = instance.destination
     sites = []
     for location in instance.locations:
-        if not location.ships or location.code in excluded:
-            continue
         stock = location.stock
+        if not location.ships or not stock or location.code in excluded:
+            continue
+        get = stock.get
         if split:
-            capacity = tuple(min(stock.get(sku, 0), demand) for sku, demand, _ in wanted)
+            capacity = tuple([min(get(sku, 0), demand) for sku, demand in wanted])
         else:
-            capacity = tuple(
-                _whole_lines(stock.get(sku, 0), demand, sums) for sku, demand, sums in wanted
-            )
+            capacity = tuple([_whole_lines(get(sku, 0), d, m) for sku, d, m in packed])
         if not any(capacity):
             continue
         km = haversine_km(location.lat, location.lon, lat, lon)
-        sites.append(
-            Site(
-                location=location,
-                km=km,
-                fixed=location.shipment_cost + location.cost_per_km * km,
-                unit_cost=location.unit_cost,
-                capacity=capacity,
-            )
-        )
+        fixed = location.shipment_cost + location.cost_per_km * km
+        sites.append(Site(location, km, fixed, location.unit_cost, capacity))
     cap = instance.policy.max_shipments
     return Model(
         instance=instance,

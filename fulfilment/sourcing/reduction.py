@@ -9,8 +9,6 @@ and its fixed cost disappear. Either way the plan improves, so B can go.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from .model import Model
 
 # Differences below this are too small to call one location cheaper than another.
@@ -20,40 +18,45 @@ MARGIN = 1e-7
 def dominated_sites(model: Model) -> list[int]:
     """Return the indices (into model.sites) of the locations that another dominates."""
     demand = [item.demand for item in model.items]
+    sites = model.sites
+    fixed = [site.fixed for site in sites]
+    unit = [site.unit_cost for site in sites]
+    codes = [site.code for site in sites]
     full = []
-    holds = []
-    for site in model.sites:
-        full_mask = held_mask = 0
+    held = []
+    # per SKU, the locations holding its whole demand, least fixed cost first, as
+    # (fixed, unit cost, SKUs held in full, code, index)
+    full_holders: list[list[tuple]] = [[] for _ in demand]
+    for a, site in enumerate(sites):
+        full_mask = 0
+        items = []
         for i, u in enumerate(site.capacity):
             if u:
-                held_mask |= 1 << i
+                items.append(i)
                 if u >= demand[i]:
                     full_mask |= 1 << i
+        entry = (fixed[a], unit[a], full_mask, codes[a], a)
+        for i in items:
+            if full_mask >> i & 1:
+                full_holders[i].append(entry)
         full.append(full_mask)
-        holds.append(held_mask)
-    # Candidates for B: the locations holding in full the SKU of B that fewest hold in full.
-    full_holders: list[list[int]] = [[] for _ in demand]
-    for a, mask in enumerate(full):
-        for i in range(len(demand)):
-            if mask >> i & 1:
-                full_holders[i].append(a)
-    sites: Sequence = model.sites
+        held.append(items)
+    for group in full_holders:
+        group.sort()
     out = []
-    for b, site in enumerate(sites):
-        need = holds[b]
-        rarest = min(
-            (full_holders[i] for i in range(len(demand)) if need >> i & 1), key=len, default=[]
-        )
-        for a in rarest:
-            if a != b and full[a] & need == need and _cheaper(sites[a], site):
+    for b, items in enumerate(held):
+        need = 0
+        for i in items:
+            need |= 1 << i
+        # Candidates for A: the locations holding in full the SKU of B that fewest hold in full
+        rarest = min((full_holders[i] for i in items), key=len, default=())
+        fb, ub, cb = fixed[b], unit[b], codes[b]
+        for fa, ua, mask, ca, a in rarest:
+            if fa > fb:
+                break
+            if ua > ub or mask & need != need or a == b:
+                continue
+            if fa < fb - MARGIN or ua < ub - MARGIN or ca < cb:
                 out.append(b)
                 break
     return out
-
-
-def _cheaper(a, b) -> bool:
-    if a.fixed > b.fixed or a.unit_cost > b.unit_cost:
-        return False
-    if a.fixed < b.fixed - MARGIN or a.unit_cost < b.unit_cost - MARGIN:
-        return True
-    return a.code < b.code
