@@ -7,17 +7,16 @@ with the model, every balance must equal the sum of its movements, and none may 
 import itertools
 
 import pytest
-from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from inventory.countfile import CountLine
 from inventory.exceptions import InsufficientStock
-from inventory.locks import lock_stock
 from inventory.models import Location, Product, StockLevel, StockMovement
 from inventory.services import stock_adjust, stock_damage, stock_receive, stock_transfer
-from inventory.services.ledger import movement_apply
+from inventory.services.counts import stock_count_apply
 
 PRODUCTS = 2
 LOCATIONS = 3
@@ -25,12 +24,16 @@ LOCATIONS = 3
 place = st.tuples(st.integers(0, PRODUCTS - 1), st.integers(0, LOCATIONS - 1))
 
 
-@transaction.atomic
 def _count(product, location, counted: int) -> None:
-    """A count as the count service applies it: one count movement to the counted figure."""
-    key = (product.pk, location.pk)
-    stock = lock_stock([key])[key]
-    movement_apply(stock=stock, kind=StockMovement.Kind.COUNT, quantity=counted - stock.on_hand)
+    """Count the shelf through the count service, as the admin, API and command do."""
+    stock_count_apply(
+        lines=[
+            CountLine(
+                row=1, sku=product.sku, location=location.code, quantity=counted, counted_at=None
+            )
+        ],
+        actor=None,
+    )
 
 
 _runs = itertools.count()

@@ -5,7 +5,6 @@ import contextlib
 import itertools
 
 import pytest
-from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -19,10 +18,10 @@ from hypothesis.stateful import (
 
 from fulfilment.models import Fulfilment
 from fulfilment.services import fulfilment_reject, fulfilment_ship
-from inventory.locks import lock_stock
+from inventory.countfile import CountLine
 from inventory.models import Allocation, Location, Product, StockLevel, StockMovement
 from inventory.services import stock_receive
-from inventory.services.ledger import movement_apply
+from inventory.services.counts import stock_count_apply
 from oms.exceptions import DomainError
 from orders.models import Order
 from orders.services.lifecycle import order_cancel
@@ -31,11 +30,16 @@ from tests.orders.helpers import place
 _runs = itertools.count()
 
 
-@transaction.atomic
-def _count(product, location, counted):
-    key = (product.pk, location.pk)
-    stock = lock_stock([key])[key]
-    movement_apply(stock=stock, kind=StockMovement.Kind.COUNT, quantity=counted - stock.on_hand)
+def _count(product, location, counted: int) -> None:
+    """Count the shelf through the count service, as the admin, API and command do."""
+    stock_count_apply(
+        lines=[
+            CountLine(
+                row=1, sku=product.sku, location=location.code, quantity=counted, counted_at=None
+            )
+        ],
+        actor=None,
+    )
 
 
 class OrderMachine(RuleBasedStateMachine):
