@@ -107,8 +107,8 @@ def available_by_location(
     """
     if skus is None and product_ids is None:
         raise TypeError("Give skus or product_ids.")
-    # Plain SQL: this read runs for every order and every availability call, and the ORM
-    # spent twenty times longer compiling it than PostgreSQL does running it.
+    # Plain SQL: the ORM took twenty times longer to build this query (its Exists
+    # subqueries and annotation) than PostgreSQL takes to run it.
     where, params = [f"l.active AND {AVAILABLE} > 0"], []
     for column, values in (
         ("p.sku", skus),
@@ -203,7 +203,9 @@ class Site(NamedTuple):
     unit_cost: float
 
 
-_SITE_COLUMNS = "l.id, l.code, l.lat, l.lon, l.priority, l.shipment_cost, l.cost_per_km, l.unit_cost"
+_SITE_COLUMNS = (
+    "l.id, l.code, l.lat, l.lon, l.priority, l.shipment_cost, l.cost_per_km, l.unit_cost"
+)
 
 
 def _site(row) -> Site:

@@ -13,9 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oms.api import authentication
 from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from oms.api.parsers import JSONParser
 from orders.api.filters import OrderFilter
+from orders.api.representation import order_representation
 from orders.api.serializers import (
     OrderCancelInputSerializer,
     OrderDetailOutputSerializer,
@@ -23,10 +25,11 @@ from orders.api.serializers import (
     OrderLineCancelInputSerializer,
     OrderNoteInputSerializer,
     OrderOutputSerializer,
+    order_input_parse,
     orders_for_output,
 )
 from orders.models import Order
-from orders.services.capture import order_place
+from orders.services.capture import order_capture
 from orders.services.lifecycle import (
     order_cancel,
     order_line_cancel,
@@ -67,6 +70,7 @@ def _answer(order_pk: int, request: Request, *, status_code: int = status.HTTP_2
 
 
 class OrderListView(generics.ListAPIView):
+    authentication_classes = authentication.authentication_classes()
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
     # Orders nest objects and lists: JSON only (a form body is a 415, not a guess).
@@ -119,17 +123,29 @@ class OrderListView(generics.ListAPIView):
     )
     @idempotent
     def post(self, request):
-        serializer = OrderInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        order, created = order_place(data=serializer.to_order_input(), actor=request.user)
-        return _answer(
-            order.pk,
-            request,
-            status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        data = order_input_parse(request.data)
+        if data is None:
+            serializer = OrderInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.to_order_input()
+        captured = order_capture(data=data, actor=request.user)
+        if not captured.created:
+            return _answer(captured.order.pk, request)
+        # The new order is answered from the rows just written, with no second read.
+        body = order_representation(
+            captured.order,
+            lines=captured.lines,
+            holding=captured.allocations,
+            fulfilments=captured.fulfilments,
+            events=captured.events,
+            request=request,
         )
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class OrderDetailView(APIView):
+    authentication_classes = authentication.authentication_classes()
+
     @extend_schema(
         summary="Show an order, with its timeline",
         responses={200: OrderDetailOutputSerializer, 404: NOT_FOUND_404},
@@ -139,6 +155,8 @@ class OrderDetailView(APIView):
 
 
 class OrderCancelView(APIView):
+    authentication_classes = authentication.authentication_classes()
+
     @extend_schema(
         summary="Cancel an order",
         description=(
@@ -159,6 +177,8 @@ class OrderCancelView(APIView):
 
 
 class OrderLineCancelView(APIView):
+    authentication_classes = authentication.authentication_classes()
+
     @extend_schema(
         summary="Cancel units of one order line",
         description=(
@@ -193,6 +213,8 @@ class OrderLineCancelView(APIView):
 
 
 class OrderNoteView(APIView):
+    authentication_classes = authentication.authentication_classes()
+
     @extend_schema(
         summary="Add an internal note to an order",
         description=(
@@ -212,6 +234,8 @@ class OrderNoteView(APIView):
 
 
 class OrderResourceView(APIView):
+    authentication_classes = authentication.authentication_classes()
+
     @extend_schema(
         summary="Source an order again",
         description=(

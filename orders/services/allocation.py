@@ -5,29 +5,42 @@ locked in pk order and checked again. If stock moved meanwhile the order is
 re-planned (bounded); the last attempt locks every candidate row first, so it
 plans on figures nobody can change. No unit is ever promised twice: the
 allocation and the rise of `allocated` happen on rows this transaction holds.
+
+Reads, locks and writes go through the connection's cursor (inventory.selectors,
+inventory.locks, oms.sql): order capture runs them for every order,
+and the ORM's compilation of these statements cost more than the database's work.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db import connection
+from django.db.models import Sum
 from django.utils import timezone
 
 from fulfilment import sourcing
 from fulfilment.models import Fulfilment
-from inventory.locks import lock_stock
+from inventory.locks import lock_stock, lock_stock_at
 from inventory.models import Allocation, Location, StockLevel
-from inventory.selectors import available_by_location, channel_location_q
+from inventory.selectors import (
+    Candidates,
+    Place,
+    Sellable,
+    Site,
+    candidate_sites,
+    sellable_stock,
+)
+from oms.sql import rows_insert
 from orders.models import Channel, Order, OrderEvent, OrderLine
 
 OPTIMISTIC_ATTEMPTS = 2
-Place = tuple[int, int]  # (product_id, location_id)
 
 
 @dataclass(frozen=True)
@@ -46,41 +59,52 @@ class Sourced:
 
     plan: dict
     wants: Sequence[Want]
-    by_code: dict[str, Location]
+    sites: dict[str, Site]  # by code
     locked: dict[Place, StockLevel]
 
     def picks(self):
-        """Yield (want, location, stock row, units) for each allocation of the plan."""
+        """Yield (want, site, stock row, units) for each allocation of the plan."""
         for item in self.plan["allocations"]:
             want = self.wants[item["line"]]
-            location = self.by_code[item["location"]]
-            yield want, location, self.locked[(want.product_id, location.pk)], item["quantity"]
+            site = self.sites[item["location"]]
+            yield want, site, self.locked[(want.product_id, site.pk)], item["quantity"]
 
     @property
     def units(self) -> int:
         return sum(item["quantity"] for item in self.plan["allocations"])
 
 
-def candidate_locations(
+@dataclass
+class Recorded:
+    """What `allocations_write` wrote, and the timeline entries that tell it (not written)."""
+
+    allocations: list[Allocation]
+    fulfilments: list[Fulfilment]  # the requests it made (not those it joined)
+    events: list[OrderEvent] = field(default_factory=list)
+
+
+def order_candidates(
     *,
     channel: Channel,
     delivery_method: str,
     pickup_location_id: int | None,
     exclude: set[int] | frozenset[int] = frozenset(),
-) -> list[Location]:
+) -> Candidates:
     """Return the locations that may serve an order: the channel's shipping ones, or the
     pickup store alone for click & collect; never those in `exclude` (rejected before)."""
-    if delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT:
-        locations = Location.objects.filter(pk=pickup_location_id, active=True)
-    else:
-        locations = Location.objects.filter(active=True, ships=True).filter(
-            channel_location_q(channel)
-        )
-    return [loc for loc in locations if loc.pk not in exclude]
+    return Candidates(
+        channel=channel,
+        location_id=(
+            pickup_location_id
+            if delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT
+            else None
+        ),
+        exclude=frozenset(exclude),
+    )
 
 
 def destination_of(
-    *, lat: float | None, lon: float | None, pickup: Location | None, locations
+    *, lat: float | None, lon: float | None, pickup: Location | None, candidates: Candidates
 ) -> dict:
     if lat is not None and lon is not None:
         return {"lat": lat, "lon": lon}
@@ -88,50 +112,53 @@ def destination_of(
         return {"lat": pickup.lat, "lon": pickup.lon}
     # No coordinates: measure from the centre of the candidates, so distance weighs the same
     # for each and the other costs decide.
-    if locations:
+    sites = candidate_sites(candidates)
+    if sites:
         return {
-            "lat": sum(loc.lat for loc in locations) / len(locations),
-            "lon": sum(loc.lon for loc in locations) / len(locations),
+            "lat": sum(site.lat for site in sites) / len(sites),
+            "lon": sum(site.lon for site in sites) / len(sites),
         }
     return {"lat": 0.0, "lon": 0.0}
 
 
 def stock_source(
     *,
-    channel: Channel,
     destination: dict,
     wants: Sequence[Want],
-    locations: Sequence[Location],
+    candidates: Candidates,
     strategy: str | None = None,
 ) -> Sourced | None:
     """Plan where `wants` come from and lock the chosen stock rows; None when nothing can.
 
     Call inside a transaction; the rows stay locked until it ends.
     """
-    if not wants or not locations:
+    if not wants:
         return None
-    by_code = {loc.code: loc for loc in locations}
     product_ids = {want.product_id for want in wants}
     strategy = strategy or settings.OMS_SOURCING_STRATEGY
+    channel = candidates.channel
     has_buffer = bool(channel.buffer_units or channel.buffer_percent)
 
     for attempt in range(OPTIMISTIC_ATTEMPTS + 1):
         pessimistic = attempt == OPTIMISTIC_ATTEMPTS
         if pessimistic:
             # Stock kept moving under us: lock every candidate row, then plan on fixed figures.
-            locked = lock_stock(
-                [(p, loc.pk) for p in product_ids for loc in locations], create=False
+            locked = lock_stock_at(product_ids=product_ids, candidates=candidates)
+            sellable = sellable_stock(
+                product_ids=product_ids, candidates=candidates, only=locked.keys()
             )
-        sellable = _sellable(channel, product_ids, locations)
-        instance = _instance(wants, locations, sellable, destination)
+        else:
+            sellable = sellable_stock(product_ids=product_ids, candidates=candidates)
+        instance = _instance(wants, sellable, destination)
         if not instance["locations"]:
             return None
         plan = sourcing.plan(
             instance, strategy=strategy, budget_ms=settings.OMS_SOURCING_BUDGET_MS
         ).to_dict()
+        sites = sellable.sites
         need: dict[Place, int] = defaultdict(int)
         for item in plan["allocations"]:
-            need[(wants[item["line"]].product_id, by_code[item["location"]].pk)] += item["quantity"]
+            need[(wants[item["line"]].product_id, sites[item["location"]].pk)] += item["quantity"]
         if not need:
             return None
         if not pessimistic:
@@ -139,44 +166,35 @@ def stock_source(
             if has_buffer:
                 # The buffer depends on the SKU's whole network: read it again, the rows
                 # we hold showing figures nobody else can change.
-                sellable = _sellable(channel, product_ids, locations)
+                sellable = sellable_stock(product_ids=product_ids, candidates=candidates)
             else:
-                sellable = _raw_available(locked, wants, locations)
-        if _covers(sellable, need, wants, locations):
-            return Sourced(plan=plan, wants=wants, by_code=by_code, locked=locked)
+                sellable = _raw_available(locked, sites)
+        if _covers(sellable, need, sites):
+            return Sourced(plan=plan, wants=wants, sites=sites, locked=locked)
     raise AssertionError("the pessimistic attempt plans on locked rows and cannot go stale")
 
 
-def _sellable(channel, product_ids, locations) -> dict[str, dict[str, int]]:
-    """Return `{sku: {code: units}}` the channel may sell (its buffer held back)."""
-    return available_by_location(
-        product_ids=product_ids, channel=channel, locations=[loc.pk for loc in locations]
-    )
-
-
-def _raw_available(locked, wants, locations) -> dict[str, dict[str, int]]:
-    sku_of = {want.product_id: want.sku for want in wants}
-    code_of = {loc.pk: loc.code for loc in locations}
-    found: dict[str, dict[str, int]] = defaultdict(dict)
+def _raw_available(locked: dict[Place, StockLevel], sites: dict[str, Site]) -> Sellable:
+    code_of = {site.pk: code for code, site in sites.items()}
+    units: dict[int, dict[str, int]] = defaultdict(dict)
     for (product_id, location_id), row in locked.items():
-        found[sku_of[product_id]][code_of[location_id]] = row.available
-    return found
+        units[product_id][code_of[location_id]] = row.available
+    return Sellable(sites, units)
 
 
-def _covers(sellable, need, wants, locations) -> bool:
-    sku_of = {want.product_id: want.sku for want in wants}
-    code_of = {loc.pk: loc.code for loc in locations}
+def _covers(sellable: Sellable, need: dict[Place, int], sites: dict[str, Site]) -> bool:
+    code_of = {site.pk: code for code, site in sites.items()}
     return all(
-        sellable.get(sku_of[product_id], {}).get(code_of[location_id], 0) >= units
+        sellable.units.get(product_id, {}).get(code_of[location_id], 0) >= units
         for (product_id, location_id), units in need.items()
     )
 
 
-def _instance(wants, locations, sellable, destination) -> dict:
+def _instance(wants: Sequence[Want], sellable: Sellable, destination: dict) -> dict:
     by_location: dict[str, dict[str, int]] = defaultdict(dict)
-    for sku, by_code in sellable.items():
-        for code, units in by_code.items():
-            by_location[code][sku] = units
+    for want in wants:
+        for code, units in sellable.units.get(want.product_id, {}).items():
+            by_location[code][want.sku] = units
     return {
         "order": {
             "lines": [{"sku": want.sku, "quantity": want.quantity} for want in wants],
@@ -184,19 +202,19 @@ def _instance(wants, locations, sellable, destination) -> dict:
         },
         "locations": [
             {
-                "code": loc.code,
-                "lat": loc.lat,
-                "lon": loc.lon,
+                "code": site.code,
+                "lat": site.lat,
+                "lon": site.lon,
                 # Eligibility was decided above; the pickup store need not ship parcels.
                 "ships": True,
-                "priority": loc.priority,
-                "shipment_cost": float(loc.shipment_cost),
-                "cost_per_km": float(loc.cost_per_km),
-                "unit_cost": float(loc.unit_cost),
-                "stock": by_location[loc.code],
+                "priority": site.priority,
+                "shipment_cost": site.shipment_cost,
+                "cost_per_km": site.cost_per_km,
+                "unit_cost": site.unit_cost,
+                "stock": by_location[site.code],
             }
-            for loc in locations
-            if by_location.get(loc.code)
+            for site in sorted(sellable.sites.values(), key=lambda site: site.code)
+            if by_location.get(site.code)
         ],
         "policy": {
             "split_penalty": settings.OMS_SPLIT_PENALTY,
@@ -206,60 +224,66 @@ def _instance(wants, locations, sellable, destination) -> dict:
     }
 
 
-def allocations_record(
+def allocations_write(
     *,
     order: Order,
     lines: Sequence[OrderLine],
     sourced: Sourced,
     actor: AbstractBaseUser | None = None,
     reuse_requests: bool = True,
-    events: Sequence[OrderEvent] = (),
-) -> list[Allocation]:
+    now: datetime | None = None,
+) -> Recorded:
     """Write the allocations of a confirmed plan, raise `allocated` on the held rows, and send
     one request per location (joining a pending one at that location, if any).
 
-    `events` are written in the same statement as the allocation's own. The caller adds
-    `plan_cost(sourced)` to the order's logistics cost.
+    Return what was written with the timeline entries that tell it, for the caller to write
+    with its own in one statement. The caller adds `plan_cost(sourced)` to the order's
+    logistics cost.
     """
-    now = timezone.now()
-    locations = {location.pk: location for _, location, _, _ in sourced.picks()}
+    now = now or timezone.now()
+    sites = {site.pk: site for _, site, _, _ in sourced.picks()}
+    locations = {pk: _location(site) for pk, site in sites.items()}
     fulfilments: dict[int, Fulfilment] = {}
     if reuse_requests:
         for fulfilment in Fulfilment.objects.filter(
-            order=order, location_id__in=locations, status=Fulfilment.Status.REQUESTED
+            order=order, location_id__in=sites, status=Fulfilment.Status.REQUESTED
         ):
             fulfilments[fulfilment.location_id] = fulfilment
     new = [
-        Fulfilment(order=order, location=location, created_at=now, updated_at=now)
-        for pk, location in sorted(locations.items())
+        Fulfilment(
+            order=order,
+            location=locations[pk],
+            status=Fulfilment.Status.REQUESTED,
+            created_at=now,
+            updated_at=now,
+        )
+        for pk in sorted(sites)
         if pk not in fulfilments
     ]
-    for fulfilment in Fulfilment.objects.bulk_create(new):
-        fulfilments[fulfilment.location_id] = fulfilment
+    rows_insert(new)
+    fulfilments.update((fulfilment.location_id, fulfilment) for fulfilment in new)
     allocations = []
     raise_by: dict[int, int] = defaultdict(int)
-    for want, location, stock, units in sourced.picks():
+    for want, site, stock, units in sourced.picks():
+        # The answer to the order names the location of each allocation.
+        stock.location = locations[site.pk]
         allocations.append(
             Allocation(
                 order_line=lines[want.line],
                 stock=stock,
-                fulfilment=fulfilments[location.pk],
+                fulfilment=fulfilments[site.pk],
                 quantity=units,
+                status=Allocation.Status.OPEN,
+                created_at=now,
+                updated_at=now,
             )
         )
         raise_by[stock.pk] += units
-    Allocation.objects.bulk_create(allocations)
-    StockLevel.objects.filter(pk__in=raise_by).update(
-        allocated=F("allocated")
-        + Case(
-            *(When(pk=pk, then=Value(units)) for pk, units in raise_by.items()),
-            output_field=IntegerField(),
-        ),
-        updated_at=now,
-    )
+    rows_insert(allocations)
+    _allocated_raise(raise_by, now)
     plan = sourced.plan
+    person = _person(actor)
     events = [
-        *events,
         OrderEvent(
             order=order,
             kind=OrderEvent.Kind.ALLOCATED,
@@ -271,24 +295,59 @@ def allocations_record(
                 "proven": plan.get("proven"),
                 "explanation": plan.get("explanation"),
             },
-            actor=_person(actor),
+            actor=person,
             public=False,
+            created_at=now,
+        ),
+        *(
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.FULFILMENT_REQUESTED,
+                # Customers read this on the tracking page: no internal location names.
+                message="Your order has been passed to our team for preparation.",
+                data={"fulfilment": fulfilment.pk, "location": sites[fulfilment.location_id].code},
+                actor=person,
+                created_at=now,
+            )
+            for fulfilment in new
         ),
     ]
-    events += [
-        OrderEvent(
-            order=order,
-            kind=OrderEvent.Kind.FULFILMENT_REQUESTED,
-            # Customers read this on the tracking page: no internal location names.
-            message="Your order has been passed to our team for preparation.",
-            data={"fulfilment": fulfilments[pk].pk, "location": locations[pk].code},
-            actor=_person(actor),
+    return Recorded(allocations=allocations, fulfilments=new, events=events)
+
+
+def allocations_record(
+    *,
+    order: Order,
+    lines: Sequence[OrderLine],
+    sourced: Sourced,
+    actor: AbstractBaseUser | None = None,
+    reuse_requests: bool = True,
+) -> list[Allocation]:
+    """`allocations_write`, and the timeline entries with it."""
+    recorded = allocations_write(
+        order=order, lines=lines, sourced=sourced, actor=actor, reuse_requests=reuse_requests
+    )
+    rows_insert(recorded.events)
+    return recorded.allocations
+
+
+def _allocated_raise(raise_by: dict[int, int], now: datetime) -> None:
+    """Raise `allocated` on stock rows this transaction holds: `{stock id: units}`."""
+    table = StockLevel._meta.db_table
+    rows = sorted(raise_by.items())
+    values = ", ".join(["(%s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        # VALUES columns are column1, column2 on PostgreSQL and SQLite alike.
+        cursor.execute(
+            f"UPDATE {table} SET allocated = allocated + v.column2, updated_at = %s"
+            f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+            [connection.ops.adapt_datetimefield_value(now), *(x for row in rows for x in row)],
         )
-        for pk in sorted(locations)
-        if fulfilments[pk] in new
-    ]
-    OrderEvent.objects.bulk_create(events)
-    return allocations
+
+
+def _location(site: Site) -> Location:
+    """Return the site as a Location with the fields sourcing read; the others load on use."""
+    return Location.from_db(connection.alias, ["id", "code", "lat", "lon", "priority"], site[:5])
 
 
 def plan_cost(sourced: Sourced | None) -> Decimal | None:
@@ -329,7 +388,7 @@ def order_allocate(
     lines, wants = lines_wanting(order)
     if not wants:
         return []
-    locations = candidate_locations(
+    candidates = order_candidates(
         channel=order.channel,
         delivery_method=order.delivery_method,
         pickup_location_id=order.pickup_location_id,
@@ -339,16 +398,12 @@ def order_allocate(
         lat=order.ship_lat,
         lon=order.ship_lon,
         pickup=order.pickup_location if order.pickup_location_id else None,
-        locations=locations,
+        candidates=candidates,
     )
     # Plan the lacking units as lines of their own; map them back to the order's lines.
     compact = [Want(i, w.product_id, w.sku, w.quantity) for i, w in enumerate(wants)]
     sourced = stock_source(
-        channel=order.channel,
-        destination=destination,
-        wants=compact,
-        locations=locations,
-        strategy=strategy,
+        destination=destination, wants=compact, candidates=candidates, strategy=strategy
     )
     if sourced is None:
         return []

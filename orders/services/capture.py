@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from inventory.models import Location, Product
+from fulfilment.models import Fulfilment
+from inventory.models import Allocation, Location, Product
 from inventory.selectors import channel_location_q
 from oms.retry import retry_on_conflict
+from oms.sql import rows_insert
 from orders.exceptions import OrderRejected
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.numbers import order_number_new
 from orders.services.allocation import (
+    Recorded,
     Want,
-    allocations_record,
-    candidate_locations,
+    allocations_write,
     destination_of,
+    order_candidates,
     plan_cost,
     stock_source,
 )
@@ -50,24 +55,44 @@ class OrderInput:
     currency: str = "EUR"
 
 
+@dataclass(frozen=True)
+class Captured:
+    """The order `order_capture` answers with and whether it made it now; for a new order,
+    also the rows it wrote (the answer needs no second read)."""
+
+    order: Order
+    created: bool
+    lines: list[OrderLine] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
+    fulfilments: list[Fulfilment] = field(default_factory=list)
+    events: list[OrderEvent] = field(default_factory=list)
+
+
 def order_place(*, data: OrderInput, actor: AbstractBaseUser | None = None) -> tuple[Order, bool]:
     """Record and allocate an order; return it and whether it was created now.
 
     The same channel + external_id sent again answers the existing order.
     """
-    if data.external_id:
-        existing = _existing(data)
-        if existing is not None:
-            return existing, False
-    order_input_check(data)
+    captured = order_capture(data=data, actor=actor)
+    return captured.order, captured.created
+
+
+def order_capture(*, data: OrderInput, actor: AbstractBaseUser | None = None) -> Captured:
+    """`order_place`, answering the rows written as well.
+
+    The same channel + external_id sent again answers the existing order, whatever it asks
+    now. No read looks for it first: the unique index decides, also between concurrent
+    twins (the second insert waits for the first transaction, then fails), and only a
+    refused order is looked up.
+    """
     try:
-        return retry_on_conflict(lambda: _place(data, actor)), True
-    except IntegrityError:
-        # A concurrent request with the same external id committed first.
+        order_input_check(data)
+        return retry_on_conflict(lambda: _place(data, actor))
+    except (IntegrityError, OrderRejected):
         if data.external_id:
             existing = _existing(data)
             if existing is not None:
-                return existing, False
+                return Captured(order=existing, created=False)
         raise
 
 
@@ -105,11 +130,12 @@ def channel_serves(channel: Channel, location: Location) -> bool:
 
 
 @transaction.atomic(durable=True)
-def _place(data: OrderInput, actor) -> Order:
+def _place(data: OrderInput, actor) -> Captured:
     """Source first, then write the order, its lines, allocations, requests and timeline in
-    a handful of bulk statements: this is the hot path of the whole system."""
+    one statement each: this is the hot path of the whole system."""
+    now = timezone.now()
     address = data.address or {}
-    locations = candidate_locations(
+    candidates = order_candidates(
         channel=data.channel,
         delivery_method=data.delivery_method,
         pickup_location_id=data.pickup_location.pk if data.pickup_location else None,
@@ -119,15 +145,14 @@ def _place(data: OrderInput, actor) -> Order:
         for i, line in enumerate(data.lines)
     ]
     sourced = stock_source(
-        channel=data.channel,
         destination=destination_of(
             lat=address.get("lat"),
             lon=address.get("lon"),
             pickup=data.pickup_location,
-            locations=locations,
+            candidates=candidates,
         ),
         wants=wants,
-        locations=locations,
+        candidates=candidates,
     )
     allocated = sourced.units if sourced else 0
     wanted = sum(line.quantity for line in data.lines)
@@ -138,10 +163,14 @@ def _place(data: OrderInput, actor) -> Order:
             f"{store.name} ({store.code}) does not have the whole basket for click & collect.",
             field="pickup_location",
         )
-    order = _create(
-        data, status=_status_at_capture(allocated, wanted), logistics_cost=plan_cost(sourced)
+    order = _order(
+        data,
+        status=_status_at_capture(allocated, wanted),
+        logistics_cost=plan_cost(sourced),
+        now=now,
     )
-    lines = OrderLine.objects.bulk_create(
+    rows_insert([order])
+    lines = [
         OrderLine(
             order=order,
             line_no=i,
@@ -150,7 +179,8 @@ def _place(data: OrderInput, actor) -> Order:
             unit_price=line.unit_price,
         )
         for i, line in enumerate(data.lines, start=1)
-    )
+    ]
+    rows_insert(lines)
     events = [
         OrderEvent(
             order=order,
@@ -158,28 +188,33 @@ def _place(data: OrderInput, actor) -> Order:
             message="Order received.",
             data={"channel": data.channel.code, "external_id": data.external_id},
             actor=actor if actor is not None and actor.is_authenticated else None,
+            created_at=now,
         )
     ]
+    recorded = Recorded(allocations=[], fulfilments=[])
     if sourced is not None:
-        allocations_record(
-            order=order,
-            lines=lines,
-            sourced=sourced,
-            actor=actor,
-            reuse_requests=False,
-            events=events,
+        recorded = allocations_write(
+            order=order, lines=lines, sourced=sourced, actor=actor, reuse_requests=False, now=now
         )
-        events = []
+        events += recorded.events
     if allocated < wanted:
         events.append(
             OrderEvent(
                 order=order,
                 kind=OrderEvent.Kind.BACKORDERED,
                 message=f"Waiting for stock: {wanted - allocated} unit(s).",
+                created_at=now,
             )
         )
-    OrderEvent.objects.bulk_create(events)
-    return order
+    rows_insert(events)
+    return Captured(
+        order=order,
+        created=True,
+        lines=lines,
+        allocations=recorded.allocations,
+        fulfilments=recorded.fulfilments,
+        events=events,
+    )
 
 
 def _status_at_capture(allocated: int, wanted: int) -> str:
@@ -188,11 +223,13 @@ def _status_at_capture(allocated: int, wanted: int) -> str:
     return Order.Status.PARTIALLY_ALLOCATED if allocated else Order.Status.BACKORDERED
 
 
-def _create(data: OrderInput, *, status: str, logistics_cost: Decimal | None) -> Order:
+def _order(
+    data: OrderInput, *, status: str, logistics_cost: Decimal | None, now: datetime
+) -> Order:
     address = data.address or {}
     # A clash of two random 9-character numbers is a 1 in 10^13 event; the unique index
     # catches it, and the request is retried by the client like any failure.
-    return Order.objects.create(
+    return Order(
         number=order_number_new(),
         channel=data.channel,
         external_id=data.external_id,
@@ -213,6 +250,8 @@ def _create(data: OrderInput, *, status: str, logistics_cost: Decimal | None) ->
         currency=data.currency.upper(),
         sourcing_attempts=1,
         logistics_cost=logistics_cost,
+        created_at=now,
+        updated_at=now,
     )
 
 

@@ -425,3 +425,59 @@ def test_a_click_and_collect_basket_the_store_lacks_is_refused_and_nothing_is_wr
     assert OrderEvent.objects.count() == 0
     assert Allocation.objects.count() == 0
     assert set(StockLevel.objects.values_list("allocated", flat=True)) == {0}
+
+
+def test_a_new_order_is_answered_as_it_reads_back(api, network):
+    # given: a basket split over two locations, with a line that is partly backordered
+    lyon = warehouse("DC-LYON", lat=45.76, lon=4.84)
+    stocked(product("LAMP-1"), lyon, 1)
+    body = payload(
+        lines=[
+            {"sku": "TEE-1", "quantity": 2, "unit_price": "19.9"},
+            {"sku": "LAMP-1", "quantity": 3},
+            {"sku": "MUG-1", "quantity": 1, "unit_price": 7.5},
+        ]
+    )
+    # when
+    created = api.post(URL, body, format="json")
+    read = api.get(reverse("order-detail", args=[created.json()["number"]]))
+    # then
+    assert created.status_code == 201, created.content
+    assert created.json()["status"] == "partially_allocated"
+    assert {f["location"] for f in created.json()["fulfilments"]} == {"DC-PARIS", "DC-LYON"}
+    assert created.json() == read.json()
+
+
+def test_taking_an_order_costs_the_same_few_queries_however_big_the_basket(
+    api, network, django_assert_max_num_queries
+):
+    # given: nine lines over two locations
+    lyon = warehouse("DC-LYON", lat=45.76, lon=4.84)
+    skus = [f"SKU-{i}" for i in range(7)]
+    for sku in skus:
+        stocked(product(sku), lyon, 3)
+    lines = [{"sku": "TEE-1", "quantity": 1}, {"sku": "MUG-1", "quantity": 1}]
+    lines += [{"sku": sku, "quantity": 2} for sku in skus]
+    # when: token, channel and products, stock read, stock lock, then one statement per
+    # table written (order, lines, requests, allocations, stock, timeline), and the
+    # savepoint a test wraps the transaction in (2)
+    with django_assert_max_num_queries(12):
+        response = api.post(URL, payload(lines=lines), format="json")
+    # then
+    assert response.status_code == 201, response.content
+    assert len(response.json()["allocations"]) == 9
+    assert len(response.json()["fulfilments"]) == 2
+
+
+def test_the_same_external_id_with_another_basket_allocates_nothing_more(api, network):
+    # given
+    first = api.post(URL, payload(), format="json")
+    # when: the same order again, asking for more than is left, in another currency
+    again = api.post(
+        URL, payload(lines=[{"sku": "TEE-1", "quantity": 50}], currency="USD"), format="json"
+    )
+    # then
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == api.get(reverse("order-detail", args=[first.json()["number"]])).json()
+    assert Order.objects.count() == 1
+    assert StockLevel.objects.get(product=network["tee"]).allocated == 2

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.api.serializers import OrderDetailOutputSerializer, OrderOutputSerializer
 from orders.models import Order
 from orders.services.lifecycle import order_note_add
 from tests.orders.helpers import place, product, stocked, warehouse
@@ -180,3 +181,32 @@ def test_a_page_size_above_500_is_capped(api, tee):
     # then
     assert response.status_code == 200
     assert response.json()["count"] == 1
+
+
+def _declared(serializer) -> dict:
+    """Return the fields a serializer declares, nested ones as dicts of theirs."""
+    fields = {}
+    for name, field in serializer.fields.items():
+        child = getattr(field, "child", field)
+        fields[name] = _declared(child) if hasattr(child, "fields") else None
+    return fields
+
+
+def _answered(value):
+    if isinstance(value, list):
+        return _answered(value[0]) if value else None
+    if isinstance(value, dict):
+        return {key: _answered(item) for key, item in value.items()}
+    return None
+
+
+def test_the_answer_has_exactly_the_fields_the_schema_declares(api, tee, staff_user):
+    # given: an order with something in every list
+    order = place([(tee, 2)])
+    order_note_add(order=order, text="Called.", actor=staff_user)
+    # when
+    shown = api.get(detail(order.number)).json()
+    listed = api.get(LIST).json()["results"][0]
+    # then
+    assert _answered(shown) == _declared(OrderDetailOutputSerializer())
+    assert _answered(listed) == _declared(OrderOutputSerializer())

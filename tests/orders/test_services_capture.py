@@ -1,12 +1,14 @@
 """Order capture: recorded and allocated in one transaction, by the sourcing engine."""
 
 import pytest
+from django.db.models import F
 
 from fulfilment.models import Fulfilment
 from inventory.models import Allocation, StockLevel
 from inventory.reconcile import stock_drift
 from orders.exceptions import OrderRejected
 from orders.models import Channel, Order, OrderEvent
+from orders.services import allocation
 from tests.factories import StoreFactory
 from tests.orders.helpers import place, product, stocked, warehouse
 
@@ -189,3 +191,31 @@ def test_click_and_collect_at_a_store_outside_the_channel_is_refused():
     with pytest.raises(OrderRejected) as error:
         place([(sku, 1)], channel="app", delivery_method="click_and_collect", pickup_location=store)
     assert "does not serve the app channel" in error.value.message
+
+
+def test_stock_taken_between_the_read_and_the_lock_is_planned_again_on_locked_rows(
+    monkeypatch,
+):
+    # given: 5 units, and two reads each overtaken by another order taking 2 units before the
+    # rows are locked
+    sku = product("X")
+    stocked(sku, warehouse("DC-1"), 5)
+    real_read, reads = allocation.sellable_stock, []
+
+    def overtaken_read(**kwargs):
+        found = real_read(**kwargs)
+        reads.append(kwargs.get("only"))
+        if len(reads) <= allocation.OPTIMISTIC_ATTEMPTS:
+            StockLevel.objects.filter(product=sku).update(allocated=F("allocated") + 2)
+        return found
+
+    monkeypatch.setattr(allocation, "sellable_stock", overtaken_read)
+    # when
+    order = place([(sku, 4)])
+    # then: the last attempt locked the rows first, and planned on what they hold
+    assert len(reads) == allocation.OPTIMISTIC_ATTEMPTS + 1
+    assert reads[-1] is not None
+    assert order.status == Order.Status.PARTIALLY_ALLOCATED
+    assert Allocation.objects.get().quantity == 1
+    stock = StockLevel.objects.get(product=sku)
+    assert (stock.on_hand, stock.allocated) == (5, 5)
