@@ -34,7 +34,7 @@ test: $(STAMP) ## Set up, then lint and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=oms.test_settings
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check .
