@@ -93,12 +93,7 @@ def fulfilment_ship(
             field="status",
         )
     fulfilment_ensure_can_become(fulfilment, FS.SHIPPED)
-    allocations = list(fulfilment.allocations.open().select_related("order_line"))
-    allocations_ship(allocations=allocations, reference=f"order {order.number}", actor=actor)
-    for allocation in allocations:
-        line = allocation.order_line
-        line.quantity_shipped += allocation.quantity
-        line.save(update_fields=["quantity_shipped"])
+    allocations = _units_leave(fulfilment, order, actor)
     now = timezone.now()
     fulfilment.status = FS.SHIPPED
     fulfilment.carrier = carrier
@@ -130,6 +125,18 @@ def fulfilment_ship(
     )
     order_status_refresh(order=order, actor=actor)
     return fulfilment
+
+
+def _units_leave(fulfilment: Fulfilment, order: Order, actor) -> list:
+    """The fulfilment's units leave the location (shipped or handed over): through the ledger,
+    out of allocated, and counted as shipped on their lines."""
+    allocations = list(fulfilment.allocations.open().select_related("order_line"))
+    allocations_ship(allocations=allocations, reference=f"order {order.number}", actor=actor)
+    for allocation in allocations:
+        line = allocation.order_line
+        line.quantity_shipped += allocation.quantity
+        line.save(update_fields=["quantity_shipped"])
+    return allocations
 
 
 @transaction.atomic(durable=True)
@@ -166,12 +173,7 @@ def fulfilment_collect(*, fulfilment_id: int, actor: AbstractBaseUser | None = N
     if fulfilment.status == FS.COLLECTED:
         return fulfilment
     fulfilment_ensure_can_become(fulfilment, FS.COLLECTED)
-    allocations = list(fulfilment.allocations.open().select_related("order_line"))
-    allocations_ship(allocations=allocations, reference=f"order {order.number}", actor=actor)
-    for allocation in allocations:
-        line = allocation.order_line
-        line.quantity_shipped += allocation.quantity
-        line.save(update_fields=["quantity_shipped"])
+    _units_leave(fulfilment, order, actor)
     fulfilment.status = FS.COLLECTED
     fulfilment.collected_at = timezone.now()
     fulfilment.save(update_fields=["status", "collected_at", "updated_at"])
