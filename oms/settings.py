@@ -181,7 +181,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oms",
-        }
+        },
+        # Markers that web servers and workers must agree on (oms/kick.py).
+        "coordination": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "oms-coordination",
+        },
     }
 else:
     # A file cache is shared by every process of a local run (web, worker, beat),
@@ -190,7 +196,11 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
-        }
+        },
+        "coordination": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "coordination"),
+        },
     }
 
 # Celery. With REDIS_URL: Redis. Without: kombu's filesystem transport, a

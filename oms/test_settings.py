@@ -27,4 +27,22 @@ else:
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "oms-tests")
 
 # Each test process keeps its own cache (rate limits, throttles), not the shared file cache.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The coordination cache (oms/kick.py) must be shared with the Celery worker a test starts,
+# which is given OMS_TEST_COORDINATION by tests/worker.py.
+OMS_TEST_COORDINATION = os.environ.get("OMS_TEST_COORDINATION") or f"test-{os.getpid()}"
+_coordination = OMS_TEST_COORDINATION
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "coordination": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,  # noqa: F405
+            "KEY_PREFIX": _coordination,
+        }
+        if REDIS_URL  # noqa: F405
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "coordination" / _coordination),  # noqa: F405
+        }
+    ),
+}

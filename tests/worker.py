@@ -47,6 +47,7 @@ def celery_worker_process(transactional_db, tmp_path):
         "DJANGO_SETTINGS_MODULE": "oms.test_settings",
         "DATABASE_URL": _database_url(),
         "CELERY_QUEUE": queue,
+        "OMS_TEST_COORDINATION": settings.OMS_TEST_COORDINATION,
         "PYTHONUNBUFFERED": "1",
     }
     command = [
