@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "orders",
     "fulfilment",
     "alerts",
+    "oms.accounts",
 ]
 
 MIDDLEWARE = [
