@@ -123,6 +123,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    _server_side_binding = env_bool("DB_SERVER_SIDE_BINDING", True)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "server_side_binding": _server_side_binding,
+            "prepare_threshold": (
+                int(os.environ.get("DB_PREPARE_THRESHOLD", "5")) if _server_side_binding else None
+            ),
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -255,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "oms.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -53,7 +53,10 @@ set_override(TokenAuthentication, "suppress_collision_warning", True)
 
 
 def authentication_classes() -> list[type]:
-    """Return the project's authentication classes, DRF's token one swapped for the above."""
+    """Return the project's authentication classes, DRF's token one swapped for the above.
+
+    The settings name the class above already; this keeps a view correct if they don't.
+    """
     return [
         TokenAuthentication if cls is authentication.TokenAuthentication else cls
         for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
