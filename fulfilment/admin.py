@@ -20,6 +20,8 @@ from fulfilment.services import (
     fulfilment_reject,
     fulfilment_ship,
 )
+from oms.accounts.admin_scoping import LocationScopedAdmin
+from oms.console.pagination import EstimatedCountPaginator
 from orders.admin import call_each, console_link
 from orders.console.forms import RejectForm, ShipForm
 
@@ -27,7 +29,7 @@ FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 
 
 @admin.register(Fulfilment)
-class FulfilmentAdmin(admin.ModelAdmin):
+class FulfilmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
     list_display = [
         "id",
         "order_page",
@@ -42,6 +44,7 @@ class FulfilmentAdmin(admin.ModelAdmin):
     search_fields = ["tracking_number"]
     search_help_text = "A tracking number or an order number, exactly."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["accept", "mark_ready", "mark_collected", "ship", "reject"]
     fields = [
         "order_page",
@@ -157,3 +160,7 @@ class FulfilmentAdmin(admin.ModelAdmin):
             **extra,
         }
         return TemplateResponse(request, f"admin/orders/fulfilment_{action}.html", context)
+
+
+# Webhook subscriptions, deliveries and the outbox (fulfilment/outbox/admin.py).
+from fulfilment.outbox import admin as outbox_admin  # noqa: E402,F401

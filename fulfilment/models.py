@@ -32,6 +32,8 @@ class Fulfilment(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
+    # When the request went out in a file for a 3PL (export_fulfilments): sent once.
+    exported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -46,7 +48,27 @@ class Fulfilment(models.Model):
         ]
         indexes = [
             models.Index(fields=["location", "status", "created_at"], name="fulfilment_queue"),
+            # The console's queues and the admin's status filter across every location, the
+            # admin's newest-first list, and the dashboard's lead times (oms.console).
+            models.Index(fields=["status", "created_at"], name="fulfilment_status_created"),
+            models.Index(fields=["created_at", "id"], name="fulfilment_created"),
+            models.Index(
+                fields=["shipped_at"],
+                condition=Q(shipped_at__isnull=False),
+                name="fulfilment_shipped",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Fulfilment {self.pk} of {self.order_id} at {self.location_id}"
+
+
+# The outbox lives in its own module; Django finds models through this one.
+from fulfilment.outbox.models import (  # noqa: E402
+    Delivery,
+    OutboxCursor,
+    OutboxEvent,
+    WebhookSubscription,
+)
+
+__all__ = ["Delivery", "Fulfilment", "OutboxCursor", "OutboxEvent", "WebhookSubscription"]

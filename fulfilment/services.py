@@ -9,6 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
+from fulfilment.outbox import events_emit
+from fulfilment.outbox.events import FULFILMENT_SHIPPED, ORDER_SHIPPED
+from fulfilment.outbox.payloads import fulfilment_draft, order_draft
 from inventory.locks import lock_stock_ids
 from inventory.models import StockMovement
 from inventory.services.allocations import allocations_release, allocations_ship
@@ -20,6 +23,7 @@ from orders.locks import lock_order
 from orders.models import Order, OrderEvent
 from orders.services.allocation import order_allocate
 from orders.services.lifecycle import rejected_location_ids
+from orders.services.pickup import pickup_ready_announce
 from orders.services.status import order_status_refresh
 from orders.transitions import fulfilment_ensure_can_become
 
@@ -78,6 +82,19 @@ def fulfilment_ship(
 
     Shipping again with the same tracking number changes nothing.
     """
+    return fulfilment_ship_within(
+        fulfilment_id=fulfilment_id, carrier=carrier, tracking_number=tracking_number, actor=actor
+    )
+
+
+def fulfilment_ship_within(
+    *,
+    fulfilment_id: int,
+    carrier: str,
+    tracking_number: str,
+    actor: AbstractBaseUser | None = None,
+) -> Fulfilment:
+    """`fulfilment_ship` inside the caller's transaction (a shipment file: all or nothing)."""
     fulfilment, order = _locked(fulfilment_id)
     if fulfilment.status == FS.SHIPPED:
         if fulfilment.tracking_number == tracking_number and fulfilment.carrier == carrier:
@@ -124,6 +141,10 @@ def fulfilment_ship(
         actor=actor,
     )
     order_status_refresh(order=order, actor=actor)
+    drafts = [fulfilment_draft(FULFILMENT_SHIPPED, fulfilment.pk)]
+    if order.status == Order.Status.SHIPPED:  # this parcel was the last one
+        drafts.append(order_draft(ORDER_SHIPPED, order.pk))
+    events_emit(drafts=drafts)
     return fulfilment
 
 
@@ -163,6 +184,8 @@ def fulfilment_ready(*, fulfilment_id: int, actor: AbstractBaseUser | None = Non
         actor=actor,
     )
     order_status_refresh(order=order, actor=actor)
+    # The whole order waits at the store now: the customer is told by e-mail, after commit.
+    pickup_ready_announce(order=order)
     return fulfilment
 
 

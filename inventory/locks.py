@@ -73,6 +73,29 @@ def lock_stock_at(
     )
 
 
+def lock_stock_at_and(
+    *, stock_ids: Collection[int], product_ids: Collection[int], candidates: Candidates
+) -> dict[Place, StockLevel]:
+    """Lock these stock rows and every row of these products at the candidate locations,
+    together, in pk order: a transaction that gives back held units (a reservation) and then
+    allocates holds everything its plan may touch before it touches anything."""
+    ids, product_ids = sorted(set(stock_ids)), sorted(set(product_ids))
+    condition, params = candidates.sql()
+    where = [f"(s.product_id IN ({', '.join(['%s'] * len(product_ids))}) AND {condition})"]
+    if not product_ids:
+        where, params = [], []
+    if ids:
+        where.append(f"s.id IN ({', '.join(['%s'] * len(ids))})")
+        params = [*params, *ids]
+    if not where:
+        return {}
+    return _locked(
+        f"SELECT {_COLUMNS} FROM {_STOCK} s JOIN {_LOCATION} l ON l.id = s.location_id"
+        f" WHERE {' OR '.join(where)}",
+        [*product_ids, *params] if product_ids else params,
+    )
+
+
 def lock_stock_ids(stock_ids: Iterable[int]) -> dict[int, StockLevel]:
     """Lock stock rows by primary key, in pk order."""
     ids = sorted(set(stock_ids))

@@ -40,6 +40,24 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"'{value}' is not a known time zone (e.g. Europe/Paris).")
 
 
+MAX_PROCESSING_DAYS = 60
+
+
+def weekdays_parse(value: str) -> frozenset[int]:
+    """Return the ISO weekdays of a `closed_weekdays` value ("6,7" -> {6, 7})."""
+    return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+
+
+def validate_weekdays(value: str) -> None:
+    parts = value.replace(" ", "").split(",") if value.strip() else []
+    if not all(part.isdigit() and 1 <= int(part) <= 7 for part in parts):
+        raise ValidationError(
+            "ISO weekday numbers separated by commas: 1 = Monday ... 7 = Sunday (e.g. 6,7)."
+        )
+    if len(set(parts)) == 7:
+        raise ValidationError("A location closed every day of the week can never serve.")
+
+
 class Location(models.Model):
     """A place that holds stock: a warehouse, a store, or a third-party logistics provider."""
 
@@ -69,8 +87,33 @@ class Location(models.Model):
     shipment_cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     cost_per_km = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     unit_cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    processing_days = models.PositiveSmallIntegerField(default=1)
-    cutoff_time = models.TimeField(default=time(14, 0))
+    processing_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MaxValueValidator(MAX_PROCESSING_DAYS)],
+        help_text="Open days between taking an order and dispatching it; 0 = the same day.",
+    )
+    cutoff_time = models.TimeField(
+        default=time(14, 0),
+        help_text="In the location's time zone: later orders count from the next open day.",
+    )
+    # The calendar of the delivery promise (orders.delivery.promise): ISO weekdays 1 (Monday)
+    # to 7 (Sunday) on which the location neither prepares nor hands over, e.g. "7".
+    closed_weekdays = models.CharField(
+        max_length=13,
+        blank=True,
+        default="7",
+        validators=[validate_weekdays],
+        help_text="Days closed every week, ISO numbers: 1 = Monday ... 7 = Sunday (e.g. 7).",
+    )
+    hold_days = models.PositiveSmallIntegerField(
+        "hold period (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Click & collect: days an order ready for pickup waits before it is cancelled.",
+    )
+    opening_hours = models.TextField(
+        blank=True, help_text="Told to click & collect customers, e.g. 'Mon-Sat 10:00-19:00'."
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,10 +125,36 @@ class Location(models.Model):
                 condition=Q(shipment_cost__gte=0) & Q(cost_per_km__gte=0) & Q(unit_cost__gte=0),
                 name="location_costs_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(hold_days__gte=1) & Q(processing_days__lte=MAX_PROCESSING_DAYS),
+                name="location_calendar_sane",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
+
+    @property
+    def closed_weekday_set(self) -> frozenset[int]:
+        return weekdays_parse(self.closed_weekdays)
+
+
+class LocationClosedDay(models.Model):
+    """A day a location is closed besides its weekly closing days: a public holiday, an
+    inventory day. The delivery promise skips it."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField()
+    reason = models.CharField(max_length=128, blank=True, help_text="e.g. Christmas Day.")
+
+    class Meta:
+        ordering = ["location_id", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "date"], name="closed_day_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location_id} closed {self.date}"
 
 
 class StockLevelQuerySet(models.QuerySet):
@@ -129,14 +198,23 @@ class StockLevel(models.Model):
         indexes = [
             # Per-location pages and sweeps; (product, location) is covered by the unique index.
             models.Index(fields=["location", "product"], name="stock_location_product"),
+            # The admin's "out of stock" filter: a few rows among millions.
+            models.Index(fields=["product", "location"], condition=Q(on_hand=0), name="stock_out"),
         ]
 
     def __str__(self) -> str:
         return f"{self.product_id}@{self.location_id}"
 
     @property
+    def reserved_active(self) -> int:
+        """Units held by reservations still running. `reserved` counts every reservation not
+        yet released, expired ones too; a query may annotate `reserved_expired` (see
+        inventory.selectors.stock_rows) so that expired ones are sellable before the sweep."""
+        return self.reserved - getattr(self, "reserved_expired", 0)
+
+    @property
     def available(self) -> int:
-        return max(0, self.on_hand - self.allocated - self.reserved - self.safety_stock)
+        return max(0, self.on_hand - self.allocated - self.reserved_active - self.safety_stock)
 
 
 class StockMovement(models.Model):

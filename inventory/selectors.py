@@ -15,7 +15,8 @@ from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Now
 
 from inventory.models import Location, Product, StockLevel
 
@@ -25,16 +26,99 @@ if TYPE_CHECKING:
 _STOCK = StockLevel._meta.db_table
 _LOCATION = Location._meta.db_table
 _PRODUCT = Product._meta.db_table
-# Sellable units of the stock row `s`; rows that are not above 0 are filtered out, so the
-# `max(0, ...)` of `StockLevel.available` never has to be taken in SQL.
-AVAILABLE = "(s.on_hand - s.allocated - s.reserved - s.safety_stock)"
 
 Place = tuple[int, int]  # (product_id, location_id)
 
 
+# Reservations (orders.Reservation) raise `reserved` on their stock rows while they are not
+# released, and the sweep releases them a minute or so after they expire. In between, their
+# units must already be sellable (API.md: an expired reservation is never counted). So
+# availability subtracts `reserved` less the units of expired, unreleased reservation lines.
+# That correction is a correlated sum over the partial index (stock, expires_at) WHERE
+# active, evaluated only where `reserved > 0`: the CASE short-circuits on PostgreSQL and
+# SQLite, so the rows without reservations (nearly all of them, and every row on the
+# order path of a shop that does not use reservations) cost what they did before. Keeping
+# `reserved` as a plain counter, rather than summing active lines on every read, keeps
+# availability one scan of the stock rows; the clock is the database's, so every process
+# judges expiry alike.
+def _expired_sql(stock_column: str) -> str:
+    return (
+        f"COALESCE((SELECT SUM(rl.quantity) FROM {_reservation_lines_table()} rl"
+        f" WHERE rl.stock_id = {stock_column} AND rl.active"
+        f" AND rl.expires_at <= {_db_now()}), 0)"
+    )
+
+
+def _db_now() -> str:
+    if connection.vendor == "sqlite":
+        # Django keeps SQLite datetimes as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff".
+        return "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"
+    return "CURRENT_TIMESTAMP"
+
+
+@cache
+def _reservation_lines_table() -> str:
+    from orders.models import ReservationLine
+
+    return ReservationLine._meta.db_table
+
+
+def available_sql() -> str:
+    """Return the sellable units of the stock row `s` as SQL (a `%` is doubled, for use
+    with parameters). Rows not above 0 are filtered out by callers, so the `max(0, ...)`
+    of `StockLevel.available` never has to be taken in SQL."""
+    return _available_sql(connection.vendor)
+
+
+@cache
+def _available_sql(vendor: str) -> str:
+    return (
+        "(s.on_hand - s.allocated - s.safety_stock - CASE WHEN s.reserved = 0 THEN 0"
+        f" ELSE s.reserved - {_expired_sql('s.id')} END)"
+    )
+
+
+def reserved_expired(stock_ids: Collection[int]) -> dict[int, int]:
+    """Return the units of expired, unreleased reservations on these stock rows (only rows
+    that have some): they are sellable, though `reserved` still counts them."""
+    ids = sorted(set(stock_ids))
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rl.stock_id, SUM(rl.quantity) FROM {_reservation_lines_table()} rl"
+            f" WHERE rl.stock_id IN ({_marks(len(ids))}) AND rl.active"
+            f" AND rl.expires_at <= {_db_now()} GROUP BY rl.stock_id",
+            ids,
+        )
+        return dict(cursor.fetchall())
+
+
+def rows_reserved_settle(rows: Iterable[StockLevel]) -> None:
+    """Set `reserved_expired` on stock rows read without it, so that `row.available` leaves
+    expired reservations out. One query, and none when no row holds a reservation."""
+    rows = [row for row in rows if row.reserved]
+    if rows:
+        expired = reserved_expired([row.pk for row in rows])
+        for row in rows:
+            row.reserved_expired = expired.get(row.pk, 0)
+
+
 def stock_rows(*, sku: str | None = None, location: str | None = None) -> QuerySet[StockLevel]:
     """Return stock rows with their product and location, optionally for one SKU or location."""
-    rows = StockLevel.objects.select_related("product", "location")
+    from orders.models import ReservationLine
+
+    expired = (
+        ReservationLine.objects.filter(stock=OuterRef("pk"), active=True, expires_at__lte=Now())
+        .values("stock")
+        .annotate(units=Sum("quantity"))
+        .values("units")
+    )
+    # `reserved_expired`: see `available_sql`; the rows' `available` and `reserved_active`
+    # leave expired reservations out.
+    rows = StockLevel.objects.select_related("product", "location").annotate(
+        reserved_expired=Coalesce(Subquery(expired), 0)
+    )
     if sku is not None:
         rows = rows.filter(product__sku=sku)
     if location is not None:
@@ -109,7 +193,7 @@ def available_by_location(
         raise TypeError("Give skus or product_ids.")
     # Plain SQL: the ORM took twenty times longer to build this query (its Exists
     # subqueries and annotation) than PostgreSQL takes to run it.
-    where, params = [f"l.active AND {AVAILABLE} > 0"], []
+    where, params = [f"l.active AND {available_sql()} > 0"], []
     for column, values in (
         ("p.sku", skus),
         ("s.product_id", product_ids),
@@ -133,7 +217,7 @@ def available_by_location(
     found: dict[str, dict[str, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT p.sku, l.code, {AVAILABLE}
+            f"""SELECT p.sku, l.code, {available_sql()}
                 FROM {_STOCK} s
                 JOIN {_LOCATION} l ON l.id = s.location_id
                 JOIN {_PRODUCT} p ON p.id = s.product_id
@@ -226,17 +310,22 @@ def _site(row) -> Site:
 class Candidates:
     """The locations that may serve an order: active ones that serve its channel (all, for a
     channel naming none) and ship parcels, or only `location_id` (the pickup store) when one
-    is given; never those in `exclude`."""
+    is given (with the shipping ones too when `with_shipping`); never those in `exclude`."""
 
     channel: Channel
     location_id: int | None = None
     exclude: frozenset[int] = frozenset()
+    # Click & collect by transfer: the pickup store and the shipping locations.
+    with_shipping: bool = False
 
     def sql(self) -> tuple[str, list]:
         """Return this as an SQL condition on the location `l`, and its parameters."""
         serves, params = channel_serves_sql(self.channel, "l.id")
         if self.location_id is None:
             condition = f"l.active AND l.ships AND {serves}"
+        elif self.with_shipping:
+            condition = f"l.active AND (l.ships OR l.id = %s) AND {serves}"
+            params = [self.location_id, *params]
         else:
             condition = f"l.active AND l.id = %s AND {serves}"
             params = [self.location_id, *params]
@@ -283,9 +372,9 @@ def sellable_stock(
         return Sellable({}, {})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT s.product_id, {AVAILABLE}, {_SITE_COLUMNS}
+            f"""SELECT s.product_id, {available_sql()}, {_SITE_COLUMNS}
                 FROM {_STOCK} s JOIN {_LOCATION} l ON l.id = s.location_id
-                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {AVAILABLE} > 0
+                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql()} > 0
                   AND {condition}""",
             [*product_ids, *params],
         )

@@ -4,15 +4,16 @@ import logging
 
 from celery import shared_task
 
-from inventory.reconcile import stock_drift
+from inventory.reconcile import stock_reconcile
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task
 def stock_reconcile_task() -> int:
-    """Check every stock row against its ledger and allocations; log and return the drift count."""
-    drift = stock_drift()
+    """Check every stock row against its ledger and allocations; log, alert (alerts app) and
+    return the drift count."""
+    drift = stock_reconcile()
     for item in drift:
         logger.error("stock drift: %s", item)
     return len(drift)

@@ -32,7 +32,11 @@ def kick(*, task_name: str, key: str, ttl: float = 5.0) -> bool:
 
     cache = caches[CACHE_ALIAS]
     marker = _marker(key)
-    if not cache.add(marker, 1, timeout=ttl):
+    try:
+        if not cache.add(marker, 1, timeout=ttl):
+            return False
+    except Exception:  # noqa: BLE001 - Redis down: the committed change stands, sweeps run it
+        logger.warning("could not reach the coordination cache to queue %s", task_name)
         return False
     try:
         app.send_task(

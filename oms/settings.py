@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "fulfilment",
     "alerts",
     "oms.accounts",
+    # Login lockout after repeated failures (per account and per address).
+    "axes",
+    "oms.console",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -99,6 +104,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The open-alerts badge on staff pages (counted only where shown).
+                "alerts.context_processors.alerts_badge",
             ],
         },
     },
@@ -124,6 +131,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
+    # Server-side binding lets PostgreSQL prepare the statements a connection repeats (after
+    # DB_PREPARE_THRESHOLD runs): order capture spent a third less PostgreSQL CPU per order
+    # (docs/performance.md). Set DB_SERVER_SIDE_BINDING=0 behind a transaction-pooling
+    # PgBouncer older than 1.21, which cannot keep prepared statements.
     _server_side_binding = env_bool("DB_SERVER_SIDE_BINDING", True)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -167,9 +178,30 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 LOGIN_URL = "admin:login"
 
+# Logins: django-axes counts failures and refuses further attempts, separately per
+# account and per client address, until the cool-off ends or someone unlocks
+# (admin "Access attempts", or `manage.py axes_reset_username NAME` / `axes_reset_ip IP`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "oms.accounts.client_ip.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# How many reverse proxies in front of the app append to X-Forwarded-For: the client is
+# the address the outermost trusted one saw. 0 trusts no header (a direct connection).
+OMS_TRUSTED_PROXY_COUNT = int(os.environ.get("OMS_TRUSTED_PROXY_COUNT", "0" if DEBUG else "1"))
+
 # Security: strict by default, relaxed only for a local DEBUG run.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+# Shared counter PCs in stores: a closed browser ends the session unless told otherwise.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -261,14 +293,48 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.backorders_allocate_task",
         "schedule": timedelta(minutes=5),
     },
+    # The dashboards' network stock by location reads every stock row: kept as a snapshot.
+    "console-stock-snapshot": {
+        "task": "oms.console.tasks.stock_snapshot_refresh_task",
+        "schedule": timedelta(minutes=5),
+    },
+    # Expired reservations already count as sellable; this gives their units back for good.
+    "reservations-expire": {
+        "task": "orders.tasks.reservations_expire_task",
+        "schedule": timedelta(minutes=1),
+    },
+    # Click & collect orders not collected within their store's hold period are cancelled.
+    "pickups-expire": {
+        "task": "orders.tasks.pickups_expire_task",
+        "schedule": crontab(minute=30),
+    },
+    # Webhooks: commits kick the relay at once; this sweep sends what a broker outage kept
+    # waiting, retries that fell due, and the stock.changed events of the ledger.
+    "outbox-relay-sweep": {
+        "task": "fulfilment.tasks.outbox_relay_task",
+        "schedule": timedelta(seconds=30),
+    },
+    # Alerts: stock changes kick an evaluation at once; this sweep evaluates every rule
+    # (the time-based ones, and what a lost kick missed), set-based.
+    "alerts-sweep": {
+        "task": "alerts.tasks.alerts_sweep_task",
+        "schedule": timedelta(minutes=10),
+    },
+    # Each person gets at most one e-mail per interval of the alert policy.
+    "alerts-digests": {
+        "task": "alerts.tasks.alerts_digests_send_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # DRF's token scheme, with the token and its user read in one plain query.
         "oms.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Authenticated, with the Django permissions of the route (oms/accounts/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["oms.accounts.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -314,8 +380,33 @@ OMS_MAX_SHIPMENTS = (
 )
 # A location that rejects sends its lines elsewhere; after this many attempts a person decides.
 OMS_MAX_SOURCING_ATTEMPTS = int(os.environ.get("OMS_MAX_SOURCING_ATTEMPTS", "3"))
+# Delivery options (orders.delivery): same-day delivery only from a location this close to
+# the customer; at most this many click & collect stores offered, nearest first.
+OMS_SAME_DAY_RADIUS_KM = float(os.environ.get("OMS_SAME_DAY_RADIUS_KM", "30"))
+OMS_PICKUP_OPTIONS_MAX = int(os.environ.get("OMS_PICKUP_OPTIONS_MAX", "3"))
+# Seconds another process may keep using carrier, calendar and price settings after a change.
+OMS_DELIVERY_CONFIG_TTL = float(os.environ.get("OMS_DELIVERY_CONFIG_TTL", "60"))
+# Basket reservations: how long they hold stock by default, and at most.
+OMS_RESERVATION_MINUTES = int(os.environ.get("OMS_RESERVATION_MINUTES", "15"))
+OMS_RESERVATION_MAX_MINUTES = int(os.environ.get("OMS_RESERVATION_MAX_MINUTES", "120"))
+# Tracking lookups: failures allowed per client address and per order number in the window,
+# past which /track/ answers 429 without looking (orders/tracking/limits.py).
+OMS_TRACKING_MAX_FAILURES = int(os.environ.get("OMS_TRACKING_MAX_FAILURES", "10"))
+OMS_TRACKING_WINDOW_SECONDS = int(os.environ.get("OMS_TRACKING_WINDOW_SECONDS", "600"))
 # Public address of the site, for links sent to customers (tracking).
 OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Webhooks (fulfilment/outbox): an answer must come within the timeout; failed deliveries are
+# retried with exponential backoff (base doubling up to max, with jitter) until the horizon
+# after their event, then they are dead. The relay sends up to CONCURRENCY at once, claiming
+# BATCH deliveries per round for CLAIM_SECONDS (a relay that dies lets them go after that).
+OMS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OMS_WEBHOOK_TIMEOUT_SECONDS", "10"))
+OMS_WEBHOOK_HORIZON_HOURS = float(os.environ.get("OMS_WEBHOOK_HORIZON_HOURS", "24"))
+OMS_WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("OMS_WEBHOOK_RETRY_BASE_SECONDS", "10"))
+OMS_WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("OMS_WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+OMS_WEBHOOK_CONCURRENCY = int(os.environ.get("OMS_WEBHOOK_CONCURRENCY", "16"))
+OMS_WEBHOOK_BATCH = int(os.environ.get("OMS_WEBHOOK_BATCH", "200"))
+OMS_WEBHOOK_CLAIM_SECONDS = float(os.environ.get("OMS_WEBHOOK_CLAIM_SECONDS", "300"))
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -10,7 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Before "console/": the orders console has its own namespace, "orders_console".
     path("console/orders/", include("orders.console.urls")),
+    path("console/alerts/", include("alerts.console.urls")),
     path("console/", include("inventory.console.urls")),
+    path("console/", include("oms.console.urls")),
     path("track/", include("orders.tracking.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

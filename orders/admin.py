@@ -6,10 +6,13 @@ from the console's order page (linked from each row and each change page).
 
 from __future__ import annotations
 
+import itertools
 import re
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -17,13 +20,29 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from fulfilment.models import Fulfilment
+from oms.accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
+from oms.console.pagination import EstimatedCountPaginator
 from oms.exceptions import DomainError
+from orders.api.serializers import ISO_4217
 from orders.console.forms import OrderCancelForm
-from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.models import (
+    CarrierService,
+    Channel,
+    DeliveryPrice,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Reservation,
+    ReservationLine,
+    TransitBand,
+)
+from orders.selectors import orders_at_risk, orders_late
 from orders.services.capture import phone_digits
 from orders.services.lifecycle import order_cancel, order_resource
 
 ORDER_PERMISSION = "orders.change_order"
+# A custom permission (oms.accounts.roles): cancelling is more than changing an order.
+CANCEL_PERMISSION = "orders.cancel_order"
 SEARCH_LIMIT = 1000
 PHONE_LIKE = re.compile(r"^\+?[0-9 ().\-/]+$")
 
@@ -84,7 +103,7 @@ class OrderLineInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("product")
 
 
-class FulfilmentInline(ReadOnlyInline):
+class FulfilmentInline(LocationScopedAdmin, ReadOnlyInline):
     model = Fulfilment
     fields = ["location", "status", "carrier", "tracking_number", "reason", "created_at"]
     readonly_fields = fields
@@ -104,8 +123,25 @@ class OrderEventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
+class PromiseFilter(admin.SimpleListFilter):
+    """Orders that will miss their promised date (orders.selectors.orders_at_risk)."""
+
+    title = "promise"
+    parameter_name = "promise"
+
+    def lookups(self, request, model_admin):
+        return [("at_risk", "At risk (due today or waiting for stock)"), ("late", "Late")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "at_risk":
+            return queryset.filter(pk__in=orders_at_risk().values("pk"))
+        if self.value() == "late":
+            return queryset.filter(pk__in=orders_late().values("pk"))
+        return queryset
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OrderScopedAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "channel",
@@ -116,7 +152,7 @@ class OrderAdmin(admin.ModelAdmin):
         "needs_attention",
         "console",
     ]
-    list_filter = ["status", "channel", "delivery_method", "needs_attention"]
+    list_filter = ["status", "channel", "delivery_method", PromiseFilter, "needs_attention"]
     list_select_related = ["channel"]
     # The search box is answered by get_search_results (exact, indexed); this only shows it.
     search_fields = ["number"]
@@ -124,6 +160,8 @@ class OrderAdmin(admin.ModelAdmin):
         "An order number, e-mail, phone number, external id or tracking number, exactly."
     )
     show_full_result_count = False
+    # A million orders: count up to a cap, never the whole table (oms.console.pagination).
+    paginator = EstimatedCountPaginator
     ordering = ["-created_at", "-id"]
     inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
     actions = ["cancel_orders", "resource_orders"]
@@ -198,7 +236,10 @@ class OrderAdmin(admin.ModelAdmin):
     def has_customer_service_permission(self, request) -> bool:
         return request.user.has_perm(ORDER_PERMISSION)
 
-    @admin.action(description="Cancel selected orders…", permissions=["customer_service"])
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm(CANCEL_PERMISSION)
+
+    @admin.action(description="Cancel selected orders…", permissions=["cancel"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]):
         form = OrderCancelForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -250,7 +291,15 @@ def call_each(model_admin, request, queryset, work) -> int:
 class ChannelAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "active", "buffer_units", "buffer_percent"]
     list_filter = ["active"]
-    fields = ["code", "name", "active", "locations", "buffer_units", "buffer_percent"]
+    fields = [
+        "code",
+        "name",
+        "active",
+        "locations",
+        "buffer_units",
+        "buffer_percent",
+        "pickup_transfer",
+    ]
     filter_horizontal = ["locations"]
     search_fields = ["code", "name"]
 
@@ -260,4 +309,106 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Orders keep their channel; deactivate a channel instead.
+        return False
+
+
+# Delivery options: carriers and their transit bands, prices per channel; reservations.
+
+
+class TransitBandFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Refuse bands that contradict each other: a farther band is never faster."""
+        super().clean()
+        bands = sorted(
+            (form.cleaned_data["max_km"], form.cleaned_data["days"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("max_km")
+            and form.cleaned_data.get("days")
+        )
+        for (near_km, near_days), (far_km, far_days) in itertools.pairwise(bands):
+            if far_days < near_days:
+                raise ValidationError(
+                    f"Up to {far_km} km in {far_days} day(s) is faster than up to {near_km} km "
+                    f"in {near_days}: a farther band cannot be faster."
+                )
+        active = getattr(self.instance, "active", False)
+        if active and not bands:
+            raise ValidationError("An active service needs at least one transit band.")
+
+
+class TransitBandInline(admin.TabularInline):
+    model = TransitBand
+    formset = TransitBandFormSet
+    extra = 1
+    min_num = 0
+
+
+@admin.register(CarrierService)
+class CarrierServiceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "method", "active", "bands", "closed_weekdays"]
+    list_filter = ["method", "active"]
+    search_fields = ["code", "name"]
+    inlines = [TransitBandInline]
+    fields = ["code", "name", "method", "active", "closed_weekdays", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("bands")
+
+    @admin.display(description="Transit")
+    def bands(self, service: CarrierService) -> str:
+        return ", ".join(str(band) for band in service.bands.all()) or "—"
+
+
+class DeliveryPriceForm(forms.ModelForm):
+    class Meta:
+        model = DeliveryPrice
+        fields = ["channel", "method", "price", "free_above", "currency", "active"]
+
+    def clean_currency(self):
+        currency = self.cleaned_data["currency"].upper()
+        if currency not in ISO_4217:
+            raise ValidationError(f"'{currency}' is not an ISO 4217 currency code (e.g. EUR).")
+        return currency
+
+
+@admin.register(DeliveryPrice)
+class DeliveryPriceAdmin(admin.ModelAdmin):
+    form = DeliveryPriceForm
+    list_display = ["channel", "method", "price", "free_above", "currency", "active"]
+    list_filter = ["channel", "method", "active"]
+    list_select_related = ["channel"]
+
+
+class ReservationLineInline(ReadOnlyInline):
+    model = ReservationLine
+    fields = ["line_no", "product", "stock", "quantity", "expires_at", "active"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "stock__location")
+
+
+@admin.register(Reservation)
+class ReservationAdmin(LocationScopedAdmin, admin.ModelAdmin):
+    """Basket holds: written by the reservation services only, so view-only here."""
+
+    # Staff of a location see the holds on their stock.
+    location_path = "lines__stock__location"
+
+    list_display = ["public_id", "channel", "status", "expires_at", "order", "created_at"]
+    list_filter = ["status", "channel"]
+    list_select_related = ["channel", "order"]
+    search_fields = ["=public_id", "=order__number"]
+    inlines = [ReservationLineInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from inventory.models import Location, Product
+from inventory.models import Location, Product, validate_weekdays
 
 MAX_LINE_QUANTITY = 1_000_000
+# Orders whose promise is still to keep: nothing, or not everything, has left yet.
+PROMISE_OPEN_STATUSES = [
+    "pending",
+    "allocated",
+    "partially_allocated",
+    "backordered",
+    "partially_shipped",
+]
 
 
 class Channel(models.Model):
@@ -31,6 +42,14 @@ class Channel(models.Model):
         decimal_places=2,
         default=0,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    pickup_transfer = models.BooleanField(
+        "click & collect by transfer",
+        default=False,
+        help_text=(
+            "When the pickup store lacks part of the basket, send it from a warehouse to the "
+            "store (the promise includes the transfer) instead of refusing the order."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -89,8 +108,12 @@ class Order(models.Model):
         Location, null=True, blank=True, on_delete=models.PROTECT, related_name="pickup_orders"
     )
     currency = models.CharField(max_length=3, default="EUR")
+    # The delivery option the customer was quoted (orders.delivery): its date and its price.
     promised_date = models.DateField(null=True, blank=True)
     shipping_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Click & collect: when the "ready for pickup" e-mail went out (claimed once, see
+    # orders.services.pickup).
+    pickup_notified_at = models.DateTimeField(null=True, blank=True)
     # What sourcing says the chosen locations cost us (logistics, not the customer's price).
     logistics_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     sourcing_attempts = models.PositiveSmallIntegerField(default=0)
@@ -114,8 +137,16 @@ class Order(models.Model):
             models.Index(fields=["external_id"], name="order_external_id"),
             models.Index(fields=["status", "created_at"], name="order_status_created"),
             models.Index(fields=["channel", "created_at"], name="order_channel_created"),
+            # The admin's delivery-method filter, newest first.
+            models.Index(fields=["delivery_method", "created_at"], name="order_method_created"),
             models.Index(
                 fields=["created_at"], condition=Q(needs_attention=True), name="order_attention"
+            ),
+            # orders_at_risk: open orders by promised date.
+            models.Index(
+                fields=["promised_date"],
+                condition=Q(status__in=PROMISE_OPEN_STATUSES),
+                name="order_promise_open",
             ),
         ]
 
@@ -227,3 +258,180 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.endpoint})"
+
+
+# Delivery options: carriers, their transit times, and what each method costs the customer.
+
+
+class CarrierService(models.Model):
+    """A carrier's service for one delivery method, e.g. "Colissimo 48h" for standard.
+
+    Transit days come from its bands by distance; the promise takes the fastest active
+    service of a method that reaches the distance.
+    """
+
+    class Method(models.TextChoices):
+        EXPRESS = "express", "Express"
+        STANDARD = "standard", "Standard"
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    active = models.BooleanField(default=True)
+    # ISO weekdays the carrier does not deliver on (as Location.closed_weekdays).
+    closed_weekdays = models.CharField(
+        max_length=13,
+        blank=True,
+        default="7",
+        validators=[validate_weekdays],
+        help_text="Days it does not deliver, ISO numbers: 1 = Monday ... 7 = Sunday (e.g. 7).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["method", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_method_display()})"
+
+
+class TransitBand(models.Model):
+    """Up to `max_km` from the shipping location, the service delivers in `days` of its
+    delivery days after dispatch. Farther than its last band, the service does not go."""
+
+    service = models.ForeignKey(CarrierService, on_delete=models.CASCADE, related_name="bands")
+    max_km = models.PositiveIntegerField(
+        "up to (km)", validators=[MinValueValidator(1), MaxValueValidator(20_000)]
+    )
+    days = models.PositiveSmallIntegerField(
+        "transit days", validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+
+    class Meta:
+        ordering = ["service_id", "max_km"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "max_km"], name="transit_band_once"),
+            models.CheckConstraint(
+                condition=Q(max_km__gte=1) & Q(days__gte=1) & Q(days__lte=60),
+                name="transit_band_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"≤ {self.max_km} km: {self.days} day(s)"
+
+
+class DeliveryPrice(models.Model):
+    """What one delivery method costs the customers of one channel: a flat price, free from
+    a basket value. A method with no price for a channel is not offered on it."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="delivery_prices")
+    method = models.CharField(max_length=24, choices=Order.DeliveryMethod.choices)
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    free_above = models.DecimalField(
+        "free from basket value",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Baskets worth at least this much get the method free; empty: never free.",
+    )
+    currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217, e.g. EUR.")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel_id", "method"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "method"], name="delivery_price_once"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0) & (Q(free_above__isnull=True) | Q(free_above__gte=0)),
+                name="delivery_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.method}: {self.price} {self.currency}"
+
+
+# Reservations: a basket holds stock before payment.
+
+
+class Reservation(models.Model):
+    """Units held for a basket until `expires_at`; an order that names it consumes it.
+
+    Its lines raise `StockLevel.reserved` while it is active. Once past `expires_at` its
+    units are sellable again at once (availability leaves them out), and the sweep
+    (`reservations_expire`) releases them for good.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CONSUMED = "consumed", "Consumed by an order"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+
+    # The id integrations see: not guessable, not a database id.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="reservations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField()
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="reservations"
+    )
+    release_reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(status="active"), name="reservation_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
+class ReservationLine(models.Model):
+    """Units of one stock row held by a reservation.
+
+    `expires_at` and `active` repeat the reservation's, so that availability finds the
+    expired units of a stock row with one index probe, no join.
+    """
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    stock = models.ForeignKey(
+        "inventory.StockLevel", on_delete=models.PROTECT, related_name="reservation_lines"
+    )
+    quantity = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["reservation_id", "line_no", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="reservation_line_quantity_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["stock", "expires_at"],
+                condition=Q(active=True),
+                name="reservation_line_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of stock {self.stock_id} for {self.reservation_id}"

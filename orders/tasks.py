@@ -19,3 +19,36 @@ def backorders_allocate_task(product_ids: list[int] | None = None) -> int:
 def idempotency_records_purge_task() -> int:
     """Delete stored Idempotency-Key answers past their time to live."""
     return idempotency_records_purge()
+
+
+@shared_task(acks_late=True)
+def reservations_expire_task() -> int:
+    """Give back the units of reservations past their time (they already count as sellable)."""
+    from orders.services.reservations import reservations_expire
+
+    return reservations_expire()
+
+
+@shared_task(acks_late=True)
+def pickups_expire_task() -> int:
+    """Cancel click & collect orders not collected within their store's hold period."""
+    from orders.services.pickup import pickups_expire
+
+    return pickups_expire()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def pickup_ready_notify_task(self, order_id: int) -> bool:
+    """E-mail the customer that the order is ready for pickup (once; a rerun sends nothing).
+
+    Retried on connection errors of the mail server only.
+    """
+    from orders.services.pickup import pickup_ready_notify
+
+    return pickup_ready_notify(order_id=order_id)

@@ -8,6 +8,7 @@ import os
 from importlib import import_module
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -69,9 +70,23 @@ def _default_channels(request):
             Channel.objects.get_or_create(code=code, defaults={"name": name})
 
 
+@pytest.fixture(autouse=True)
+def _delivery_settings_fresh():
+    """The delivery settings are kept per process (orders.delivery.config) and a rolled-back
+    test fires no signal: start every test without the previous test's snapshot."""
+    from orders.delivery.config import delivery_config_clear
+
+    delivery_config_clear()
+
+
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="integrator", password="pw-not-used")
+    """An integration's API user: the `integration` role, not tied to a location."""
+    integrator = django_user_model.objects.create_user(
+        username="integrator", password="pw-not-used"
+    )
+    integrator.groups.add(Group.objects.get(name="integration"))
+    return integrator
 
 
 @pytest.fixture

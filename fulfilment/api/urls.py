@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fulfilment.api import views
+from fulfilment.api import views, webhook_views
 
 urlpatterns = [
     path("fulfilments/", views.FulfilmentListView.as_view(), name="fulfilments"),
@@ -26,4 +26,6 @@ urlpatterns = [
         views.FulfilmentCollectedView.as_view(),
         name="fulfilment-collected",
     ),
+    path("webhooks/", webhook_views.WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", webhook_views.WebhookDetailView.as_view(), name="webhook-detail"),
 ]

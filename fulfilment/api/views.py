@@ -28,6 +28,7 @@ from fulfilment.services import (
     fulfilment_reject,
     fulfilment_ship,
 )
+from oms.accounts.scoping import scope_to_locations
 from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 MAX_ID = 2**63 - 1
@@ -38,8 +39,10 @@ CONFLICT_409 = OpenApiResponse(
 ERRORS_400 = OpenApiResponse(description='`{"errors": {field: [messages]}}`.')
 
 
-def _fulfilment_id(pk: int) -> int:
-    if pk > MAX_ID or not Fulfilment.objects.filter(pk=pk).exists():
+def _fulfilment_id(pk: int, user) -> int:
+    # Another location's fulfilment is not there for a user tied to locations: 404.
+    visible = scope_to_locations(Fulfilment.objects.filter(pk=pk), user, "location")
+    if pk > MAX_ID or not visible.exists():
         raise NotFound(f"No fulfilment with id {pk}.")
     return pk
 
@@ -58,6 +61,9 @@ class FulfilmentListView(generics.ListAPIView):
     queryset = fulfilments_for_output()
     serializer_class = FulfilmentOutputSerializer
     filterset_class = FulfilmentFilter
+
+    def get_queryset(self):
+        return scope_to_locations(super().get_queryset(), self.request.user, "location")
 
     @extend_schema(
         summary="List fulfilment requests",
@@ -82,7 +88,7 @@ class FulfilmentDetailView(APIView):
         responses={200: FulfilmentOutputSerializer, 404: NOT_FOUND_404},
     )
     def get(self, request, pk: int):
-        return _answer(_fulfilment_id(pk))
+        return _answer(_fulfilment_id(pk, request.user))
 
 
 def _action_schema(summary: str, description: str, request=None, bad_request: bool = False):
@@ -105,7 +111,7 @@ class FulfilmentAcceptView(APIView):
     )
     @idempotent
     def post(self, request, pk: int):
-        fulfilment_accept(fulfilment_id=_fulfilment_id(pk), actor=request.user)
+        fulfilment_accept(fulfilment_id=_fulfilment_id(pk, request.user), actor=request.user)
         return _answer(pk)
 
 
@@ -120,7 +126,7 @@ class FulfilmentRejectView(APIView):
     )
     @idempotent
     def post(self, request, pk: int):
-        pk = _fulfilment_id(pk)
+        pk = _fulfilment_id(pk, request.user)
         data = _parse(FulfilmentRejectInputSerializer, request.data)
         fulfilment_reject(
             fulfilment_id=pk,
@@ -142,7 +148,7 @@ class FulfilmentShipView(APIView):
     )
     @idempotent
     def post(self, request, pk: int):
-        pk = _fulfilment_id(pk)
+        pk = _fulfilment_id(pk, request.user)
         data = _parse(FulfilmentShipInputSerializer, request.data)
         fulfilment_ship(
             fulfilment_id=pk,
@@ -160,7 +166,7 @@ class FulfilmentReadyView(APIView):
     )
     @idempotent
     def post(self, request, pk: int):
-        fulfilment_ready(fulfilment_id=_fulfilment_id(pk), actor=request.user)
+        fulfilment_ready(fulfilment_id=_fulfilment_id(pk, request.user), actor=request.user)
         return _answer(pk)
 
 
@@ -171,5 +177,5 @@ class FulfilmentCollectedView(APIView):
     )
     @idempotent
     def post(self, request, pk: int):
-        fulfilment_collect(fulfilment_id=_fulfilment_id(pk), actor=request.user)
+        fulfilment_collect(fulfilment_id=_fulfilment_id(pk, request.user), actor=request.user)
         return _answer(pk)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +19,7 @@ from inventory.countfile import (
 from inventory.exceptions import CountRejected
 from inventory.models import Location, StockCountImport
 from inventory.services.counts import CountOutcome, stock_count_apply, stock_count_file_apply
+from oms.accounts.scoping import location_ids_for
 from oms.api.errors import exception_handler
 
 # A count file of 100,000 rows is about 3 MB; this leaves room for long SKUs and UTF-16.
@@ -135,6 +137,12 @@ class StockCountView(APIView):
             serializer = StockCountInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
+            ids = location_ids_for(request.user)
+            if (
+                ids is not None
+                and not Location.objects.filter(code=data["location"], pk__in=ids).exists()
+            ):
+                raise NotFound(f"No location with code '{data['location']}'.")
             lines, errors = count_lines_from_records(
                 data["lines"], location=data["location"], counted_at=None
             )

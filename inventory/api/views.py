@@ -33,6 +33,7 @@ from inventory.services.catalogue import (
     product_update,
 )
 from inventory.services.ledger import stock_movement_record
+from oms.accounts.scoping import location_allowed, scope_to_locations
 from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, ledger_idempotency_key
 
 
@@ -150,6 +151,9 @@ class StockListView(generics.ListAPIView):
     serializer_class = StockOutputSerializer
     filterset_class = filters.StockFilter
 
+    def get_queryset(self):
+        return scope_to_locations(super().get_queryset(), self.request.user, "location")
+
     @extend_schema(summary="List stock rows", description="`?sku=` and `?location=` narrow it.")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -170,6 +174,8 @@ class StockMovementView(APIView):
     @idempotent
     def post(self, request):
         data = _parse(MovementInputSerializer, request.data)
+        if not location_allowed(request.user, data["location"].pk):
+            raise NotFound(f"No location with code '{data['location'].code}'.")
         try:
             movement = stock_movement_record(
                 **data, actor=request.user, idempotency_key=ledger_idempotency_key(request)

@@ -21,6 +21,7 @@ from inventory.services.counts import (
     stock_count_import_cancel,
     stock_count_import_confirm,
 )
+from oms.accounts.scoping import location_ids_for, scope_by_colleagues, scope_to_locations
 from oms.exceptions import DomainError
 
 STOCK_PERMISSION = "inventory.change_stocklevel"
@@ -31,6 +32,11 @@ Status = StockCountImport.Status
 WORKING = (Status.QUEUED, Status.CHECKING, Status.CONFIRMED, Status.APPLYING)
 
 
+def _imports(request: HttpRequest):
+    """The count imports this person may see: for staff tied to locations, their colleagues'."""
+    return scope_by_colleagues(StockCountImport.objects.all(), request.user)
+
+
 @require_GET
 @staff_member_required
 def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
@@ -38,7 +44,9 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
     product = get_object_or_404(Product, sku=sku)
     stock_rows = {
         row.location_id: row
-        for row in StockLevel.objects.filter(product=product).only(
+        for row in scope_to_locations(
+            StockLevel.objects.filter(product=product), request.user, "location"
+        ).only(
             "id", "location_id", "on_hand", "allocated", "reserved", "safety_stock", "updated_at"
         )
     }
@@ -46,6 +54,9 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
     locations = Location.objects.filter(Q(active=True) | Q(pk__in=list(stock_rows))).only(
         "code", "name", "kind", "active"
     )
+    # Staff tied to locations see their own places only.
+    if (own := location_ids_for(request.user)) is not None:
+        locations = locations.filter(pk__in=own)
     places = [(location, stock_rows.get(location.pk)) for location in locations]
     totals = {
         name: sum(getattr(row, name) for row in stock_rows.values())
@@ -74,7 +85,7 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
 @staff_member_required
 def count_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an import: its progress while a task works on it, then its preview or result."""
-    record = get_object_or_404(StockCountImport.objects.defer("data"), pk=pk)
+    record = get_object_or_404(_imports(request).defer("data"), pk=pk)
     rows: list = []
     kind = ""
     if record.status == Status.PREVIEWED:
@@ -106,7 +117,7 @@ def count_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def count_import_progress_json(request: HttpRequest, pk: int) -> JsonResponse:
     """Answer the status page's poll: small, and without loading the file or its rows."""
     record = get_object_or_404(
-        StockCountImport.objects.only(
+        _imports(request).only(
             "status", "phase", "progress", "total_rows", "applied_rows", "operation"
         ),
         pk=pk,
@@ -119,7 +130,7 @@ def count_import_progress_json(request: HttpRequest, pk: int) -> JsonResponse:
 def count_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm(STOCK_PERMISSION):
         raise PermissionDenied
-    record = get_object_or_404(StockCountImport.objects.defer("data", "preview"), pk=pk)
+    record = get_object_or_404(_imports(request).defer("data", "preview"), pk=pk)
     try:
         stock_count_import_confirm(count_import=record, actor=request.user)
     except DomainError as exc:
@@ -134,7 +145,7 @@ def count_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def count_import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm(STOCK_PERMISSION):
         raise PermissionDenied
-    record = get_object_or_404(StockCountImport.objects.defer("data", "preview"), pk=pk)
+    record = get_object_or_404(_imports(request).defer("data", "preview"), pk=pk)
     try:
         stock_count_import_cancel(count_import=record)
     except DomainError as exc:

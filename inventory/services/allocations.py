@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from inventory.locks import lock_stock_ids
 from inventory.models import Allocation, StockLevel, StockMovement
+from alerts.kicks import stock_changed
 from inventory.notify import stock_freed
 from inventory.services.ledger import movement_apply
 
@@ -38,6 +39,7 @@ def allocations_release(*, allocations: Iterable[Allocation], reason: str) -> in
     for allocation in allocations:
         allocation.status = Allocation.Status.RELEASED
     stock_freed(product_ids={rows[a.stock_id].product_id for a in allocations})
+    stock_changed()
     return sum(lower.values())
 
 
@@ -88,4 +90,5 @@ def allocation_shrink(*, allocation: Allocation, units: int, reason: str) -> int
     )
     allocation.quantity -= units
     stock_freed(product_ids=[rows[allocation.stock_id].product_id])
+    stock_changed()
     return units

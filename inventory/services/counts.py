@@ -41,6 +41,7 @@ from inventory.countfile import CountLine, RowError, parse_count_file
 from inventory.exceptions import CountRejected
 from inventory.models import Location, StockCountImport, StockMovement
 from inventory.notify import stock_freed
+from oms.accounts.scoping import location_ids_for
 from oms.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -565,7 +566,9 @@ def _apply(
     """Check and apply counts inside the caller's transaction; raise CountRejected."""
     report = progress or _no_progress
     errors = list(known_errors)
-    staged = _stage_rows(lines, counted_at, errors)
+    # A person tied to locations counts only there; other locations are unknown to them.
+    places = location_ids_for(actor) if actor is not None else None
+    staged = _stage_rows(lines, counted_at, errors, places=places)
     stage = _Stage(apply=not errors)
     stage.load(staged, _scaled(report, 0, 30))
     errors += stage.unknown_skus()
@@ -633,7 +636,13 @@ def _sorted(errors: list[RowError]) -> list[dict]:
     return [error.as_dict() for error in sorted(errors, key=lambda e: (e.row, e.field))]
 
 
-def _stage_rows(lines: list[CountLine], counted_at: datetime, errors: list[RowError]) -> list:
+def _stage_rows(
+    lines: list[CountLine],
+    counted_at: datetime,
+    errors: list[RowError],
+    *,
+    places: frozenset[int] | None = None,
+) -> list:
     """Resolve locations (few) in Python and give every line an aware counted_at.
 
     A naive counted_at is read in the location's time zone: store staff write local time.
@@ -651,6 +660,8 @@ def _stage_rows(lines: list[CountLine], counted_at: datetime, errors: list[RowEr
     default_ok = counted_at <= now
     for line in lines:
         place = locations.get(line.location)
+        if place is not None and places is not None and place[0] not in places:
+            place = None
         if place is None:
             errors.append(RowError(line.row, "location", f"unknown location '{line.location}'"))
             continue

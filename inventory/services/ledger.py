@@ -17,6 +17,7 @@ from django.utils import timezone
 from inventory.exceptions import IdempotencyConflict, InsufficientStock, InvalidQuantity
 from inventory.locks import lock_stock
 from inventory.models import Location, Product, StockLevel, StockMovement
+from alerts.kicks import stock_changed
 from inventory.notify import stock_freed
 
 Kind = StockMovement.Kind
@@ -64,6 +65,7 @@ def movement_apply(
             on_hand=F("on_hand") + quantity, updated_at=now
         )
         stock.on_hand = after
+        stock_changed()
         if quantity > 0:
             stock_freed(product_ids=[stock.product_id])
     return StockMovement.objects.create(

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -26,3 +27,32 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.location_id}"
+
+
+class RoleGrant(models.Model):
+    """A permission that `roles_sync` once gave to a role's group.
+
+    The sync gives a role the permissions its rule matches only once: what an
+    administrator later removes from the group in the admin stays removed.
+    """
+
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="+")
+    permission = models.ForeignKey("auth.Permission", on_delete=models.CASCADE, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "permission"], name="role_grant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.permission_id} to {self.group_id}"
+
+
+class Staff(User):
+    """People and API users with their roles and locations: the admin's "Staff" list."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "staff member"
+        verbose_name_plural = "staff"

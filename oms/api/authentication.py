@@ -15,6 +15,7 @@ from drf_spectacular.drainage import set_override
 from rest_framework import authentication, exceptions
 from rest_framework.settings import api_settings
 
+from oms.accounts.access import access_columns, remember_access
 from oms.sql import instances
 
 
@@ -30,6 +31,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {_columns('t', token_model)}, {_columns('u', user_model)}"
+                # The user's permissions and locations, for the checks every view makes.
+                f", {access_columns('u.' + quote(user_model._meta.pk.column))}"
                 f" FROM {token_model._meta.db_table} t"
                 f" JOIN {user_model._meta.db_table} u"
                 f" ON u.{quote(user_model._meta.pk.column)} = t.{quote(user_fk.column)}"
@@ -40,7 +43,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         [token] = instances(token_model, token_fields, [row[: len(token_fields)]])
-        [user] = instances(user_model, user_fields, [row[len(token_fields) :]])
+        user_row = row[len(token_fields) : len(token_fields) + len(user_fields)]
+        [user] = instances(user_model, user_fields, [user_row])
+        remember_access(user, *row[len(token_fields) + len(user_fields) :])
         user_fk.set_cached_value(token, user)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))

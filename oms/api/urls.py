@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("fulfilment.api.urls")),
+    path("", include("alerts.api.urls")),
 ]

@@ -71,6 +71,7 @@ def order_representation(
         "pickup_location": pickup.code if pickup is not None else None,
         "currency": order.currency,
         "promised_date": order.promised_date.isoformat() if order.promised_date else None,
+        "shipping_price": None if order.shipping_price is None else money(order.shipping_price),
         "lines": [
             {
                 "line": line.line_no,

@@ -26,7 +26,7 @@ from orders.api.representation import (
     order_representation_read,
 )
 from orders.channels import channel_locations
-from orders.models import MAX_LINE_QUANTITY, Channel, Order, OrderEvent, OrderLine
+from orders.models import MAX_LINE_QUANTITY, Channel, Order, OrderEvent, OrderLine, Reservation
 from orders.services.capture import LineInput, OrderInput, phone_digits
 
 MAX_LINES = 500
@@ -169,11 +169,29 @@ class OrderInputSerializer(serializers.Serializer):
         max_length=MAX_LINES,
         error_messages={"empty": "An order needs at least one line."},
     )
+    reservation = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "The `id` of a basket reservation (POST /api/v1/reservations/) of this channel: "
+            "the order consumes it. An expired one is let go and the order is allocated as "
+            "any other; a consumed or released one is a 400."
+        ),
+    )
 
     def to_internal_value(self, data):
         # Every SKU of the body in one query, so that each line can name its own error.
         self.context["products"] = _products_named_in(data)
         return super().to_internal_value(data)
+
+    def validate_reservation(self, value):
+        if value is None:
+            return None
+        reservation = Reservation.objects.filter(public_id=value).first()
+        if reservation is None:
+            raise serializers.ValidationError(f"No reservation '{value}'.")
+        return reservation
 
     def validate_channel(self, value: str) -> Channel:
         channel = Channel.objects.filter(code=value).first()
@@ -232,6 +250,7 @@ class OrderInputSerializer(serializers.Serializer):
             delivery_method=data["delivery_method"],
             pickup_location=data["pickup_location"] or None,
             currency=data["currency"],
+            reservation=data["reservation"],
         )
 
 
@@ -253,6 +272,8 @@ def order_input_parse(data) -> OrderInput | None:
     if type(customer) is not dict or type(address) is not dict or type(lines) is not list:
         return None
     if not 0 < len(lines) <= MAX_LINES or data.get("pickup_location") not in (None, ""):
+        return None
+    if data.get("reservation") is not None:  # the serializer looks it up and names its errors
         return None
     method = data.get("delivery_method", DM.STANDARD)
     if type(method) is not str or method not in _SHIPPED:
@@ -627,6 +648,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "pickup_location",
             "currency",
             "promised_date",
+            "shipping_price",
             "lines",
             "allocations",
             "fulfilments",

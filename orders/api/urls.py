@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders.api import views
+from orders.api import delivery, views
 
 urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="orders"),
@@ -15,4 +15,11 @@ urlpatterns = [
     ),
     path("orders/<str:number>/notes/", views.OrderNoteView.as_view(), name="order-notes"),
     path("orders/<str:number>/resource/", views.OrderResourceView.as_view(), name="order-resource"),
+    path("delivery-options/", delivery.DeliveryOptionsView.as_view(), name="delivery-options"),
+    path("reservations/", delivery.ReservationListView.as_view(), name="reservations"),
+    path(
+        "reservations/<str:reservation_id>/",
+        delivery.ReservationDetailView.as_view(),
+        name="reservation-detail",
+    ),
 ]

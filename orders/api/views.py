@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oms.accounts.scoping import scope_orders
 from oms.api import authentication
 from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from oms.api.parsers import JSONParser
@@ -56,8 +57,10 @@ def _parse(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _order(number: str) -> Order:
-    order = Order.objects.filter(number=number).first() if number_is_plausible(number) else None
+def _order(number: str, user) -> Order:
+    # An order none of a location-bound user's locations works on is not there for it: 404.
+    orders = scope_orders(Order.objects.filter(number=number), user)
+    order = orders.first() if number_is_plausible(number) else None
     if order is None:
         raise NotFound(f"No order with number '{number}'.")
     return order
@@ -77,7 +80,7 @@ class OrderListView(generics.ListAPIView):
     parser_classes = [JSONParser]
 
     def get_queryset(self):
-        return orders_for_output(events=False)
+        return scope_orders(orders_for_output(events=False), self.request.user)
 
     @extend_schema(
         summary="List orders",
@@ -151,7 +154,7 @@ class OrderDetailView(APIView):
         responses={200: OrderDetailOutputSerializer, 404: NOT_FOUND_404},
     )
     def get(self, request, number: str):
-        return _answer(_order(number).pk, request)
+        return _answer(_order(number, request.user).pk, request)
 
 
 class OrderCancelView(APIView):
@@ -170,7 +173,7 @@ class OrderCancelView(APIView):
     )
     @idempotent
     def post(self, request, number: str):
-        order = _order(number)
+        order = _order(number, request.user)
         data = _parse(OrderCancelInputSerializer, request.data)
         order_cancel(order=order, actor=request.user, reason=data["reason"])
         return _answer(order.pk, request)
@@ -198,7 +201,7 @@ class OrderLineCancelView(APIView):
     )
     @idempotent
     def post(self, request, number: str, line: int):
-        order = _order(number)
+        order = _order(number, request.user)
         if line > MAX_LINE_NO or not order.lines.filter(line_no=line).exists():
             raise NotFound(f"Order {order.number} has no line {line}.")
         data = _parse(OrderLineCancelInputSerializer, request.data)
@@ -227,7 +230,7 @@ class OrderNoteView(APIView):
     )
     @idempotent
     def post(self, request, number: str):
-        order = _order(number)
+        order = _order(number, request.user)
         data = _parse(OrderNoteInputSerializer, request.data)
         order_note_add(order=order, text=data["text"], actor=request.user)
         return _answer(order.pk, request, status_code=status.HTTP_201_CREATED)
@@ -249,6 +252,6 @@ class OrderResourceView(APIView):
     )
     @idempotent
     def post(self, request, number: str):
-        order = _order(number)
+        order = _order(number, request.user)
         order_resource(order=order, actor=request.user)
         return _answer(order.pk, request)

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from orders.console import views
+from orders.console import quote, views
 
 app_name = "orders_console"
 urlpatterns = [
     path("", views.order_find, name="find"),
+    # Before "<number>/": "quote" is not an order number.
+    path("quote/", quote.quote_page, name="quote"),
     path("<str:number>/", views.order_page, name="order"),
     path("<str:number>/cancel/", views.order_cancel_view, name="cancel"),
     path("<str:number>/lines/<int:line>/cancel/", views.order_line_cancel_view, name="line-cancel"),

@@ -16,6 +16,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from fulfilment.models import Fulfilment
@@ -27,6 +28,7 @@ from fulfilment.services import (
     fulfilment_ship,
 )
 from inventory.models import Allocation
+from oms.accounts.scoping import scope_orders, scope_to_locations
 from oms.exceptions import DomainError
 from orders.console.explain import explanation_sections
 from orders.console.forms import (
@@ -37,6 +39,7 @@ from orders.console.forms import (
     ShipForm,
 )
 from orders.models import Order, OrderEvent, OrderLine
+from orders.selectors import promise_at_risk
 from orders.services.lifecycle import (
     order_cancel,
     order_line_cancel,
@@ -47,6 +50,8 @@ from orders.tracking.links import number_is_plausible, tracking_url
 from orders.transitions import FULFILMENT_TRANSITIONS
 
 ORDER_PERMISSION = "orders.change_order"
+# Cancelling is a permission of its own (oms.accounts.roles).
+CANCEL_PERMISSION = "orders.cancel_order"
 MAX_LINE_NO = 32767  # order_line.line_no is a smallint
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 FS = Fulfilment.Status
@@ -59,10 +64,12 @@ OPEN_ORDER_STATUSES = {
 }
 
 
-def _order(number: str, queryset=None) -> Order:
+def _order(number: str, queryset=None, *, user) -> Order:
     if not number_is_plausible(number):
         raise Http404("No such order.")
-    return get_object_or_404(queryset if queryset is not None else Order.objects, number=number)
+    # An order none of a location-bound user's locations works on is a 404 for them.
+    orders = scope_orders(queryset if queryset is not None else Order.objects.all(), user)
+    return get_object_or_404(orders, number=number)
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -75,7 +82,8 @@ def _require(request: HttpRequest, permission: str) -> None:
 def order_find(request: HttpRequest) -> HttpResponse:
     """Go to the order a number names, or to the admin's order search for anything else."""
     term = request.GET.get("q", "").strip()
-    if number_is_plausible(term.upper()) and Order.objects.filter(number=term.upper()).exists():
+    visible = scope_orders(Order.objects.filter(number=term.upper()), request.user)
+    if number_is_plausible(term.upper()) and visible.exists():
         return redirect("orders_console:order", number=term.upper())
     url = reverse("admin:orders_order_changelist")
     return redirect(f"{url}?{urlencode({'q': term})}" if term else url)
@@ -99,6 +107,7 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
             ),
             Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
         ),
+        user=request.user,
     )
     can_change_order = request.user.has_perm(ORDER_PERMISSION)
     can_change_fulfilment = request.user.has_perm(FULFILMENT_PERMISSION)
@@ -136,6 +145,9 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         ],
         "events": events,
         "tracking_url": tracking_url(order, request),
+        # The same rules as orders_at_risk (the admin's "promise" filter), on this order.
+        "promise_at_risk": promise_at_risk(order),
+        "promise_late": promise_at_risk(order) and order.promised_date < timezone.localdate(),
         "can_change_order": can_change_order,
         "order_is_open": order.status in OPEN_ORDER_STATUSES,
         "cancel_form": OrderCancelForm(),
@@ -186,8 +198,8 @@ def _form_error(request: HttpRequest, number: str, form) -> HttpResponse:
 @staff_member_required
 @require_POST
 def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
-    _require(request, ORDER_PERMISSION)
-    order = _order(number)
+    _require(request, CANCEL_PERMISSION)
+    order = _order(number, user=request.user)
     form = OrderCancelForm(request.POST)
     if not form.is_valid():
         return _form_error(request, number, form)
@@ -202,8 +214,8 @@ def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
 @staff_member_required
 @require_POST
 def order_line_cancel_view(request: HttpRequest, number: str, line: int) -> HttpResponse:
-    _require(request, ORDER_PERMISSION)
-    order = _order(number)
+    _require(request, CANCEL_PERMISSION)
+    order = _order(number, user=request.user)
     if line > MAX_LINE_NO or not order.lines.filter(line_no=line).exists():
         raise Http404("No such line.")
     form = LineCancelForm(request.POST)
@@ -227,7 +239,7 @@ def order_line_cancel_view(request: HttpRequest, number: str, line: int) -> Http
 @require_POST
 def order_resource_view(request: HttpRequest, number: str) -> HttpResponse:
     _require(request, ORDER_PERMISSION)
-    order = _order(number)
+    order = _order(number, user=request.user)
 
     def work() -> str:
         done = order_resource(order=order, actor=request.user)
@@ -240,7 +252,7 @@ def order_resource_view(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def order_note_view(request: HttpRequest, number: str) -> HttpResponse:
     _require(request, ORDER_PERMISSION)
-    order = _order(number)
+    order = _order(number, user=request.user)
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _form_error(request, number, form)
@@ -258,7 +270,8 @@ def fulfilment_action_view(request: HttpRequest, number: str, pk: int, action: s
     _require(request, FULFILMENT_PERMISSION)
     if not number_is_plausible(number) or pk > 2**63 - 1:
         raise Http404("No such fulfilment.")
-    fulfilment = get_object_or_404(Fulfilment, pk=pk, order__number=number)
+    fulfilments = scope_to_locations(Fulfilment.objects.all(), request.user, "location")
+    fulfilment = get_object_or_404(fulfilments, pk=pk, order__number=number)
     actor = request.user
     if action == "ship":
         form = ShipForm(request.POST)

@@ -25,8 +25,12 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from alerts.kicks import stock_changed
 from fulfilment import sourcing
 from fulfilment.models import Fulfilment
+from fulfilment.outbox import events_emit
+from fulfilment.outbox.events import FULFILMENT_REQUESTED
+from fulfilment.outbox.payloads import fulfilment_draft
 from inventory.locks import lock_stock, lock_stock_at
 from inventory.models import Allocation, Location, StockLevel
 from inventory.selectors import (
@@ -35,6 +39,7 @@ from inventory.selectors import (
     Sellable,
     Site,
     candidate_sites,
+    rows_reserved_settle,
     sellable_stock,
 )
 from oms.sql import rows_insert
@@ -91,15 +96,14 @@ def order_candidates(
     exclude: set[int] | frozenset[int] = frozenset(),
 ) -> Candidates:
     """Return the locations that may serve an order: the channel's shipping ones, or the
-    pickup store alone for click & collect; never those in `exclude` (rejected before)."""
+    pickup store alone for click & collect (with the shipping ones when the channel allows
+    a transfer to the store); never those in `exclude` (rejected before)."""
+    pickup = delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT
     return Candidates(
         channel=channel,
-        location_id=(
-            pickup_location_id
-            if delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT
-            else None
-        ),
+        location_id=pickup_location_id if pickup else None,
         exclude=frozenset(exclude),
+        with_shipping=pickup and channel.pickup_transfer,
     )
 
 
@@ -149,7 +153,7 @@ def stock_source(
             )
         else:
             sellable = sellable_stock(product_ids=product_ids, candidates=candidates)
-        instance = _instance(wants, sellable, destination)
+        instance = sourcing_instance(wants, sellable, destination, candidates)
         if not instance["locations"]:
             return None
         plan = sourcing.plan(
@@ -176,6 +180,8 @@ def stock_source(
 
 def _raw_available(locked: dict[Place, StockLevel], sites: dict[str, Site]) -> Sellable:
     code_of = {site.pk: code for code, site in sites.items()}
+    # Rows holding reservations: their expired ones are sellable (no query when none).
+    rows_reserved_settle(locked.values())
     units: dict[int, dict[str, int]] = defaultdict(dict)
     for (product_id, location_id), row in locked.items():
         units[product_id][code_of[location_id]] = row.available
@@ -190,7 +196,13 @@ def _covers(sellable: Sellable, need: dict[Place, int], sites: dict[str, Site]) 
     )
 
 
-def _instance(wants: Sequence[Want], sellable: Sellable, destination: dict) -> dict:
+def sourcing_instance(
+    wants: Sequence[Want], sellable: Sellable, destination: dict, candidates: Candidates
+) -> dict:
+    """Return the sourcing engine's instance for `wants` over what `sellable` holds."""
+    # Click & collect by transfer: the pickup store's own units cost nothing to bring to the
+    # store, so the plan takes from elsewhere only what the store lacks.
+    free = candidates.location_id if candidates.with_shipping else None
     by_location: dict[str, dict[str, int]] = defaultdict(dict)
     for want in wants:
         for code, units in sellable.units.get(want.product_id, {}).items():
@@ -208,9 +220,9 @@ def _instance(wants: Sequence[Want], sellable: Sellable, destination: dict) -> d
                 # Eligibility was decided above; the pickup store need not ship parcels.
                 "ships": True,
                 "priority": site.priority,
-                "shipment_cost": site.shipment_cost,
-                "cost_per_km": site.cost_per_km,
-                "unit_cost": site.unit_cost,
+                "shipment_cost": 0.0 if site.pk == free else site.shipment_cost,
+                "cost_per_km": 0.0 if site.pk == free else site.cost_per_km,
+                "unit_cost": 0.0 if site.pk == free else site.unit_cost,
                 "stock": by_location[site.code],
             }
             for site in sorted(sellable.sites.values(), key=lambda site: site.code)
@@ -328,6 +340,13 @@ def allocations_record(
         order=order, lines=lines, sourced=sourced, actor=actor, reuse_requests=reuse_requests
     )
     rows_insert(recorded.events)
+    # Each location hears of the units it must now send: a new request, or one that grew.
+    events_emit(
+        drafts=[
+            fulfilment_draft(FULFILMENT_REQUESTED, fulfilment_id)
+            for fulfilment_id in sorted({a.fulfilment_id for a in recorded.allocations})
+        ]
+    )
     return recorded.allocations
 
 
@@ -343,6 +362,8 @@ def _allocated_raise(raise_by: dict[int, int], now: datetime) -> None:
             f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
             [connection.ops.adapt_datetimefield_value(now), *(x for row in rows for x in row)],
         )
+    # Allocation lowers available: low-stock alerts are evaluated after commit.
+    stock_changed()
 
 
 def _location(site: Site) -> Location:

@@ -16,12 +16,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
+from fulfilment.outbox import events_emit
+from fulfilment.outbox.payloads import order_captured_drafts
 from inventory.models import Allocation, Location, Product
 from inventory.selectors import channel_location_q
 from oms.retry import retry_on_conflict
 from oms.sql import rows_insert
+from orders.delivery.options import order_promise
 from orders.exceptions import OrderRejected
-from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.models import Channel, Order, OrderEvent, OrderLine, Reservation
 from orders.numbers import order_number_new
 from orders.services.allocation import (
     Recorded,
@@ -32,6 +35,7 @@ from orders.services.allocation import (
     plan_cost,
     stock_source,
 )
+from orders.services.reservations import reservation_attach, reservation_consume
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class OrderInput:
     delivery_method: str = Order.DeliveryMethod.STANDARD
     pickup_location: Location | None = None
     currency: str = "EUR"
+    # A basket reservation (orders.services.reservations) this order consumes.
+    reservation: Reservation | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,16 @@ def _place(data: OrderInput, actor) -> Captured:
         delivery_method=data.delivery_method,
         pickup_location_id=data.pickup_location.pk if data.pickup_location else None,
     )
+    reservation = None
+    if data.reservation is not None:
+        # Its units go back on rows this transaction then holds, for this order to take.
+        reservation = reservation_consume(
+            reservation=data.reservation,
+            channel=data.channel,
+            product_ids={line.product.pk for line in data.lines},
+            candidates=candidates,
+            now=now,
+        )
     wants = [
         Want(i, line.product.pk, line.product.sku, line.quantity)
         for i, line in enumerate(data.lines)
@@ -160,16 +176,32 @@ def _place(data: OrderInput, actor) -> Captured:
         # Click & collect is served by the pickup store alone: refuse what it cannot hold.
         store = data.pickup_location
         raise OrderRejected(
-            f"{store.name} ({store.code}) does not have the whole basket for click & collect.",
+            f"{store.name} ({store.code}) does not have the whole basket for click & collect"
+            + (" and no warehouse can send the rest." if candidates.with_shipping else "."),
             field="pickup_location",
         )
+    # The quoted option: its date from the plan just confirmed, its price from the channel's
+    # delivery prices (settings kept in memory: no query).
+    promised_date, shipping_price = order_promise(
+        channel=data.channel,
+        method=data.delivery_method,
+        sourced=sourced,
+        lat=address.get("lat"),
+        lon=address.get("lon"),
+        pickup=data.pickup_location,
+        value=sum((line.unit_price * line.quantity for line in data.lines), Decimal(0)),
+        at=now,
+    )
     order = _order(
         data,
         status=_status_at_capture(allocated, wanted),
         logistics_cost=plan_cost(sourced),
         now=now,
     )
+    order.promised_date, order.shipping_price = promised_date, shipping_price
     rows_insert([order])
+    if reservation is not None:
+        reservation_attach(reservation=reservation, order=order)
     lines = [
         OrderLine(
             order=order,
@@ -191,6 +223,22 @@ def _place(data: OrderInput, actor) -> Captured:
             created_at=now,
         )
     ]
+    if reservation is not None:
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.NOTE,
+                message=f"Reservation {reservation.public_id} "
+                + (
+                    "consumed: its units went to this order."
+                    if reservation.status == Reservation.Status.CONSUMED
+                    else "had expired; the order was allocated without it."
+                ),
+                data={"reservation": str(reservation.public_id)},
+                public=False,
+                created_at=now,
+            )
+        )
     recorded = Recorded(allocations=[], fulfilments=[])
     if sourced is not None:
         recorded = allocations_write(
@@ -207,6 +255,15 @@ def _place(data: OrderInput, actor) -> Captured:
             )
         )
     rows_insert(events)
+    # order.created and the requests to the locations, in one INSERT with the order.
+    events_emit(
+        drafts=order_captured_drafts(
+            order=order,
+            lines=lines,
+            allocations=recorded.allocations,
+            fulfilments=recorded.fulfilments,
+        )
+    )
     return Captured(
         order=order,
         created=True,

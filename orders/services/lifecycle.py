@@ -11,6 +11,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from fulfilment.models import Fulfilment
+from fulfilment.outbox import events_emit
+from fulfilment.outbox.events import FULFILMENT_CANCELLED, ORDER_CANCELLED
+from fulfilment.outbox.payloads import fulfilment_draft, order_draft
 from inventory.models import Allocation
 from inventory.services.allocations import allocation_shrink, allocations_release
 from oms.exceptions import DomainError, NotFoundError
@@ -58,6 +61,7 @@ def order_cancel(*, order: Order, actor: AbstractBaseUser | None = None, reason:
         data={"reason": reason},
         actor=actor,
     )
+    events_emit(drafts=[order_draft(ORDER_CANCELLED, order.pk)])
     return order
 
 
@@ -180,20 +184,31 @@ def _allocate_waiting(order_id: int) -> bool:
 
 
 def _close_fulfilments(order: Order, reason: str) -> None:
+    closed = []
     for fulfilment in order.fulfilments.filter(status__in=Fulfilment.ACTIVE_STATUSES):
         fulfilment.status = Fulfilment.Status.CANCELLED
         fulfilment.reason = reason[:255]
         fulfilment.save(update_fields=["status", "reason", "updated_at"])
+        closed.append(fulfilment.pk)
+    _fulfilments_cancelled_emit(closed)
 
 
 def _close_emptied_fulfilments(order: Order, reason: str) -> None:
     has_open = Exists(Allocation.objects.open().filter(fulfilment=OuterRef("pk")))
+    closed = []
     for fulfilment in order.fulfilments.filter(status__in=Fulfilment.ACTIVE_STATUSES).exclude(
         has_open
     ):
         fulfilment.status = Fulfilment.Status.CANCELLED
         fulfilment.reason = reason[:255]
         fulfilment.save(update_fields=["status", "reason", "updated_at"])
+        closed.append(fulfilment.pk)
+    _fulfilments_cancelled_emit(closed)
+
+
+def _fulfilments_cancelled_emit(fulfilment_ids: list[int]) -> None:
+    """Tell each location that a request it had is off."""
+    events_emit(drafts=[fulfilment_draft(FULFILMENT_CANCELLED, pk) for pk in fulfilment_ids])
 
 
 def attempts_exhausted(order: Order) -> bool:

@@ -30,8 +30,8 @@ class RateLimit:
 
 def rate_limit() -> RateLimit:
     return RateLimit(
-        attempts=int(getattr(settings, "OMS_TRACKING_MAX_FAILURES", 10)),
-        window_seconds=int(getattr(settings, "OMS_TRACKING_WINDOW_SECONDS", 600)),
+        attempts=settings.OMS_TRACKING_MAX_FAILURES,
+        window_seconds=settings.OMS_TRACKING_WINDOW_SECONDS,
     )
 
 

@@ -103,7 +103,7 @@ def test_stock_filters(admin_client_logged, stock, params, expected):
         ("product", {"active__exact": "1"}, 2),
         ("location", {"click_and_collect__exact": "1"}, 1),
         ("stockmovement", {"stock__location__id__exact": "ST1"}, 1),
-        ("stockmovement", {"created_at__gte": "2000-01-01"}, 2),
+        ("stockmovement", {"created_at__gte": "2000-01-01T00:00:00+00:00"}, 2),
         ("stockcountimport", {"status__exact": "applied"}, 0),
         ("stockcountimport", {"source__exact": "api"}, 0),
     ],

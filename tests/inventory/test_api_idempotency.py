@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ RECEIPT = {"sku": "SHIRT", "location": "DC", "kind": "receipt", "quantity": 5}
 
 def _client(username: str) -> APIClient:
     user = get_user_model().objects.create_user(username=username)
+    user.groups.add(Group.objects.get(name="integration"))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
@@ -207,6 +209,7 @@ def test_concurrent_twins_with_one_key_move_stock_once():
     ProductFactory(sku="SHIRT")
     LocationFactory(code="DC")
     user = get_user_model().objects.create_user(username="twin")
+    user.groups.add(Group.objects.get(name="integration"))
     token = Token.objects.create(user=user).key
     barrier = threading.Barrier(6)
     answers, errors = [], []

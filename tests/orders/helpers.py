@@ -37,6 +37,7 @@ def place(
     delivery_method: str = Order.DeliveryMethod.STANDARD,
     pickup_location: Location | None = None,
     at: tuple[float, float] = PARIS,
+    reservation=None,
 ) -> Order:
     order, _ = order_place(
         data=OrderInput(
@@ -56,6 +57,7 @@ def place(
             },
             delivery_method=delivery_method,
             pickup_location=pickup_location,
+            reservation=reservation,
         )
     )
     return order

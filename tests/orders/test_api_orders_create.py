@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inventory.models import Allocation, StockLevel
+from orders.delivery.config import delivery_config
 from orders.models import Channel, IdempotencyRecord, Order, OrderEvent
 from tests.factories import ChannelFactory, StoreFactory
 from tests.orders.helpers import product, stocked, warehouse
@@ -459,9 +460,11 @@ def test_taking_an_order_costs_the_same_few_queries_however_big_the_basket(
     lines = [{"sku": "TEE-1", "quantity": 1}, {"sku": "MUG-1", "quantity": 1}]
     lines += [{"sku": sku, "quantity": 2} for sku in skus]
     # when: token, channel and products, stock read, stock lock, then one statement per
-    # table written (order, lines, requests, allocations, stock, timeline), and the
-    # savepoint a test wraps the transaction in (2)
-    with django_assert_max_num_queries(12):
+    # table written (order, lines, requests, allocations, stock, timeline, outbox events),
+    # and the savepoint a test wraps the transaction in (2); the delivery settings are read
+    # once per process, not per order (orders.delivery.config)
+    delivery_config()
+    with django_assert_max_num_queries(13):
         response = api.post(URL, payload(lines=lines), format="json")
     # then
     assert response.status_code == 201, response.content

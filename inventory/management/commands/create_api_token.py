@@ -1,7 +1,10 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
+
+from oms.accounts.roles import INTEGRATION
 
 
 class Command(BaseCommand):
@@ -25,9 +28,11 @@ class Command(BaseCommand):
             user = users(username=username)
             user.set_unusable_password()
             user.save()
+            # What an API-only account may do is the integration role (oms.accounts.roles).
+            user.groups.add(*Group.objects.filter(name=INTEGRATION))
             self.stderr.write(
-                f"Created user '{username}' with an unusable password: it can call the API "
-                "but not log in to the admin."
+                f"Created user '{username}' with an unusable password and the "
+                f"'{INTEGRATION}' role: it can call the API but not log in to the admin."
             )
         elif not user.is_active:
             raise CommandError(f"User '{username}' is inactive; its token would be refused.")

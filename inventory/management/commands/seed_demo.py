@@ -11,15 +11,15 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import Location, Product, StockLevel, StockMovement
-from orders.models import Channel
+from inventory.models import Location, LocationClosedDay, Product, StockLevel, StockMovement
+from orders.models import CarrierService, Channel, DeliveryPrice, TransitBand
 
 SEED = 20260101
 PRODUCT_COUNT = 500
@@ -228,6 +228,34 @@ DEPARTMENTS = {
 }  # fmt: skip
 
 
+STORE_HOURS = "Monday to Saturday, 10:00 to 19:30"
+
+# Carrier services: (code, name, method, closed weekdays, [(up to km, transit days)]).
+CARRIERS = [
+    ("colissimo", "Colissimo", "standard", "7", [(300, 2), (800, 3), (1500, 4), (3000, 6)]),
+    ("chronopost-13", "Chronopost 13h", "express", "6,7", [(1000, 1), (2500, 2)]),
+]
+# What the customer pays, per method on every channel: (price, free from basket value).
+PRICES = {
+    "standard": ("4.90", "60.00"),
+    "express": ("9.90", "150.00"),
+    "same_day": ("14.90", None),
+    "click_and_collect": ("0.00", None),
+}
+# Fixed-date public holidays per country, (month, day); movable feasts (Easter Monday,
+# Ascension ...) are left out of the demo.
+HOLIDAYS = {
+    "FR": [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)],
+    "BE": [(1, 1), (5, 1), (7, 21), (8, 15), (11, 1), (11, 11), (12, 25)],
+    "LU": [(1, 1), (5, 1), (5, 9), (6, 23), (8, 15), (11, 1), (12, 25), (12, 26)],
+    "CH": [(1, 1), (8, 1), (12, 25), (12, 26)],
+    "DE": [(1, 1), (5, 1), (10, 3), (12, 25), (12, 26)],
+    "ES": [(1, 1), (1, 6), (5, 1), (8, 15), (10, 12), (11, 1), (12, 6), (12, 8), (12, 25)],
+    "IT": [(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25)],
+    "NL": [(1, 1), (4, 27), (5, 5), (12, 25), (12, 26)],
+}
+
+
 def _ean13(number: int) -> str:
     digits = f"376{number:09d}"  # 376: a French GS1 prefix range
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
@@ -285,6 +313,9 @@ def _location(site: Site, priority: int) -> Location:
         unit_cost=Decimal(unit_cost),
         processing_days=processing_days,
         cutoff_time=cutoff,
+        # Warehouses work Monday to Friday; stores open every day but Sunday.
+        closed_weekdays="7" if site.kind == Kind.STORE else "6,7",
+        opening_hours=STORE_HOURS if site.kind == Kind.STORE else "",
     )
 
 
@@ -343,6 +374,9 @@ class Command(BaseCommand):
         stock_rows, units = self._stock(rng, [product.sku for product in products])
         created["stock rows"] = stock_rows
         created["channel settings"] = self._channels()
+        created["carrier services"] = self._carriers()
+        created["delivery prices"] = self._prices()
+        created["closed days"] = self._closed_days()
         if not any(created.values()):
             self.stdout.write("Demo data already present; nothing changed.")
             return
@@ -431,3 +465,53 @@ class Command(BaseCommand):
             store.locations.set(Location.objects.filter(code__in=[s.code for s in STORES]))
             changed += 1
         return changed
+
+    def _carriers(self) -> int:
+        """Add the demo carrier services and their transit bands, unless they exist."""
+        existing = set(CarrierService.objects.values_list("code", flat=True))
+        created = 0
+        for code, name, method, closed, bands in CARRIERS:
+            if code in existing:
+                continue
+            service = CarrierService.objects.create(
+                code=code, name=name, method=method, closed_weekdays=closed
+            )
+            TransitBand.objects.bulk_create(
+                TransitBand(service=service, max_km=km, days=days) for km, days in bands
+            )
+            created += 1
+        return created
+
+    def _prices(self) -> int:
+        """Price every delivery method on every channel that has no price for it yet."""
+        existing = set(DeliveryPrice.objects.values_list("channel_id", "method"))
+        missing = [
+            DeliveryPrice(
+                channel=channel,
+                method=method,
+                price=Decimal(price),
+                free_above=Decimal(free) if free else None,
+                currency="EUR",
+            )
+            for channel in Channel.objects.all()
+            for method, (price, free) in PRICES.items()
+            if (channel.pk, method) not in existing
+        ]
+        DeliveryPrice.objects.bulk_create(missing)
+        return len(missing)
+
+    def _closed_days(self) -> int:
+        """Close every demo location on its country's public holidays, this year and next."""
+        year = timezone.localdate().year
+        codes = [site.code for site, _ in _sites()]
+        locations = Location.objects.filter(code__in=codes).values_list("pk", "country")
+        existing = set(LocationClosedDay.objects.values_list("location_id", "date"))
+        missing = [
+            LocationClosedDay(location_id=pk, date=day, reason="Public holiday")
+            for pk, country in locations
+            for y in (year, year + 1)
+            for month, dom in HOLIDAYS.get(country, [])
+            if (pk, day := date(y, month, dom)) not in existing
+        ]
+        LocationClosedDay.objects.bulk_create(missing, batch_size=1000)
+        return len(missing)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.reconcile import stock_drift
+from inventory.reconcile import stock_reconcile
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        drift = stock_drift()
+        drift = stock_reconcile()
         for item in drift:
             self.stdout.write(str(item))
         if drift:

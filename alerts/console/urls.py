@@ -1,0 +1,11 @@
+"""The alerts page of the console (/console/alerts/)."""
+
+from django.urls import path
+
+from alerts.console import views
+
+app_name = "alerts_console"
+urlpatterns = [
+    path("", views.alert_list, name="list"),
+    path("<int:pk>/<slug:action>/", views.alert_action, name="action"),
+]

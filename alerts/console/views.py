@@ -1,0 +1,93 @@
+"""The alerts page: what needs someone, filtered, with the figures that raised each alert.
+
+Staff only; each button is a POST that calls one lifecycle service.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from alerts.console.forms import UNRESOLVED, AlertFilterForm, SnoozeForm
+from alerts.selectors import alerts_visible_to
+from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
+from oms.exceptions import DomainError
+
+CHANGE_PERMISSION = "alerts.change_alert"
+PER_PAGE = 100
+ACTIONS = ("acknowledge", "snooze", "resolve")
+
+
+@require_GET
+@staff_member_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """List the alerts a person may see, newest first, by kind, location and status."""
+    now = timezone.now()
+    form = AlertFilterForm(request.GET or {"status": UNRESOLVED})
+    alerts = alerts_visible_to(request.user).select_related("product", "location", "order")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["kind"]:
+            alerts = alerts.filter(kind=data["kind"])
+        if data["status"] == UNRESOLVED:
+            alerts = alerts.unresolved()
+        elif data["status"]:
+            alerts = alerts.filter(status=data["status"])
+        if data["location"]:
+            alerts = alerts.filter(location__code=data["location"])
+        if not data["snoozed"]:
+            alerts = alerts.awake(now)
+    else:
+        alerts = alerts.none()
+    page = Paginator(alerts.order_by("-opened_at", "-id"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        **admin.site.each_context(request),
+        "title": "Alerts",
+        "form": form,
+        "page": page,
+        "alerts": page.object_list,
+        "now": now,
+        "can_change": request.user.has_perm(CHANGE_PERMISSION),
+        "query": request.GET.urlencode(),
+        "snooze_form": SnoozeForm(),
+    }
+    return render(request, "alerts/console/alerts.html", context)
+
+
+@require_POST
+@staff_member_required
+def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if not request.user.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied
+    if action not in ACTIONS:
+        return HttpResponse("Unknown action.", status=404)
+    alert = get_object_or_404(alerts_visible_to(request.user), pk=pk)
+    try:
+        if action == "acknowledge":
+            alert_acknowledge(alert=alert, actor=request.user)
+            messages.info(request, f"Alert #{alert.pk} acknowledged.")
+        elif action == "resolve":
+            alert_resolve(alert=alert, actor=request.user)
+            messages.info(request, f"Alert #{alert.pk} resolved.")
+        else:
+            form = SnoozeForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, " ".join(form.errors["until"]))
+            else:
+                until = form.until_moment()
+                alert_snooze(alert=alert, until=until, actor=request.user)
+                messages.info(request, f"Alert #{alert.pk} snoozed until {until:%Y-%m-%d}.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    # Back to the list as it was filtered: only a query string is taken, never a place.
+    query = request.POST.get("next", "").lstrip("?")
+    return HttpResponseRedirect(reverse("alerts_console:list") + (f"?{query}" if query else ""))

@@ -1,0 +1,129 @@
+"""The order rules: fulfilments not accepted in time, orders that will miss their promised
+date, backorders waiting too long. Written as querysets (the ORM's SQL, run set-based by
+the engine): these tables hold the open work, not the whole history's worth of rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.db.models.query import QuerySet
+
+from alerts.evaluation.engine import Hits
+from alerts.models import Alert, AlertPolicy
+from fulfilment.models import Fulfilment
+from orders.models import Order, OrderEvent
+
+# Orders that still have units to send: what a late date or a backorder still hurts.
+UNSHIPPED = (
+    Order.Status.PENDING,
+    Order.Status.ALLOCATED,
+    Order.Status.PARTIALLY_ALLOCATED,
+    Order.Status.BACKORDERED,
+    Order.Status.PARTIALLY_SHIPPED,
+)
+BACKORDERED = (Order.Status.BACKORDERED, Order.Status.PARTIALLY_ALLOCATED)
+
+
+def _hits(kind: str, queryset: QuerySet) -> Hits:
+    sql, params = queryset.query.sql_with_params()
+    return Hits(kind=kind, sql=sql, params=list(params))
+
+
+def _values(queryset: QuerySet, **details) -> QuerySet:
+    return queryset.annotate(
+        alert_subject=Cast("pk", CharField()),
+        alert_opens=Value(True),
+        alert_details=JSONObject(**details),
+    ).values_list(
+        "alert_subject",
+        "alert_product",
+        "alert_location",
+        "alert_order",
+        "alert_opens",
+        "alert_details",
+    )
+
+
+def unaccepted_fulfilments(policy: AlertPolicy, *, now: datetime) -> Hits:
+    """Fulfilment requests still waiting for their location to accept them."""
+    limit = policy.unaccepted_hours
+    queryset = Fulfilment.objects.filter(
+        status=Fulfilment.Status.REQUESTED, created_at__lt=now - timedelta(hours=limit)
+    ).annotate(
+        alert_product=Value(None, IntegerField()),
+        alert_location=F("location_id"),
+        alert_order=F("order_id"),
+    )
+    return _hits(
+        Alert.Kind.UNACCEPTED_FULFILMENT,
+        _values(
+            queryset,
+            fulfilment="pk",
+            requested_at="created_at",
+            limit_hours=Value(limit),
+            order="order__number",
+        ),
+    )
+
+
+def _first_location():
+    """The location of the order's first active fulfilment: whose staff should hear of it."""
+    return Subquery(
+        Fulfilment.objects.filter(order=OuterRef("pk"), status__in=Fulfilment.ACTIVE_STATUSES)
+        .order_by("pk")
+        .values("location_id")[:1]
+    )
+
+
+def late_orders(policy: AlertPolicy, *, today: date) -> Hits:
+    """Unshipped orders whose promised date is today (or within the look-ahead) or past."""
+    due = today + timedelta(days=policy.late_order_days_ahead)
+    queryset = _at_risk(due).annotate(
+        alert_product=Value(None, IntegerField()),
+        alert_location=_first_location(),
+        alert_order=F("pk"),
+    )
+    return _hits(
+        Alert.Kind.LATE_ORDER,
+        _values(queryset, order="number", promised_date="promised_date", status="status"),
+    )
+
+
+def _at_risk(due: date) -> QuerySet:
+    return Order.objects.filter(
+        status__in=UNSHIPPED, promised_date__isnull=False, promised_date__lte=due
+    )
+
+
+def backorders(policy: AlertPolicy, *, now: datetime) -> Hits:
+    """Orders waiting for stock for longer than the policy allows."""
+    since = Coalesce(
+        Subquery(
+            OrderEvent.objects.filter(order=OuterRef("pk"), kind=OrderEvent.Kind.BACKORDERED)
+            .order_by("-created_at")
+            .values("created_at")[:1]
+        ),
+        F("created_at"),
+    )
+    queryset = (
+        Order.objects.filter(status__in=BACKORDERED)
+        .annotate(waiting_since=since)
+        .filter(waiting_since__lt=now - timedelta(days=policy.backorder_days))
+        .annotate(
+            alert_product=Value(None, IntegerField()),
+            alert_location=Value(None, IntegerField()),
+            alert_order=F("pk"),
+        )
+    )
+    return _hits(
+        Alert.Kind.BACKORDER,
+        _values(
+            queryset,
+            order="number",
+            status="status",
+            waiting_since="waiting_since",
+            limit_days=Value(policy.backorder_days),
+        ),
+    )

@@ -1,0 +1,36 @@
+"""The `stock.low` outbound event (fulfilment.outbox), written with the alert it tells."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alerts.models import Alert
+from fulfilment.outbox import Draft, events_emit
+from fulfilment.outbox.events import STOCK_LOW
+
+
+def low_stock_events_emit(*, alert_ids: Sequence[int]) -> None:
+    """Write one `stock.low` event per newly opened low-stock alert, in this transaction."""
+    alerts = (
+        Alert.objects.filter(pk__in=alert_ids)
+        .select_related("product", "location")
+        .only("pk", "details", "opened_at", "product__sku", "location__code", "location_id")
+        .order_by("pk")
+    )
+    events_emit(
+        drafts=[
+            Draft(
+                STOCK_LOW,
+                {
+                    "alert": alert.pk,
+                    "sku": alert.product.sku,
+                    "location": alert.location.code,
+                    "available": alert.details.get("available"),
+                    "threshold": alert.details.get("threshold"),
+                },
+                alert.location_id,
+                f"stock:{alert.location_id}",
+            )
+            for alert in alerts.iterator(chunk_size=2000)
+        ]
+    )

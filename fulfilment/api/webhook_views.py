@@ -1,0 +1,81 @@
+"""Webhook subscriptions under /api/v1/webhooks/ (API.md "Outbound events")."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfilment.api.webhook_serializers import WebhookInputSerializer, WebhookOutputSerializer
+from fulfilment.outbox.models import WebhookSubscription
+from fulfilment.outbox.services import subscription_create, subscription_delete
+from oms.accounts.scoping import location_allowed, scope_to_locations
+from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+
+MAX_ID = 2**63 - 1
+
+
+class WebhookListView(generics.ListAPIView):
+    queryset = WebhookSubscription.objects.select_related("location").order_by("id")
+    serializer_class = WebhookOutputSerializer
+
+    def get_queryset(self):
+        # A 3PL's token sees the subscriptions of its own locations only.
+        return scope_to_locations(super().get_queryset(), self.request.user, "location")
+
+    @extend_schema(summary="List webhook subscriptions")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Subscribe a URL to events",
+        description=(
+            "Each event is POSTed as `{id, event, created_at, data}` with `X-OMS-Signature: "
+            "sha256=<hex HMAC-SHA256 of the raw body with the secret>` and `X-OMS-Event-Id`, "
+            "retried with backoff until a 2xx answer. With a `location`, only that "
+            "location's fulfilment and stock events are sent."
+        ),
+        request=WebhookInputSerializer,
+        responses={
+            201: WebhookOutputSerializer,
+            400: OpenApiResponse(description='`{"errors": {field: [messages]}}`.'),
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request):
+        serializer = WebhookInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        location = serializer.validated_data["location"]
+        if not location_allowed(request.user, location.pk if location else None):
+            raise ValidationError(
+                {"location": ["Subscribe to the events of one of your own locations."]}
+            )
+        subscription = subscription_create(**serializer.validated_data, actor=request.user)
+        return Response(WebhookOutputSerializer(subscription).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailView(APIView):
+    def _subscription(self, pk: int) -> WebhookSubscription:
+        subscription = None
+        if pk <= MAX_ID:
+            subscription = WebhookSubscription.objects.select_related("location").filter(pk=pk)
+            subscription = scope_to_locations(subscription, self.request.user, "location").first()
+        if subscription is None:
+            raise NotFound(f"No webhook subscription with id {pk}.")
+        return subscription
+
+    @extend_schema(summary="Show a webhook subscription", responses={200: WebhookOutputSerializer})
+    def get(self, request, pk: int):
+        return Response(WebhookOutputSerializer(self._subscription(pk)).data)
+
+    @extend_schema(
+        summary="Delete a webhook subscription",
+        description="Its waiting deliveries are not sent.",
+        responses={204: None, 404: OpenApiResponse(description="No such subscription.")},
+    )
+    def delete(self, request, pk: int):
+        subscription_delete(subscription=self._subscription(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,39 @@
+"""The event types the OMS sends to subscribers, and which of them belong to a location."""
+
+from __future__ import annotations
+
+ORDER_CREATED = "order.created"
+ORDER_CANCELLED = "order.cancelled"
+ORDER_SHIPPED = "order.shipped"
+FULFILMENT_REQUESTED = "fulfilment.requested"
+FULFILMENT_CANCELLED = "fulfilment.cancelled"
+FULFILMENT_SHIPPED = "fulfilment.shipped"
+STOCK_LOW = "stock.low"
+STOCK_CHANGED = "stock.changed"
+
+EVENT_TYPES = (
+    ORDER_CREATED,
+    ORDER_CANCELLED,
+    ORDER_SHIPPED,
+    FULFILMENT_REQUESTED,
+    FULFILMENT_CANCELLED,
+    FULFILMENT_SHIPPED,
+    STOCK_LOW,
+    STOCK_CHANGED,
+)
+
+# A subscription with a location receives only the events of that location among these; the
+# other events (an order as a whole) carry no single location.
+LOCATION_EVENTS = frozenset(
+    {FULFILMENT_REQUESTED, FULFILMENT_CANCELLED, FULFILMENT_SHIPPED, STOCK_LOW, STOCK_CHANGED}
+)
+
+
+def fulfilment_key(fulfilment_id: int) -> str:
+    """Return the ordering key of a fulfilment's events: they reach a subscriber in order."""
+    return f"fulfilment:{fulfilment_id}"
+
+
+def order_key(order_id: int) -> str:
+    """Return the ordering key of an order's own events (created before shipped or cancelled)."""
+    return f"order:{order_id}"

@@ -1,0 +1,1 @@
+"""Reads behind the console's dashboards, each limited to the locations a person may see."""

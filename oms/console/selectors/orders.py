@@ -1,0 +1,133 @@
+"""Order figures for the dashboard: today's orders, promises at risk, logistics costs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from inventory.models import Location
+from oms.console import charts
+from oms.console.queues import of_locations
+from oms.console.selectors.time import days_back, today_start
+from orders.models import PROMISE_OPEN_STATUSES, Channel, Order, OrderEvent
+
+AT_RISK_SHOWN = 10
+# Counting stops here: a number past it reads "1,000+" and costs no more to get.
+COUNT_CAP = 1000
+COST_DAYS = 7
+
+
+def scoped_orders(scope: frozenset[int] | None) -> QuerySet[Order]:
+    rows = Order.objects.all()
+    return rows if scope is None else rows.filter(of_locations(scope))
+
+
+def capped_count(rows: QuerySet, cap: int = COUNT_CAP) -> int:
+    """Count at most `cap + 1` rows: enough to say "more than cap" without a full count."""
+    return rows.order_by().values("pk")[: cap + 1].count()
+
+
+def orders_today(*, scope: frozenset[int] | None, now: datetime) -> dict:
+    """Return today's orders by channel and status, with a stacked bar chart."""
+    counts = (
+        scoped_orders(scope)
+        .filter(created_at__gte=today_start(now))
+        .order_by()
+        .values_list("channel_id", "status")
+        .annotate(n=Count("id"))
+    )
+    names = dict(Channel.objects.values_list("pk", "name"))
+    by_channel: dict[str, dict[str, int]] = defaultdict(dict)
+    by_status: dict[str, int] = defaultdict(int)
+    for channel_id, status, n in counts:
+        by_channel[names.get(channel_id, "?")][status] = n
+        by_status[status] += n
+    channels = sorted(by_channel, key=lambda name: -sum(by_channel[name].values()))
+    return {
+        "total": sum(by_status.values()),
+        "by_status": [
+            (label, by_status[value]) for value, label in Order.Status.choices if by_status[value]
+        ],
+        "chart": charts.stacked(channels, Order.Status.choices, by_channel),
+    }
+
+
+def orders_at_risk(*, scope: frozenset[int] | None, now: datetime) -> dict:
+    """Return open orders promised for tomorrow or earlier: late ones and those due now."""
+    today = timezone.localdate(now)
+    rows = scoped_orders(scope).filter(
+        status__in=PROMISE_OPEN_STATUSES, promised_date__lte=today + timedelta(days=1)
+    )
+    return {
+        "late": capped_count(rows.filter(promised_date__lt=today)),
+        "due": capped_count(rows.filter(promised_date__gte=today)),
+        "cap": COUNT_CAP,
+        "today": today,
+        "orders": list(
+            rows.select_related("channel").order_by("promised_date", "created_at", "id")[
+                :AT_RISK_SHOWN
+            ]
+        ),
+    }
+
+
+def logistics_costs(*, scope: frozenset[int] | None, now: datetime) -> dict:
+    """Return the logistics cost per order by day (last week) and per location (today).
+
+    Per order: `Order.logistics_cost`, what sourcing chose. Per location: the cost parts of
+    each location in today's sourcing decisions (shipment, distance, units, split share).
+    """
+    per_day = (
+        scoped_orders(scope)
+        .filter(created_at__gte=days_back(now, COST_DAYS), logistics_cost__isnull=False)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .order_by("day")
+        .values("day")
+        .annotate(average=Avg("logistics_cost"), total=Sum("logistics_cost"), orders=Count("id"))
+    )
+    days = list(per_day)
+    decisions = OrderEvent.objects.filter(
+        kind=OrderEvent.Kind.ALLOCATED, order__created_at__gte=today_start(now)
+    )
+    if scope is not None:
+        decisions = decisions.filter(order__in=scoped_orders(scope).values("pk"))
+    shown = (
+        None
+        if scope is None
+        else set(Location.objects.filter(pk__in=scope).values_list("code", flat=True))
+    )
+    by_location: dict[str, dict] = {}
+    for parts in decisions.values_list("data__explanation__locations", flat=True):
+        for part in parts or ():
+            if shown is not None and part.get("location") not in shown:
+                continue
+            entry = by_location.setdefault(
+                part.get("location", "?"), {"cost": Decimal(0), "units": 0, "shipments": 0}
+            )
+            entry["cost"] += Decimal(str(part.get("total") or 0))
+            entry["units"] += part.get("units") or 0
+            entry["shipments"] += 1
+    locations = sorted(by_location.items(), key=lambda item: -item[1]["cost"])
+    today = days[-1] if days and days[-1]["day"] == timezone.localdate(now) else None
+    return {
+        "days": days,
+        "today": today,
+        "week_average": (
+            sum(d["total"] for d in days) / sum(d["orders"] for d in days) if days else None
+        ),
+        "day_chart": charts.bars(
+            [(f"{d['day']:%a %d %b}", float(d["average"])) for d in days], decimals=2
+        ),
+        "locations": [
+            {**entry, "code": code, "per_shipment": entry["cost"] / entry["shipments"]}
+            for code, entry in locations[:15]
+        ],
+        "location_chart": charts.bars(
+            [(code, float(entry["cost"])) for code, entry in locations[:15]], decimals=2
+        ),
+    }

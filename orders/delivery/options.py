@@ -1,0 +1,385 @@
+"""Delivery options for a basket and a destination, and the promise an order is placed with.
+
+`delivery_quote` answers every method the network can serve now (API.md "Delivery
+options"), each with its date and its price, and says for every method why it was or was
+not offered (the console's quote page shows that). Three queries: the products, what the
+shipping locations may sell, and what the click & collect stores may sell; the settings
+come from the per-process snapshot (`orders.delivery.config`).
+
+`order_promise` dates and prices the option an order is placed with, from the plan order
+capture has just confirmed: no query at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+
+from fulfilment import sourcing
+from inventory.models import Location, Product
+from inventory.selectors import Candidates, Sellable, available_by_location, sellable_stock
+from orders.delivery.config import DeliveryConfig, Place, delivery_config
+from orders.delivery.promise import (
+    NoOpenDay,
+    Shipment,
+    distance_km,
+    shipped_promise,
+    transfer_ready_on,
+)
+from orders.models import Channel, Order
+from orders.services.allocation import Sourced, Want, sourcing_instance
+
+M = Order.DeliveryMethod
+SHIPPED_METHODS = (M.EXPRESS, M.STANDARD)
+# How many stores lacking the basket the quote explains, nearest first.
+PICKUP_MISSES_TOLD = 5
+
+
+@dataclass(frozen=True)
+class Destination:
+    lat: float | None = None
+    lon: float | None = None
+    postcode: str = ""
+    country: str = ""
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    def km(self, lat: float, lon: float) -> float:
+        return distance_km(lat, lon, self.lat, self.lon)
+
+
+@dataclass(frozen=True)
+class Option:
+    method: str
+    location: str | None
+    cost: Decimal
+    currency: str
+    promised_date: date
+    shipments: int
+    location_name: str = ""
+    km: float | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a method (at a location) was or was not offered."""
+
+    method: str
+    offered: bool
+    why: str
+    location: str | None = None
+
+
+@dataclass
+class Quote:
+    options: list[Option] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    basket_value: Decimal = Decimal("0.00")
+    plan: dict | None = None
+
+    def offer(self, option: Option, why: str) -> None:
+        self.options.append(option)
+        self.verdicts.append(Verdict(option.method, True, why, option.location))
+
+    def refuse(self, method: str, why: str, location: str | None = None) -> None:
+        self.verdicts.append(Verdict(method, False, why, location))
+
+
+def basket_value(lines: Sequence[tuple[Product, int]]) -> Decimal:
+    """Return what the basket is worth at the catalogue's prices (for free-delivery
+    thresholds)."""
+    return sum(
+        ((product.price or Decimal(0)) * quantity for product, quantity in lines), Decimal(0)
+    )
+
+
+def delivery_quote(
+    *,
+    channel: Channel,
+    lines: Sequence[tuple[Product, int]],
+    destination: Destination,
+    at: datetime,
+) -> Quote:
+    """Return the delivery options the network can serve for `lines` to `destination`,
+    quoted as at `at`, and why each method was or was not offered."""
+    config = delivery_config()
+    quote = Quote(basket_value=basket_value(lines))
+    wants = [
+        Want(i, product.pk, product.sku, quantity) for i, (product, quantity) in enumerate(lines)
+    ]
+    shipping = Candidates(channel=channel)
+    sellable = sellable_stock(product_ids={want.product_id for want in wants}, candidates=shipping)
+    config = _config_covering(config, [site.pk for site in sellable.sites.values()])
+    try:
+        _same_day(quote, config, channel, wants, sellable, destination, at)
+        _shipped(quote, config, channel, wants, sellable, destination, at, shipping)
+        _pickup(quote, config, channel, wants, destination, at)
+    except NoOpenDay as error:  # a calendar closed all year: say so rather than fail
+        quote.refuse("any", f"A calendar has {error}.")
+    return quote
+
+
+def _config_covering(config: DeliveryConfig, location_ids) -> DeliveryConfig:
+    missing = set(location_ids) - config.places.keys()
+    return delivery_config(need=missing) if missing else config
+
+
+def _whole(sellable: Sellable, wants: Sequence[Want], code: str) -> bool:
+    return all(sellable.units.get(w.product_id, {}).get(code, 0) >= w.quantity for w in wants)
+
+
+def _same_day(quote, config, channel, wants, sellable, destination, at) -> None:
+    method = M.SAME_DAY
+    price = config.price(channel.pk, method)
+    if price is None:
+        return quote.refuse(method, f"No same-day price is set for the {channel.code} channel.")
+    if not destination.located:
+        return quote.refuse(method, "The destination has no lat/lon to measure the distance.")
+    radius = settings.OMS_SAME_DAY_RADIUS_KM
+    near = sorted(
+        (destination.km(site.lat, site.lon), site.code, site)
+        for site in sellable.sites.values()
+        if _whole(sellable, wants, site.code)
+    )
+    near = [(km, site) for km, _, site in near if km <= radius]
+    if not near:
+        return quote.refuse(
+            method, f"No shipping location within {radius:g} km has the whole basket."
+        )
+    for km, site in near:
+        place = config.places[site.pk]
+        calendar = place.calendar
+        if calendar.before_cutoff(at):
+            quote.offer(
+                Option(
+                    method,
+                    None,
+                    price.for_basket(quote.basket_value),
+                    price.currency,
+                    calendar.local(at).date(),
+                    1,
+                    place.name,
+                    km,
+                ),
+                f"{site.code} is {km:.1f} km away, has the whole basket, and it is before its "
+                f"cutoff ({calendar.cutoff:%H:%M} {calendar.time_zone}).",
+            )
+            return None
+    km, site = near[0]
+    calendar = config.places[site.pk].calendar
+    return quote.refuse(
+        method,
+        f"{site.code} ({km:.1f} km) has the whole basket, but it is closed or past its cutoff "
+        f"({calendar.cutoff:%H:%M} {calendar.time_zone}) at that moment.",
+    )
+
+
+def _shipped(quote, config, channel, wants, sellable, destination, at, shipping) -> None:
+    priced = [(method, config.price(channel.pk, method)) for method in SHIPPED_METHODS]
+    for method, price in priced:
+        if price is None:
+            quote.refuse(method, f"No {method} price is set for the {channel.code} channel.")
+    priced = [(method, price) for method, price in priced if price is not None]
+    if not priced:
+        return
+    if not destination.located:
+        for method, _ in priced:
+            quote.refuse(method, "The destination has no lat/lon to date a parcel.")
+        return
+    instance = sourcing_instance(
+        wants, sellable, {"lat": destination.lat, "lon": destination.lon}, shipping
+    )
+    if not instance["locations"]:
+        for method, _ in priced:
+            quote.refuse(method, "No shipping location has any of the basket.")
+        return
+    plan = sourcing.plan(
+        instance,
+        strategy=settings.OMS_SOURCING_STRATEGY,
+        budget_ms=settings.OMS_SOURCING_BUDGET_MS,
+        explain_runner_ups=False,
+    ).to_dict()
+    quote.plan = plan
+    if plan["unallocated"]:
+        short = ", ".join(f"{u['quantity']} × {u['sku']}" for u in plan["unallocated"])
+        for method, _ in priced:
+            quote.refuse(method, f"The shipping network lacks {short}.")
+        return
+    codes = sorted({item["location"] for item in plan["allocations"]})
+    shipments = []
+    for code in codes:
+        site = sellable.sites[code]
+        shipments.append(
+            Shipment(config.places[site.pk].calendar, destination.km(site.lat, site.lon))
+        )
+    for method, price in priced:
+        services = config.services.get(method, ())
+        if not services:
+            quote.refuse(method, f"No active {method} carrier service with transit bands.")
+            continue
+        promised = shipped_promise(shipments, services, at)
+        if promised is None:
+            quote.refuse(
+                method,
+                f"A parcel from {', '.join(codes)} is beyond every {method} "
+                "carrier service's last band.",
+            )
+            continue
+        day, chosen = promised
+        legs = "; ".join(
+            f"{code}: dispatched {shipment.calendar.dispatch_on(at):%a %d %b}, "
+            f"{chosen[i][0].code} {shipment.km:.0f} km, delivered {chosen[i][1]:%a %d %b}"
+            for i, (code, shipment) in enumerate(zip(codes, shipments, strict=True))
+        )
+        quote.offer(
+            Option(
+                method, None, price.for_basket(quote.basket_value), price.currency, day, len(codes)
+            ),
+            f"Cheapest plan: {len(codes)} shipment(s), dated by the slowest. {legs}.",
+        )
+
+
+def _pickup(quote, config, channel, wants, destination, at) -> None:
+    method = M.CLICK_AND_COLLECT
+    price = config.price(channel.pk, method)
+    if price is None:
+        return quote.refuse(
+            method, f"No click & collect price is set for the {channel.code} channel."
+        )
+    stores = config.pickup_stores()
+    if not stores:
+        return quote.refuse(method, "No active store offers click & collect.")
+    held = available_by_location(
+        product_ids=[want.product_id for want in wants],
+        channel=channel,
+        locations=[store.pk for store in stores],
+    )
+    by_code = {want.sku: held.get(want.sku, {}) for want in wants}
+    offered, misses = 0, 0
+    limit = settings.OMS_PICKUP_OPTIONS_MAX
+    for km, store in _nearest(stores, destination):
+        lacking = [
+            f"{w.quantity - by_code[w.sku].get(store.code, 0)} × {w.sku}"
+            for w in wants
+            if by_code[w.sku].get(store.code, 0) < w.quantity
+        ]
+        where = f" ({km:.1f} km)" if km is not None else ""
+        if lacking:
+            if misses < PICKUP_MISSES_TOLD and offered < limit:
+                quote.refuse(method, f"{store.code}{where} lacks {', '.join(lacking)}.", store.code)
+                misses += 1
+            continue
+        if offered == limit:
+            break
+        calendar = store.calendar
+        ready = calendar.ready_on(at)
+        timing = (
+            f"before its cutoff ({calendar.cutoff:%H:%M} {calendar.time_zone}): ready the same day"
+            if calendar.before_cutoff(at)
+            else f"closed or past its cutoff ({calendar.cutoff:%H:%M}): ready the next open day"
+        )
+        quote.offer(
+            Option(
+                method,
+                store.code,
+                price.for_basket(quote.basket_value),
+                price.currency,
+                ready,
+                1,
+                store.name,
+                km,
+            ),
+            f"{store.code}{where} has the whole basket; {timing}.",
+        )
+        offered += 1
+    if not offered:
+        quote.refuse(method, "No click & collect store serving this channel has the whole basket.")
+    return None
+
+
+def _nearest(stores: list[Place], destination: Destination):
+    """Yield (km or None, store), nearest first; without coordinates, the destination's
+    country first, then the longest shared postcode prefix."""
+    if destination.located:
+        ranked = sorted((destination.km(s.lat, s.lon), s.code, s) for s in stores)
+        for km, _, store in ranked:
+            yield km, store
+        return
+    postcode, country = destination.postcode.replace(" ", "").upper(), destination.country.upper()
+
+    def rank(store: Place):
+        return (store.country != country, -_shared_prefix(store.postcode, postcode), store.code)
+
+    for store in sorted(stores, key=rank):
+        yield None, store
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    a = a.replace(" ", "").upper()
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def order_promise(
+    *,
+    channel: Channel,
+    method: str,
+    sourced: Sourced | None,
+    lat: float | None,
+    lon: float | None,
+    pickup: Location | None,
+    value: Decimal,
+    at: datetime,
+) -> tuple[date | None, Decimal | None]:
+    """Return the promised date and the customer's delivery price of an order placed now
+    with `method`, from the plan capture confirmed. None where it cannot be told (no price
+    set for the channel, no coordinates, nothing allocated ...)."""
+    config = delivery_config()
+    price = config.price(channel.pk, method)
+    cost = price.for_basket(value) if price is not None else None
+    if sourced is None or not sourced.plan["allocations"]:
+        return None, cost
+    sites = {sourced.sites[item["location"]] for item in sourced.plan["allocations"]}
+    need = {site.pk for site in sites} | ({pickup.pk} if pickup is not None else set())
+    config = _config_covering(config, need)
+    try:
+        return _order_date(config, method, sites, lat, lon, pickup, at), cost
+    except NoOpenDay:
+        return None, cost
+
+
+def _order_date(config, method, sites, lat, lon, pickup, at) -> date | None:
+    if method == M.CLICK_AND_COLLECT:
+        store = config.places.get(pickup.pk) if pickup is not None else None
+        if store is None:
+            return None
+        sources = [
+            Shipment(config.places[s.pk].calendar, distance_km(s.lat, s.lon, store.lat, store.lon))
+            for s in sorted(sites, key=lambda site: site.pk)
+            if s.pk != store.pk
+        ]
+        return transfer_ready_on(store.calendar, sources, config.services.get(M.STANDARD, ()), at)
+    if lat is None or lon is None:
+        return None
+    shipments = [
+        Shipment(config.places[s.pk].calendar, distance_km(s.lat, s.lon, lat, lon))
+        for s in sorted(sites, key=lambda site: site.pk)
+    ]
+    if method == M.SAME_DAY:
+        if (
+            len(shipments) == 1
+            and shipments[0].km <= settings.OMS_SAME_DAY_RADIUS_KM
+            and shipments[0].calendar.before_cutoff(at)
+        ):
+            return shipments[0].calendar.local(at).date()
+        method = M.EXPRESS  # the fastest we can still keep
+    promised = shipped_promise(shipments, config.services.get(method, ()), at)
+    return promised[0] if promised is not None else None

@@ -1,0 +1,154 @@
+"""Two locations with stock, an order, a fulfilment, a webhook, an alert and more at each,
+and one user per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from alerts.models import Alert, DigestReceipt, StockRule
+from alerts.services.rules import stock_rule_set
+from fulfilment.models import Fulfilment
+from fulfilment.outbox.models import Delivery, OutboxEvent, WebhookSubscription
+from fulfilment.outbox.services import subscription_create
+from inventory.models import Location, StockCountImport, StockLevel
+from oms.accounts.models import Membership
+from oms.accounts.roles import (
+    ADMINISTRATOR,
+    CUSTOMER_SERVICE,
+    INTEGRATION,
+    INVENTORY_MANAGER,
+    STORE_STAFF,
+    WAREHOUSE_STAFF,
+)
+from orders.models import Channel, Order, Reservation
+from orders.services.reservations import ReservedLine, reservation_create
+from tests.orders.helpers import place, product, stocked, warehouse
+
+# Role -> the location it is tied to ("own"), or None when not limited by place.
+ROLE_PLACES = {
+    STORE_STAFF: "own",
+    WAREHOUSE_STAFF: "own",
+    CUSTOMER_SERVICE: None,
+    INVENTORY_MANAGER: None,
+    ADMINISTRATOR: None,
+    INTEGRATION: "own",
+}
+
+
+@dataclass
+class Site:
+    location: Location
+    stock: StockLevel
+    order: Order
+    fulfilment: Fulfilment
+    # A person working at the location (no role): the author of its count file.
+    clerk: User
+    webhook: WebhookSubscription
+    event: OutboxEvent
+    delivery: Delivery
+    alert: Alert
+    rule: StockRule
+    reservation: Reservation
+    count_import: StockCountImport
+    receipt: DigestReceipt
+
+    def objects(self) -> dict:
+        """Return this site's object of each model an admin scopes by location."""
+        return {
+            "inventory.stocklevel": self.stock,
+            "inventory.stockmovement": self.stock.movements.first(),
+            "inventory.allocation": self.order.lines.get().allocations.first(),
+            "inventory.stockcountimport": self.count_import,
+            "fulfilment.fulfilment": self.fulfilment,
+            "fulfilment.webhooksubscription": self.webhook,
+            "fulfilment.outboxevent": self.event,
+            "fulfilment.delivery": self.delivery,
+            "orders.order": self.order,
+            "orders.reservation": self.reservation,
+            "alerts.alert": self.alert,
+            "alerts.stockrule": self.rule,
+            "alerts.digestreceipt": self.receipt,
+        }
+
+
+def network() -> tuple[Site, Site]:
+    """Return (own, other): each a location holding one product, an order sourced there, and
+    the location's webhook, alert, threshold, reservation and count file."""
+    sites = []
+    now = timezone.now()
+    for code, sku, lat in (("OWN", "OWN-TEE", 48.9), ("OTHER", "OTHER-MUG", 45.7)):
+        location = warehouse(code, lat=lat)
+        item = product(sku)
+        stock = stocked(item, location, 10)
+        order = place([(item, 1)], email=f"{code.lower()}@example.com")
+        clerk = User.objects.create_user(username=f"{code.lower()}-clerk", password=None)
+        Membership.objects.create(user=clerk, location=location)
+        webhook = subscription_create(
+            url=f"https://{code.lower()}.example.com/hooks",
+            secret="s" * 32,
+            events=["fulfilment.requested"],
+            location=location,
+        )
+        event = OutboxEvent.objects.create(
+            event="fulfilment.requested",
+            key=f"fulfilment:{code}",
+            location=location,
+            data={},
+            created_at=now,
+        )
+        sites.append(
+            Site(
+                location=location,
+                stock=stock,
+                order=order,
+                fulfilment=order.fulfilments.get(),
+                clerk=clerk,
+                webhook=webhook,
+                event=event,
+                delivery=Delivery.objects.create(
+                    subscription=webhook,
+                    event=event,
+                    next_try_at=now,
+                    horizon_at=now,
+                    created_at=now,
+                ),
+                alert=Alert.objects.create(
+                    kind=Alert.Kind.LOW_STOCK,
+                    subject=f"{item.pk}@{location.pk}",
+                    product=item,
+                    location=location,
+                    opened_at=now,
+                ),
+                rule=stock_rule_set(product=item, location=location, threshold=3)[0],
+                reservation=reservation_create(
+                    channel=Channel.objects.get(code="web"), lines=[ReservedLine(item, 1)]
+                ),
+                count_import=StockCountImport.objects.create(
+                    digest=code.lower() * 8, source="api", counted_at=now, actor=clerk
+                ),
+                receipt=DigestReceipt.objects.create(user=clerk, sent_at=now),
+            )
+        )
+    return sites[0], sites[1]
+
+
+def role_user(role: str, *, location: Location | None) -> User:
+    user = User.objects.create_user(
+        username=role.replace(" ", "-"), password="pw-for-tests-123", is_staff=role != INTEGRATION
+    )
+    user.groups.add(Group.objects.get(name=role))
+    if location is not None:
+        Membership.objects.create(user=user, location=location)
+    return user
+
+
+def token_client(user: User) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -1,0 +1,130 @@
+"""The console's home dashboard (/console/): sections per role, numbers per location."""
+
+import pytest
+from django.urls import reverse
+
+from fulfilment.models import Fulfilment
+from fulfilment.services import fulfilment_accept, fulfilment_ship
+from oms.console.selectors.stock import SNAPSHOT_KEY
+from orders.models import Order
+from tests.console.helpers import person
+from tests.factories import StoreFactory
+from tests.orders.helpers import place, product, stocked, warehouse
+
+pytestmark = pytest.mark.django_db
+DASHBOARD = reverse("oms_console:dashboard")
+
+
+@pytest.fixture
+def network():
+    tee, mug = product("TEE-1"), product("MUG-1")
+    paris = warehouse("DC-PARIS")
+    lyon = warehouse("DC-LYON", lat=45.76, lon=4.84)
+    stocked(tee, paris, 10)
+    stocked(mug, lyon, 1)
+    return {"tee": tee, "mug": mug, "paris": paris, "lyon": lyon}
+
+
+def test_it_needs_a_staff_login(client):
+    # when
+    response = client.get(DASHBOARD)
+    # then
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_it_shows_todays_orders_costs_lead_times_stock_and_queues_to_a_manager(
+    admin_client_logged, network, django_assert_max_num_queries
+):
+    # given: two orders today, one shipped
+    shipped = place([(network["tee"], 2)], email="a@example.com")
+    place([(network["tee"], 1)], channel="app", email="b@example.com")
+    fulfilment = Fulfilment.objects.get(order=shipped)
+    fulfilment_accept(fulfilment_id=fulfilment.pk)
+    fulfilment_ship(fulfilment_id=fulfilment.pk, carrier="UPS", tracking_number="1Z1")
+    # when
+    with django_assert_max_num_queries(25):
+        response = admin_client_logged.get(DASHBOARD)
+    # then
+    assert response.status_code == 200
+    today = response.context["today"]
+    assert today["total"] == 2
+    assert {row["label"] for row in today["chart"]["rows"]} == {"Website", "Mobile app"}
+    assert response.context["lead"]["shipped"] == 1
+    assert response.context["costs"]["today"]["orders"] == 2
+    assert [row["code"] for row in response.context["costs"]["locations"]] == ["DC-PARIS"]
+    stock = response.context["stock"]
+    assert {row["code"] for row in stock["locations"]} == {"DC-PARIS", "DC-LYON"}
+    assert stock["on_hand"] == 11 - 2  # two units left Paris
+    counts = {item["queue"].slug: item["count"] for item in response.context["queues"]}
+    assert counts["to-accept"] == 1 and counts["to-ship"] == 0
+    body = response.content.decode()
+    assert "<svg" in body and "Orders today" in body and "Promises at risk" in body
+
+
+def test_a_store_person_sees_their_store_only(client, network, django_assert_max_num_queries):
+    # given: a pickup at the store, and an order the warehouse ships
+    store = StoreFactory(code="ST-OPERA", click_and_collect=True)
+    stocked(network["tee"], store, 5)
+    pickup = place(
+        [(network["tee"], 1)],
+        delivery_method=Order.DeliveryMethod.CLICK_AND_COLLECT,
+        pickup_location=store,
+    )
+    place([(network["mug"], 1)])  # sourced from Lyon: not the store's business
+    clerk = person("clerk", "store staff", store)
+    client.force_login(clerk)
+    # when
+    with django_assert_max_num_queries(30):
+        response = client.get(DASHBOARD)
+    # then
+    assert response.status_code == 200
+    assert response.context["today"]["total"] == 1
+    assert [f.order for f in response.context["to_accept"]] == [pickup]
+    assert [row["code"] for row in response.context["stock"]["locations"]] == ["ST-OPERA"]
+    assert {row.product.sku for row in response.context["low_stock"]} == set()
+    counts = {item["queue"].slug: item["count"] for item in response.context["queues"]}
+    assert counts["to-accept"] == 1
+    assert "customer-service" in counts  # store staff read orders; the queue is theirs only
+    assert "DC-LYON" not in response.content.decode()
+
+
+def test_low_stock_lists_what_a_store_is_about_to_run_out_of(client, network):
+    # given
+    store = StoreFactory(code="ST-OPERA")
+    stocked(network["tee"], store, 1)
+    stocked(network["mug"], store, 30)
+    client.force_login(person("clerk", "store staff", store))
+    # when
+    response = client.get(DASHBOARD)
+    # then
+    assert [row.product.sku for row in response.context["low_stock"]] == ["TEE-1"]
+
+
+def test_the_network_stock_comes_from_a_snapshot_the_task_refreshes(admin_client_logged, network):
+    # given: the snapshot was taken, then stock arrived
+    from django.core.cache import cache
+
+    from oms.console.tasks import stock_snapshot_refresh_task
+
+    stock_snapshot_refresh_task()
+    stocked(network["tee"], network["lyon"], 4)
+    # when
+    before = admin_client_logged.get(DASHBOARD).context["stock"]["on_hand"]
+    stock_snapshot_refresh_task()
+    after = admin_client_logged.get(DASHBOARD).context["stock"]["on_hand"]
+    # then
+    assert (before, after) == (11, 15)
+    assert cache.get(SNAPSHOT_KEY)["locations"]
+
+
+def test_customer_service_sees_orders_but_no_stock(client, network):
+    # given
+    place([(network["tee"], 1)])
+    client.force_login(person("agent", "customer service"))
+    # when
+    response = client.get(DASHBOARD)
+    # then
+    assert response.status_code == 200
+    assert response.context["today"]["total"] == 1
+    assert response.context.get("low_stock") is None
