@@ -1,29 +1,134 @@
-"""The one call the stock services make when a balance moves: evaluate it after commit.
+"""The one call the stock services make when balances move: evaluate them after commit.
 
 It must cost next to nothing on the order capture path (bench/orders.py): no task message
-per commit, only the shared marker of oms/kick.py, and at most one per transaction however
-many rows it moves (a count file moves thousands through `movement_apply`).
+per commit, only the shared marker of oms/kick.py, and at most one hook per transaction
+however many rows it moves (a count file moves thousands at once).
+
+Which rows moved travels with the kick, so the task reads only those rows:
+
+* With Redis as the coordination cache (REDIS_URL: every real deployment), the hook adds
+  the transaction's stock row ids to one Redis set (one SADD, before the kick's marker),
+  and the task pops the set. A bulk writer may name whole locations instead of rows.
+* Embedded (no Redis: a file cache, SQLite) there is no atomic shared set: the task reads
+  the rows whose `updated_at` passed its watermark. That is a scan of the stock table,
+  fine for the small data such a setup holds.
+
+A lost set (Redis flushed, a task crashing after its pop) leaves rows to the periodic
+sweep, which evaluates everything.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
-from oms.kick import kick, kick_after_commit
+from oms.kick import CACHE_ALIAS, kick
+
+logger = logging.getLogger(__name__)
 
 STOCK_TASK = "alerts.tasks.alerts_stock_changed_task"
 STOCK_KEY = "alerts-stock"
+CHANGED_KEY = "alerts-stock-changed"
+# Members of the set: "s<stock id>", "l<location id>", or EVERY_ROW.
+EVERY_ROW = "*"
 
 
-def stock_changed() -> None:
-    """Queue the evaluation of changed stock rows once this transaction commits."""
+@dataclass
+class Changed:
+    """What moved: stock row ids, locations moved in bulk, or rows nobody named."""
+
+    stock_ids: set[int] = field(default_factory=set)
+    location_ids: set[int] = field(default_factory=set)
+    every_row: bool = False
+
+    def members(self) -> list[str]:
+        if self.every_row:
+            return [EVERY_ROW]
+        return [f"s{pk}" for pk in self.stock_ids] + [f"l{pk}" for pk in self.location_ids]
+
+    @classmethod
+    def parse(cls, members: Iterable[bytes | str]) -> Changed:
+        changed = cls()
+        for member in members:
+            text = member.decode() if isinstance(member, bytes) else member
+            if text == EVERY_ROW:
+                changed.every_row = True
+            elif text[:1] == "s":
+                changed.stock_ids.add(int(text[1:]))
+            elif text[:1] == "l":
+                changed.location_ids.add(int(text[1:]))
+        return changed
+
+    def __bool__(self) -> bool:
+        return self.every_row or bool(self.stock_ids or self.location_ids)
+
+
+def stock_changed(
+    stock_ids: Iterable[int] | None = None, *, location_ids: Iterable[int] = ()
+) -> None:
+    """Queue the evaluation of these stock rows (or of every row at these locations) once
+    this transaction commits. Without ids, every row is evaluated: name them."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        kick(task_name=STOCK_TASK, key=STOCK_KEY)
+        changed = Changed()
+        _collect(changed, stock_ids, location_ids)
+        _send(changed)
         return
     # Django replaces its list of commit hooks on commit, rollback and savepoint rollback:
     # the same list object means our hook is registered and still due.
-    if getattr(connection, "_alerts_stock_hooks", None) is connection.run_on_commit:
+    if getattr(connection, "_alerts_stock_hooks", None) is not connection.run_on_commit:
+        changed = Changed()
+        transaction.on_commit(lambda: _send(changed))
+        connection._alerts_stock_hooks = connection.run_on_commit
+        connection._alerts_stock_changed = changed
+    _collect(connection._alerts_stock_changed, stock_ids, location_ids)
+
+
+def _collect(changed: Changed, stock_ids, location_ids) -> None:
+    if stock_ids is None and not location_ids:
+        changed.every_row = True
         return
-    kick_after_commit(task_name=STOCK_TASK, key=STOCK_KEY)
-    connection._alerts_stock_hooks = connection.run_on_commit
+    changed.stock_ids.update(stock_ids or ())
+    changed.location_ids.update(location_ids)
+
+
+def shared_set() -> bool:
+    """Whether changed rows travel in a Redis set (else: the `updated_at` watermark)."""
+    return isinstance(caches[CACHE_ALIAS], RedisCache)
+
+
+def _send(changed: Changed) -> None:
+    if shared_set() and changed:
+        cache = caches[CACHE_ALIAS]
+        key = cache.make_and_validate_key(CHANGED_KEY)
+        try:
+            # Before the marker: a run that clears the marker and then pops sees these ids.
+            cache._cache.get_client(key, write=True).sadd(key, *changed.members())
+        except Exception:  # noqa: BLE001 - Redis down: the committed change stands
+            logger.warning("could not record changed stock rows; the periodic sweep will")
+            return
+    kick(task_name=STOCK_TASK, key=STOCK_KEY)
+
+
+def changed_pop() -> Changed:
+    """Take every recorded change out of the shared set, atomically (Redis only)."""
+    cache = caches[CACHE_ALIAS]
+    key = cache.make_and_validate_key(CHANGED_KEY)
+    client = cache._cache.get_client(key, write=True)
+    pipe = client.pipeline(transaction=True)
+    pipe.smembers(key)
+    pipe.delete(key)
+    members, _ = pipe.execute()
+    return Changed.parse(members)
+
+
+def changed_restore(changed: Changed) -> None:
+    """Put changes back for the next run (an evaluation failed before finishing them)."""
+    cache = caches[CACHE_ALIAS]
+    key = cache.make_and_validate_key(CHANGED_KEY)
+    cache._cache.get_client(key, write=True).sadd(key, *changed.members())

@@ -8,9 +8,19 @@ from alerts.models import Alert
 from fulfilment.outbox import Draft, events_emit
 from fulfilment.outbox.events import STOCK_LOW
 
+# Events per INSERT: a first sweep may open thousands of alerts, and one statement holds at
+# most 65,535 parameters.
+BATCH = 1000
+
 
 def low_stock_events_emit(*, alert_ids: Sequence[int]) -> None:
     """Write one `stock.low` event per newly opened low-stock alert, in this transaction."""
+    ids = sorted(alert_ids)
+    for start in range(0, len(ids), BATCH):
+        _emit(ids[start : start + BATCH])
+
+
+def _emit(alert_ids: Sequence[int]) -> None:
     alerts = (
         Alert.objects.filter(pk__in=alert_ids)
         .select_related("product", "location")
@@ -31,6 +41,6 @@ def low_stock_events_emit(*, alert_ids: Sequence[int]) -> None:
                 alert.location_id,
                 f"stock:{alert.location_id}",
             )
-            for alert in alerts.iterator(chunk_size=2000)
+            for alert in alerts
         ]
     )

@@ -24,6 +24,7 @@ from oms.accounts.admin_scoping import LocationScopedAdmin
 from oms.console.pagination import EstimatedCountPaginator
 from orders.admin import call_each, console_link
 from orders.console.forms import RejectForm, ShipForm
+from orders.models import Order
 
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 
@@ -68,8 +69,11 @@ class FulfilmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
         term = search_term.strip()
         if not term or "\x00" in term:
             return queryset, False
-        match = Q(tracking_number=term) | Q(order__number__in={term, term.upper()})
-        return queryset.filter(match), False
+        # The order's ids first: one OR across the join read every fulfilment (10 s at 1M).
+        orders = list(
+            Order.objects.filter(number__in={term, term.upper()}).values_list("pk", flat=True)
+        )
+        return queryset.filter(Q(tracking_number=term) | Q(order_id__in=orders)), False
 
     @admin.display(description="order", ordering="order__number")
     def order_page(self, fulfilment: Fulfilment) -> str:

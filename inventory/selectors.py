@@ -388,7 +388,11 @@ def sellable_stock(
         if site is None:
             site = sites[location[1]] = _site(location)
         units.setdefault(product_id, {})[site.code] = available
-    channel = candidates.channel
+    return Sellable(sites, _buffered(units, candidates.channel))
+
+
+def _buffered(units: dict[int, dict[str, int]], channel: Channel) -> dict[int, dict[str, int]]:
+    """Hold the channel's buffer back from `{product_id: {code: units}}`; codes in order."""
     if channel.buffer_percent or channel.buffer_units:
         units = {
             product_id: held
@@ -399,7 +403,53 @@ def sellable_stock(
                 )
             )
         }
-    return Sellable(
-        sites,
-        {product_id: dict(sorted(by_code.items())) for product_id, by_code in units.items()},
+    return {product_id: dict(sorted(by_code.items())) for product_id, by_code in units.items()}
+
+
+@dataclass
+class QuoteStock:
+    """What a channel may sell of a basket, for a delivery quote: at the locations that
+    ship parcels (`Candidates(channel=channel)`), and at the click & collect stores."""
+
+    shipping: Sellable
+    pickup: dict[int, dict[str, int]]  # {product_id: {store code: units}}, codes in order
+
+
+def quote_stock(*, product_ids: Collection[int], channel: Channel) -> QuoteStock:
+    """Return what the shipping locations and the click & collect stores serving `channel`
+    may sell of these products.
+
+    One query for every candidate location × product, driven by the stock rows' unique
+    (product, location) index: a quote reads the few rows of its basket, whatever the size
+    of the network. The buffer is held back over each network apart, as `sellable_stock`
+    and `available_by_location` hold it: the shipping locations serve a parcel, the stores
+    a pickup. A store that also ships counts in both.
+    """
+    product_ids = sorted(set(product_ids))
+    if not product_ids:
+        return QuoteStock(Sellable({}, {}), {})
+    serves, params = channel_serves_sql(channel, "l.id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT s.product_id, {available_sql()}, l.ships, l.click_and_collect,
+                       {_SITE_COLUMNS}
+                FROM {_STOCK} s JOIN {_LOCATION} l ON l.id = s.location_id
+                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql()} > 0
+                  AND l.active AND (l.ships OR l.click_and_collect) AND {serves}""",
+            [*product_ids, *params],
+        )
+        rows = cursor.fetchall()
+    sites: dict[str, Site] = {}
+    shipping: dict[int, dict[str, int]] = {}
+    pickup: dict[int, dict[str, int]] = {}
+    for product_id, available, ships, collects, *location in rows:
+        code = location[1]
+        if ships:
+            if code not in sites:
+                sites[code] = _site(location)
+            shipping.setdefault(product_id, {})[code] = available
+        if collects:
+            pickup.setdefault(product_id, {})[code] = available
+    return QuoteStock(
+        Sellable(sites, _buffered(shipping, channel)), _buffered(pickup, channel)
     )

@@ -373,6 +373,8 @@ OMS_COUNT_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_COUNT_IMPORT_SYNC_MAX_R
 # Sourcing inside an order request runs under this budget (milliseconds).
 OMS_SOURCING_BUDGET_MS = float(os.environ.get("OMS_SOURCING_BUDGET_MS", "200"))
 OMS_SOURCING_STRATEGY = os.environ.get("OMS_SOURCING_STRATEGY", "optimal")
+# A delivery quote's sourcing plan (dates and cost only) runs under this smaller budget.
+OMS_QUOTE_SOURCING_BUDGET_MS = float(os.environ.get("OMS_QUOTE_SOURCING_BUDGET_MS", "20"))
 # What one more shipment costs beyond its carrier price (handling, packaging, annoyance).
 OMS_SPLIT_PENALTY = float(os.environ.get("OMS_SPLIT_PENALTY", "3.0"))
 OMS_MAX_SHIPMENTS = (

@@ -100,11 +100,11 @@ class AlertSnoozeView(APIView):
     )
     @idempotent
     def post(self, request, pk: int):
+        # Unknown (or another location's) alert first: 404 whatever the body says.
+        alert = _alert(pk, request.user)
         data = SnoozeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        alert = alert_snooze(
-            alert=_alert(pk, request.user), until=data.validated_data["until"], actor=request.user
-        )
+        alert = alert_snooze(alert=alert, until=data.validated_data["until"], actor=request.user)
         return _answer(alert)
 
 

@@ -4,25 +4,19 @@ the engine): these tables hold the open work, not the whole history's worth of r
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Case, CharField, F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.db.models.query import QuerySet
+from django.utils import timezone
 
 from alerts.evaluation.engine import Hits
 from alerts.models import Alert, AlertPolicy
 from fulfilment.models import Fulfilment
 from orders.models import Order, OrderEvent
+from orders.selectors import orders_at_risk
 
-# Orders that still have units to send: what a late date or a backorder still hurts.
-UNSHIPPED = (
-    Order.Status.PENDING,
-    Order.Status.ALLOCATED,
-    Order.Status.PARTIALLY_ALLOCATED,
-    Order.Status.BACKORDERED,
-    Order.Status.PARTIALLY_SHIPPED,
-)
 BACKORDERED = (Order.Status.BACKORDERED, Order.Status.PARTIALLY_ALLOCATED)
 
 
@@ -77,23 +71,31 @@ def _first_location():
     )
 
 
-def late_orders(policy: AlertPolicy, *, today: date) -> Hits:
-    """Unshipped orders whose promised date is today (or within the look-ahead) or past."""
-    due = today + timedelta(days=policy.late_order_days_ahead)
-    queryset = _at_risk(due).annotate(
-        alert_product=Value(None, IntegerField()),
-        alert_location=_first_location(),
-        alert_order=F("pk"),
+def late_orders(policy: AlertPolicy, *, now: datetime) -> Hits:
+    """Orders the order pages call at risk (`orders.selectors.orders_at_risk`: promised
+    for today or earlier and not yet gone, or waiting for stock with a promise), looking
+    `late_order_days_ahead` days ahead: one definition of late for the rule and the pages."""
+    ahead = now + timedelta(days=policy.late_order_days_ahead)
+    today = timezone.localdate(now)
+    queryset = (
+        orders_at_risk(now=ahead)
+        .order_by()
+        .annotate(
+            alert_product=Value(None, IntegerField()),
+            alert_location=_first_location(),
+            alert_order=F("pk"),
+            alert_late=Case(When(promised_date__lt=today, then=Value(True)), default=Value(False)),
+        )
     )
     return _hits(
         Alert.Kind.LATE_ORDER,
-        _values(queryset, order="number", promised_date="promised_date", status="status"),
-    )
-
-
-def _at_risk(due: date) -> QuerySet:
-    return Order.objects.filter(
-        status__in=UNSHIPPED, promised_date__isnull=False, promised_date__lte=due
+        _values(
+            queryset,
+            order="number",
+            promised_date="promised_date",
+            status="status",
+            late="alert_late",
+        ),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import connection
 
 
@@ -43,3 +45,18 @@ def available(alias: str = "s") -> str:
 def when(value) -> object:
     """Adapt a datetime parameter for a raw statement as the ORM stores it on this backend."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def ids_in(column: str, ids: list[int]) -> tuple[str, list]:
+    """Return `column IN (ids)` as one parameter, however many ids (no 65,535-mark limit)."""
+    if postgres():
+        return f"{column} = ANY(%s)", [ids]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+
+
+def json_get(column: str, key: str, *, integer: bool = False) -> str:
+    """Return an SQL expression reading `key` of a JSON column (text, or an integer)."""
+    if not postgres():
+        return f"json_extract({column}, '$.{key}')"
+    value = f"{column} ->> '{key}'"
+    return f"CAST({value} AS INTEGER)" if integer else value

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from alerts.evaluation.engine import Hits
-from alerts.evaluation.sql import available, json_object, least, ratio, text
+from alerts.evaluation.sql import available, json_get, json_object, least, ratio, text
 from alerts.models import Alert, AlertPolicy
 
 STOCK = "inventory_stocklevel"
 RULES = "alerts_stockrule"
 NETWORK_RULES = "alerts_networkrule"
+# A typed NULL: in a UNION, PostgreSQL would take a bare NULL for text.
+NO_ID = "CAST(NULL AS BIGINT)"
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ def low_stock(scope: StockScope = EVERYTHING) -> Hits:
                    s.allocated, s.reserved, s.safety_stock, {available()} AS available,
                    {threshold} AS threshold, {rule} AS rule
             FROM {STOCK} s {_active_joins()} {_rule_joins()}
-            WHERE {threshold} IS NOT NULL {where}
+            -- No row above the highest threshold can be low: skip the rule joins for them.
+            WHERE {available()} <= (SELECT MAX(threshold) FROM {RULES})
+              AND {threshold} IS NOT NULL {where}
         ) x
         WHERE x.available <= x.threshold"""
     alert_scope, alert_params = scope.alerts_at_rows()
@@ -113,10 +117,13 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
     """Stock rows whose days of cover fall under their lead time plus the margin.
 
     Velocity is the units shipped (the ledger's shipment movements) since `since`, over
-    the policy's window. A row opens an alert when `available / velocity < lead + margin`
+    the policy's window, aggregated once per stock row; only rows that shipped something
+    have a finite cover. A row opens an alert when `available / velocity < lead + margin`
     and keeps it until cover reaches `lead + margin + hysteresis`. Each alert suggests a
-    reorder quantity (cover for lead + margin + review days) and, when a location of the
-    network has units beyond its own such cover, a transfer from the one with the most.
+    reorder quantity (cover for lead + margin + review days), kept current, and, when it
+    opens, a transfer from the location of the network with the most units beyond its own
+    such cover. Looking for that source reads every location of the product, so it is done
+    only for the alerts about to open; an open alert keeps the suggestion it opened with.
     """
     where, params = scope.rows()
     window = policy.velocity_window_days
@@ -126,6 +133,22 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
     lead = (
         "COALESCE(r1.lead_time_days, r2.lead_time_days, r3.lead_time_days, r4.lead_time_days, %s)"
     )
+    kind = Alert.Kind.DAYS_OF_COVER
+    shipped_rows, shipped_params = "", []
+    if scope.where:
+        # An event names a few rows: read their shipments only (index movement_stock_time).
+        shipped_rows = f" AND m.stock_id IN (SELECT s.id FROM {STOCK} s WHERE {scope.where})"
+        shipped_params = list(scope.params)
+        # The sources' velocity, row by row, for the few products of the new alerts.
+        source_units = (
+            "(SELECT -SUM(m.quantity) FROM inventory_stockmovement m WHERE m.stock_id = s.id"
+            " AND m.kind = 'shipment' AND m.created_at >= %s)"
+        )
+        source_join, source_params = "", [since]
+    else:
+        # The sweep already aggregated every row's shipments: join them.
+        source_units = "sh.units"
+        source_join, source_params = "LEFT JOIN shipped sh ON sh.stock_id = s.id", []
     transfer = least("t.spare", "f.target - f.available")
     details = json_object(
         available="f.available",
@@ -136,32 +159,39 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
         lead_time_days="f.lead",
         margin_days=str(margin),
         reorder_quantity="f.target - f.available",
-        transfer_from="t.code",
-        transfer_quantity=f"CASE WHEN t.code IS NOT NULL THEN {transfer} END",
+        transfer_from=(
+            f"CASE WHEN f.fresh THEN t.code ELSE {json_get('a.details', 'transfer_from')} END"
+        ),
+        transfer_quantity=(
+            f"CASE WHEN f.fresh THEN (CASE WHEN t.code IS NOT NULL THEN {transfer} END)"
+            f" ELSE {json_get('a.details', 'transfer_quantity', integer=True)} END"
+        ),
     )
+    unresolved = f"a.kind = '{kind}' AND a.subject = {{subject}} AND a.status <> 'resolved'"
     # In integers: cover < lead + margin  <=>  available * window < shipped * (lead + margin).
     sql = f"""
         WITH shipped AS (
             SELECT m.stock_id, -SUM(m.quantity) AS units
             FROM inventory_stockmovement m
-            WHERE m.kind = 'shipment' AND m.created_at >= %s
+            WHERE m.kind = 'shipment' AND m.created_at >= %s {shipped_rows}
             GROUP BY m.stock_id
         ), flagged AS (
             SELECT {_place_subject()} AS subject, s.product_id, s.location_id,
                    {available()} AS available, sh.units AS shipped, {lead} AS lead,
                    {available()} * {window} < sh.units * ({lead} + {margin}) AS opens,
-                   (sh.units * ({lead} + {horizon}) + {window - 1}) / {window} AS target
+                   (sh.units * ({lead} + {horizon}) + {window - 1}) / {window} AS target,
+                   NOT EXISTS (SELECT 1 FROM alerts_alert a
+                               WHERE {unresolved.format(subject=_place_subject())}) AS fresh
             FROM shipped sh
             JOIN {STOCK} s ON s.id = sh.stock_id {_active_joins()} {_rule_joins()}
             WHERE sh.units > 0
               AND {available()} * {window} < sh.units * ({lead} + {margin + band}) {where}
         ), spare AS (
             SELECT s.product_id, s.location_id, l.code,
-                   {available()} - (COALESCE(sh.units, 0) * ({lead} + {horizon}) + {window - 1})
-                       / {window} AS spare
-            FROM {STOCK} s {_active_joins()} {_rule_joins()}
-            LEFT JOIN shipped sh ON sh.stock_id = s.id
-            WHERE s.product_id IN (SELECT product_id FROM flagged)
+                   {available()} - (COALESCE({source_units}, 0) * ({lead} + {horizon})
+                                    + {window - 1}) / {window} AS spare
+            FROM {STOCK} s {_active_joins()} {_rule_joins()} {source_join}
+            WHERE s.product_id IN (SELECT product_id FROM flagged WHERE fresh AND opens)
         ), best AS (
             SELECT product_id, location_id, code, spare,
                    ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY spare DESC, code) AS rank
@@ -169,8 +199,9 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
         )
         SELECT f.subject, f.product_id, f.location_id, NULL, f.opens, {details}
         FROM flagged f
-        LEFT JOIN best t ON t.product_id = f.product_id AND t.rank = 1
-                        AND t.location_id <> f.location_id"""
+        LEFT JOIN best t ON f.fresh AND t.product_id = f.product_id AND t.rank = 1
+                        AND t.location_id <> f.location_id
+        LEFT JOIN alerts_alert a ON NOT f.fresh AND {unresolved.format(subject="f.subject")}"""
     lead_params = [policy.lead_time_days]
     flagged_params = [
         *lead_params,  # lead
@@ -181,12 +212,12 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
         *lead_params,  # band
         *params,
     ]
-    spare_params = [*lead_params, True, True]
+    spare_params = [*source_params, *lead_params, True, True]
     alert_scope, alert_params = scope.alerts_at_rows()
     return Hits(
-        kind=Alert.Kind.DAYS_OF_COVER,
+        kind=kind,
         sql=sql,
-        params=[since, *flagged_params, *spare_params],
+        params=[since, *shipped_params, *flagged_params, *spare_params],
         scope=alert_scope,
         scope_params=alert_params,
     )
@@ -205,7 +236,7 @@ def network_low_stock(scope: StockScope = EVERYTHING) -> Hits:
     # Basis points keep the buffer arithmetic in integers, as inventory.selectors does.
     kept = f"{available()} - ({available()} * CAST(c.buffer_percent * 100 AS INTEGER)) / 10000"
     sql = f"""
-        SELECT {text("t.product_id")}, t.product_id, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), TRUE, {whole}
+        SELECT {text("t.product_id")}, t.product_id, {NO_ID}, {NO_ID}, TRUE, {whole}
         FROM (
             SELECT n.product_id, n.total, COALESCE(r1.threshold, r2.threshold) AS threshold
             FROM (
@@ -219,8 +250,8 @@ def network_low_stock(scope: StockScope = EVERYTHING) -> Hits:
         ) t
         WHERE t.total <= t.threshold
         UNION ALL
-        SELECT {text("t.product_id")} || '#' || {text("t.channel_id")}, t.product_id, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT),
-               TRUE, {in_channel}
+        SELECT {text("t.product_id")} || '#' || {text("t.channel_id")}, t.product_id,
+               {NO_ID}, {NO_ID}, TRUE, {in_channel}
         FROM (
             SELECT n.product_id, n.channel_id, n.code,
                    CASE WHEN n.kept - n.buffer_units > 0 THEN n.kept - n.buffer_units ELSE 0 END

@@ -18,8 +18,9 @@ from alerts.evaluation import orders as order_rules
 from alerts.evaluation import stock as stock_rules
 from alerts.evaluation import webhooks as webhook_rules
 from alerts.evaluation.engine import Applied, Hits, hits_apply
-from alerts.evaluation.sql import when
+from alerts.evaluation.sql import ids_in, when
 from alerts.evaluation.stock import EVERYTHING, StockScope
+from alerts.kicks import Changed, changed_pop, changed_restore, shared_set
 from alerts.models import Alert, AlertPolicy, NetworkRule, Watermark
 from alerts.notify import low_stock_events_emit
 
@@ -65,11 +66,10 @@ def alerts_evaluate_orders(*, now: datetime | None = None) -> dict[str, Applied]
     """Evaluate fulfilments waiting for acceptance, late orders, old backorders, dead webhooks."""
     now = now or timezone.now()
     policy = AlertPolicy.current()
-    today = timezone.localdate(now)
     results = {}
     for hits in (
         order_rules.unaccepted_fulfilments(policy, now=now),
-        order_rules.late_orders(policy, today=today),
+        order_rules.late_orders(policy, now=now),
         order_rules.backorders(policy, now=now),
         webhook_rules.webhooks_dead(now=now),
     ):
@@ -84,8 +84,38 @@ def alerts_sweep(*, now: datetime | None = None) -> dict[str, Applied]:
 
 
 def stock_changes_evaluate(*, now: datetime | None = None) -> dict[str, Applied]:
-    """Evaluate the stock rows changed since the last run (their `updated_at`)."""
+    """Evaluate the stock rows that moved since the last run (see alerts.kicks).
+
+    With Redis, the rows the stock services named, popped from the shared set; embedded,
+    the rows whose `updated_at` passed the watermark.
+    """
     now = now or timezone.now()
+    if not shared_set():
+        return _changes_since_watermark(now)
+    changed = changed_pop()
+    if not changed:
+        return {}
+    try:
+        return alerts_evaluate_stock(scope=_scope_of(changed), now=now)
+    except BaseException:
+        # Not evaluated: the next run (or the sweep) must still see these rows.
+        changed_restore(changed)
+        raise
+
+
+def _scope_of(changed: Changed) -> StockScope:
+    if changed.every_row:
+        return EVERYTHING
+    parts, params = [], []
+    for column, ids in (("s.id", changed.stock_ids), ("s.location_id", changed.location_ids)):
+        if ids:
+            sql, values = ids_in(column, sorted(ids))
+            parts.append(sql)
+            params += values
+    return StockScope(" OR ".join(parts), params)
+
+
+def _changes_since_watermark(now: datetime) -> dict[str, Applied]:
     mark = Watermark.objects.filter(name=STOCK_MARK).first()
     if mark is None:
         # First run: everything, once.

@@ -9,9 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
 from django.utils import timezone
 
+from alerts.kicks import stock_changed
 from inventory.locks import lock_stock_ids
 from inventory.models import Allocation, StockLevel, StockMovement
-from alerts.kicks import stock_changed
 from inventory.notify import stock_freed
 from inventory.services.ledger import movement_apply
 
@@ -39,7 +39,7 @@ def allocations_release(*, allocations: Iterable[Allocation], reason: str) -> in
     for allocation in allocations:
         allocation.status = Allocation.Status.RELEASED
     stock_freed(product_ids={rows[a.stock_id].product_id for a in allocations})
-    stock_changed()
+    stock_changed(lower)
     return sum(lower.values())
 
 
@@ -90,5 +90,5 @@ def allocation_shrink(*, allocation: Allocation, units: int, reason: str) -> int
     )
     allocation.quantity -= units
     stock_freed(product_ids=[rows[allocation.stock_id].product_id])
-    stock_changed()
+    stock_changed([allocation.stock_id])
     return units

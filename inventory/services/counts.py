@@ -37,6 +37,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from alerts.kicks import stock_changed
 from inventory.countfile import CountLine, RowError, parse_count_file
 from inventory.exceptions import CountRejected
 from inventory.models import Location, StockCountImport, StockMovement
@@ -850,6 +851,9 @@ class _Stage:
             "AND inventory_stocklevel.on_hand <> w.counted + w.later",
             [at],
         )
+        # A count file may move thousands of rows: alerts evaluate its locations whole.
+        self.cursor.execute("SELECT DISTINCT location_id FROM count_stage")
+        stock_changed(location_ids=[location_id for (location_id,) in self.cursor.fetchall()])
         operation_value = StockMovement._meta.get_field("operation").get_db_prep_value(
             operation, connection
         )

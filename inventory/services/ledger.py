@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from alerts.kicks import stock_changed
 from inventory.exceptions import IdempotencyConflict, InsufficientStock, InvalidQuantity
 from inventory.locks import lock_stock
 from inventory.models import Location, Product, StockLevel, StockMovement
-from alerts.kicks import stock_changed
 from inventory.notify import stock_freed
 
 Kind = StockMovement.Kind
@@ -65,7 +65,7 @@ def movement_apply(
             on_hand=F("on_hand") + quantity, updated_at=now
         )
         stock.on_hand = after
-        stock_changed()
+        stock_changed([stock.pk])
         if quantity > 0:
             stock_freed(product_ids=[stock.product_id])
     return StockMovement.objects.create(
@@ -295,4 +295,6 @@ def stock_safety_stock_set(
     stock = lock_stock([place])[place]
     stock.safety_stock = safety_stock
     stock.save(update_fields=["safety_stock", "updated_at"])
+    # Safety stock is not available: low-stock alerts are evaluated after commit.
+    stock_changed([stock.pk])
     return stock

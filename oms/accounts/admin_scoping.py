@@ -37,6 +37,21 @@ class ScopedLocationListFilter(admin.RelatedFieldListFilter):
         return [(pk, label) for pk, label in choices if pk in ids]
 
 
+class ScopedRelatedListFilter(admin.RelatedFieldListFilter):
+    """A filter on a location-bound relation (a delivery's subscription) offering only the
+    rows the user's locations see (the related admin's own scoping)."""
+
+    def field_choices(self, field, request, model_admin):
+        related_admin = model_admin.admin_site._registry.get(field.related_model)
+        if location_ids_for(request.user) is None or related_admin is None:
+            return super().field_choices(field, request, model_admin)
+        visible = related_admin.get_queryset(request).values("pk")
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False, ordering=ordering, limit_choices_to={"pk__in": visible}
+        )
+
+
 class LocationScopedAdmin:
     """Mix into a ModelAdmin (before it) whose rows belong to a location at `location_path`."""
 
@@ -64,6 +79,9 @@ class LocationScopedAdmin:
             return entry
         if field.is_relation and _is_location(field.related_model):
             return (path, ScopedLocationListFilter)
+        related_admin = self.admin_site._registry.get(field.related_model)
+        if field.is_relation and isinstance(related_admin, LocationScopedAdmin):
+            return (path, ScopedRelatedListFilter)
         return entry
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

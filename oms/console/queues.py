@@ -32,6 +32,7 @@ from orders.services.lifecycle import order_cancel, order_resource
 
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 ORDER_PERMISSION = "orders.change_order"
+CANCEL_PERMISSION = "orders.cancel_order"
 PICKUP = Order.DeliveryMethod.CLICK_AND_COLLECT
 
 
@@ -182,7 +183,7 @@ SHIP = Action("ship", "Ship", FULFILMENT_PERMISSION, _ship, needs="ship")
 READY = Action("ready", "Mark ready for pickup", FULFILMENT_PERMISSION, _ready)
 COLLECT = Action("collect", "Mark collected", FULFILMENT_PERMISSION, _collect)
 RESOURCE = Action("resource", "Source again", ORDER_PERMISSION, _resource)
-CANCEL = Action("cancel", "Cancel orders…", ORDER_PERMISSION, _cancel, needs="cancel", danger=True)
+CANCEL = Action("cancel", "Cancel orders…", CANCEL_PERMISSION, _cancel, needs="cancel", danger=True)
 
 QUEUES: dict[str, Queue] = {
     queue.slug: queue

@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from inventory.models import Location, LocationClosedDay, weekdays_parse
-from orders.delivery.promise import Calendar, Days, Service
+from orders.delivery.promise import Calendar, Days, Point, Service
 from orders.models import CarrierService, DeliveryPrice, TransitBand
 
 ZERO = Decimal("0.00")
@@ -59,6 +59,11 @@ class Place:
     calendar: Calendar
     postcode: str = ""
     country: str = ""
+    # Where it is as `Point` measures: a quote ranks every store by distance.
+    point: Point = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "point", Point.of(self.lat, self.lon))
 
 
 @dataclass
@@ -67,9 +72,12 @@ class DeliveryConfig:
     services: dict[str, tuple[Service, ...]]  # by method
     prices: dict[tuple[int, str], Price]  # by (channel id, method)
     loaded_at: float = field(default_factory=clock.monotonic)
+    _pickup_stores: list[Place] | None = field(default=None, init=False, repr=False)
 
     def pickup_stores(self) -> list[Place]:
-        return [place for place in self.places.values() if place.click_and_collect]
+        if self._pickup_stores is None:
+            self._pickup_stores = [p for p in self.places.values() if p.click_and_collect]
+        return self._pickup_stores
 
     def price(self, channel_id: int, method: str) -> Price | None:
         return self.prices.get((channel_id, method))

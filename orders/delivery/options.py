@@ -2,9 +2,9 @@
 
 `delivery_quote` answers every method the network can serve now (API.md "Delivery
 options"), each with its date and its price, and says for every method why it was or was
-not offered (the console's quote page shows that). Three queries: the products, what the
-shipping locations may sell, and what the click & collect stores may sell; the settings
-come from the per-process snapshot (`orders.delivery.config`).
+not offered (the console's quote page shows that). One query: what the shipping locations
+and the click & collect stores may sell of the basket (`inventory.selectors.quote_stock`);
+the settings come from the per-process snapshot (`orders.delivery.config`).
 
 `order_promise` dates and prices the option an order is placed with, from the plan order
 capture has just confirmed: no query at all.
@@ -21,10 +21,11 @@ from django.conf import settings
 
 from fulfilment import sourcing
 from inventory.models import Location, Product
-from inventory.selectors import Candidates, Sellable, available_by_location, sellable_stock
+from inventory.selectors import Candidates, Sellable, quote_stock
 from orders.delivery.config import DeliveryConfig, Place, delivery_config
 from orders.delivery.promise import (
     NoOpenDay,
+    Point,
     Shipment,
     distance_km,
     shipped_promise,
@@ -52,6 +53,10 @@ class Destination:
 
     def km(self, lat: float, lon: float) -> float:
         return distance_km(lat, lon, self.lat, self.lon)
+
+    @property
+    def point(self) -> Point:
+        return Point.of(self.lat, self.lon)
 
 
 @dataclass(frozen=True)
@@ -113,13 +118,13 @@ def delivery_quote(
     wants = [
         Want(i, product.pk, product.sku, quantity) for i, (product, quantity) in enumerate(lines)
     ]
-    shipping = Candidates(channel=channel)
-    sellable = sellable_stock(product_ids={want.product_id for want in wants}, candidates=shipping)
+    stock = quote_stock(product_ids={want.product_id for want in wants}, channel=channel)
+    sellable = stock.shipping
     config = _config_covering(config, [site.pk for site in sellable.sites.values()])
     try:
         _same_day(quote, config, channel, wants, sellable, destination, at)
-        _shipped(quote, config, channel, wants, sellable, destination, at, shipping)
-        _pickup(quote, config, channel, wants, destination, at)
+        _shipped(quote, config, channel, wants, sellable, destination, at)
+        _pickup(quote, config, channel, wants, stock.pickup, destination, at)
     except NoOpenDay as error:  # a calendar closed all year: say so rather than fail
         quote.refuse("any", f"A calendar has {error}.")
     return quote
@@ -180,7 +185,7 @@ def _same_day(quote, config, channel, wants, sellable, destination, at) -> None:
     )
 
 
-def _shipped(quote, config, channel, wants, sellable, destination, at, shipping) -> None:
+def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
     priced = [(method, config.price(channel.pk, method)) for method in SHIPPED_METHODS]
     for method, price in priced:
         if price is None:
@@ -193,16 +198,21 @@ def _shipped(quote, config, channel, wants, sellable, destination, at, shipping)
             quote.refuse(method, "The destination has no lat/lon to date a parcel.")
         return
     instance = sourcing_instance(
-        wants, sellable, {"lat": destination.lat, "lon": destination.lon}, shipping
+        wants,
+        sellable,
+        {"lat": destination.lat, "lon": destination.lon},
+        Candidates(channel=channel),
     )
     if not instance["locations"]:
         for method, _ in priced:
             quote.refuse(method, "No shipping location has any of the basket.")
         return
+    # A quote needs the plan's locations only: no runner-up plans to explain, and a budget
+    # of its own, far below the order's, so that no basket makes the page wait.
     plan = sourcing.plan(
         instance,
         strategy=settings.OMS_SOURCING_STRATEGY,
-        budget_ms=settings.OMS_SOURCING_BUDGET_MS,
+        budget_ms=settings.OMS_QUOTE_SOURCING_BUDGET_MS,
         explain_runner_ups=False,
     ).to_dict()
     quote.plan = plan
@@ -245,7 +255,7 @@ def _shipped(quote, config, channel, wants, sellable, destination, at, shipping)
         )
 
 
-def _pickup(quote, config, channel, wants, destination, at) -> None:
+def _pickup(quote, config, channel, wants, held, destination, at) -> None:
     method = M.CLICK_AND_COLLECT
     price = config.price(channel.pk, method)
     if price is None:
@@ -255,28 +265,25 @@ def _pickup(quote, config, channel, wants, destination, at) -> None:
     stores = config.pickup_stores()
     if not stores:
         return quote.refuse(method, "No active store offers click & collect.")
-    held = available_by_location(
-        product_ids=[want.product_id for want in wants],
-        channel=channel,
-        locations=[store.pk for store in stores],
-    )
-    by_code = {want.sku: held.get(want.sku, {}) for want in wants}
+    # {store code: units} per line; a store missing from a line's answer has none of it.
+    lines = [(want, held.get(want.product_id, {})) for want in wants]
     offered, misses = 0, 0
     limit = settings.OMS_PICKUP_OPTIONS_MAX
     for km, store in _nearest(stores, destination):
-        lacking = [
-            f"{w.quantity - by_code[w.sku].get(store.code, 0)} × {w.sku}"
-            for w in wants
-            if by_code[w.sku].get(store.code, 0) < w.quantity
-        ]
-        where = f" ({km:.1f} km)" if km is not None else ""
-        if lacking:
-            if misses < PICKUP_MISSES_TOLD and offered < limit:
-                quote.refuse(method, f"{store.code}{where} lacks {', '.join(lacking)}.", store.code)
-                misses += 1
-            continue
         if offered == limit:
             break
+        code = store.code
+        where = f" ({km:.1f} km)" if km is not None else ""
+        if not all(units.get(code, 0) >= want.quantity for want, units in lines):
+            if misses < PICKUP_MISSES_TOLD:
+                lacking = ", ".join(
+                    f"{want.quantity - units.get(code, 0)} × {want.sku}"
+                    for want, units in lines
+                    if units.get(code, 0) < want.quantity
+                )
+                quote.refuse(method, f"{code}{where} lacks {lacking}.", code)
+                misses += 1
+            continue
         calendar = store.calendar
         ready = calendar.ready_on(at)
         timing = (
@@ -287,7 +294,7 @@ def _pickup(quote, config, channel, wants, destination, at) -> None:
         quote.offer(
             Option(
                 method,
-                store.code,
+                code,
                 price.for_basket(quote.basket_value),
                 price.currency,
                 ready,
@@ -295,7 +302,7 @@ def _pickup(quote, config, channel, wants, destination, at) -> None:
                 store.name,
                 km,
             ),
-            f"{store.code}{where} has the whole basket; {timing}.",
+            f"{code}{where} has the whole basket; {timing}.",
         )
         offered += 1
     if not offered:
@@ -307,7 +314,8 @@ def _nearest(stores: list[Place], destination: Destination):
     """Yield (km or None, store), nearest first; without coordinates, the destination's
     country first, then the longest shared postcode prefix."""
     if destination.located:
-        ranked = sorted((destination.km(s.lat, s.lon), s.code, s) for s in stores)
+        here = destination.point
+        ranked = sorted((here.km(s.point), s.code, s) for s in stores)
         for km, _, store in ranked:
             yield km, store
         return

@@ -39,6 +39,29 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A place on the globe with the trigonometry `distance_km` needs done once: a quote
+    measures the customer against every store."""
+
+    phi: float
+    lam: float
+    cos_phi: float
+
+    @classmethod
+    def of(cls, lat: float, lon: float) -> Point:
+        phi = math.radians(lat)
+        return cls(phi, math.radians(lon), math.cos(phi))
+
+    def km(self, other: Point) -> float:
+        """Return `distance_km` between the two points."""
+        a = (
+            math.sin((other.phi - self.phi) / 2) ** 2
+            + self.cos_phi * other.cos_phi * math.sin((other.lam - self.lam) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
 @lru_cache(maxsize=256)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)

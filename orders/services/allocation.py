@@ -363,7 +363,7 @@ def _allocated_raise(raise_by: dict[int, int], now: datetime) -> None:
             [connection.ops.adapt_datetimefield_value(now), *(x for row in rows for x in row)],
         )
     # Allocation lowers available: low-stock alerts are evaluated after commit.
-    stock_changed()
+    stock_changed(raise_by)
 
 
 def _location(site: Site) -> Location:

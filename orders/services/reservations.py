@@ -26,6 +26,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from alerts.kicks import stock_changed
 from inventory.locks import lock_stock_at_and, lock_stock_ids
 from inventory.models import Location, Product, StockLevel
 from inventory.notify import stock_freed
@@ -252,3 +253,5 @@ def _reserved_move(units_by_stock: dict[int, int], sign: int, now: datetime) -> 
                 *(x for stock_id, units in rows for x in (stock_id, sign * units)),
             ],
         )
+    # Reserved units are not available: low-stock alerts are evaluated after commit.
+    stock_changed(units_by_stock)

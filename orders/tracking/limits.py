@@ -5,9 +5,9 @@ the counts; a file cache locally) per client address and per order number, in fi
 windows: by default 10 failures per 10 minutes (`OMS_TRACKING_MAX_FAILURES`,
 `OMS_TRACKING_WINDOW_SECONDS`). Past that the lookup answers 429 without looking.
 
-The client address is `REMOTE_ADDR`. Behind a reverse proxy the deployment must set it from
-the proxy's `X-Forwarded-For` (the proxy's real-IP module, or a middleware trusting exactly
-one proxy hop), or every customer shares the proxy's address and one guesser blocks all.
+The client address is the one the outermost trusted proxy saw (`OMS_TRUSTED_PROXY_COUNT`
+hops of `X-Forwarded-For`, oms.accounts.client_ip; `REMOTE_ADDR` with none), as for login
+lockouts: else every customer shares the proxy's address and one guesser blocks all.
 The per-number count also holds against guessers spread over many addresses; its price is
 that one of them can hold a number's form lookup for a window (the signed link still works).
 """
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+from oms.accounts.client_ip import client_ip
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ def rate_limit() -> RateLimit:
 
 
 def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    # The same trusted-proxy rule as the login lockouts: behind the proxy every request
+    # comes from it, and a client-written X-Forwarded-For entry must not pick the bucket.
+    return client_ip(request) or "unknown"
 
 
 def _keys(address: str, number: str) -> list[str]:

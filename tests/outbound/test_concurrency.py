@@ -21,9 +21,7 @@ def test_relay_runs_in_parallel_threads_send_each_event_once_and_in_key_order(re
     for batch in range(10):
         with transaction.atomic():
             events_emit(
-                drafts=[
-                    Draft("stock.low", {"n": batch * 30 + i}, None, f"k{i}") for i in range(30)
-                ]
+                drafts=[Draft("stock.low", {"n": batch * 30 + i}, None, f"k{i}") for i in range(30)]
             )
 
     # when: four relay runs at once

@@ -5,6 +5,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from oms.accounts.roles import INTEGRATION
+from oms.accounts.sync import roles_sync
 
 
 class Command(BaseCommand):
@@ -29,7 +30,12 @@ class Command(BaseCommand):
             user.set_unusable_password()
             user.save()
             # What an API-only account may do is the integration role (oms.accounts.roles).
-            user.groups.add(*Group.objects.filter(name=INTEGRATION))
+            group = Group.objects.filter(name=INTEGRATION).first()
+            if group is None:
+                # The roles are made after every migrate; someone deleted this one since.
+                roles_sync()
+                group = Group.objects.get(name=INTEGRATION)
+            user.groups.add(group)
             self.stderr.write(
                 f"Created user '{username}' with an unusable password and the "
                 f"'{INTEGRATION}' role: it can call the API but not log in to the admin."

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -379,11 +381,14 @@ class Command(BaseCommand):
         created["closed days"] = self._closed_days()
         if not any(created.values()):
             self.stdout.write("Demo data already present; nothing changed.")
-            return
-        summary = ", ".join(f"{n} {what}" for what, n in created.items())
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo data loaded: {summary}; {units} units received.")
-        )
+        else:
+            summary = ", ".join(f"{n} {what}" for what, n in created.items())
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo data loaded: {summary}; {units} units received.")
+            )
+        # One login per role, with a published password: a local demo (DEBUG) only.
+        if settings.DEBUG:
+            call_command("seed_demo_staff", stdout=self.stdout)
 
     def _locations(self) -> int:
         existing = set(Location.objects.values_list("code", flat=True))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Avg, Count, QuerySet, Sum
@@ -14,7 +14,8 @@ from inventory.models import Location
 from oms.console import charts
 from oms.console.queues import of_locations
 from oms.console.selectors.time import days_back, today_start
-from orders.models import PROMISE_OPEN_STATUSES, Channel, Order, OrderEvent
+from orders import selectors
+from orders.models import Channel, Order, OrderEvent
 
 AT_RISK_SHOWN = 10
 # Counting stops here: a number past it reads "1,000+" and costs no more to get.
@@ -58,21 +59,17 @@ def orders_today(*, scope: frozenset[int] | None, now: datetime) -> dict:
 
 
 def orders_at_risk(*, scope: frozenset[int] | None, now: datetime) -> dict:
-    """Return open orders promised for tomorrow or earlier: late ones and those due now."""
-    today = timezone.localdate(now)
-    rows = scoped_orders(scope).filter(
-        status__in=PROMISE_OPEN_STATUSES, promised_date__lte=today + timedelta(days=1)
-    )
+    """Return the orders at risk of missing their promise (orders.selectors): how many, how
+    many of them already late, and the oldest promises."""
+    at_risk = selectors.orders_at_risk(now=now)
+    late = selectors.orders_late(now=now)
+    if scope is not None:
+        at_risk, late = at_risk.filter(of_locations(scope)), late.filter(of_locations(scope))
     return {
-        "late": capped_count(rows.filter(promised_date__lt=today)),
-        "due": capped_count(rows.filter(promised_date__gte=today)),
+        "late": capped_count(late),
+        "at_risk": capped_count(at_risk),
         "cap": COUNT_CAP,
-        "today": today,
-        "orders": list(
-            rows.select_related("channel").order_by("promised_date", "created_at", "id")[
-                :AT_RISK_SHOWN
-            ]
-        ),
+        "orders": list(at_risk.select_related("channel")[:AT_RISK_SHOWN]),
     }
 
 
