@@ -27,13 +27,14 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
-from oms.kick import CACHE_ALIAS, kick
+from oms.kick import CACHE_ALIAS, _marker, kick
 
 logger = logging.getLogger(__name__)
 
 STOCK_TASK = "alerts.tasks.alerts_stock_changed_task"
 STOCK_KEY = "alerts-stock"
 CHANGED_KEY = "alerts-stock-changed"
+KICK_TTL = 5  # seconds, as oms.kick: a lost task message delays evaluation this long
 # Members of the set: "s<stock id>", "l<location id>", or EVERY_ROW.
 EVERY_ROW = "*"
 
@@ -45,6 +46,7 @@ class Changed:
     stock_ids: set[int] = field(default_factory=set)
     location_ids: set[int] = field(default_factory=set)
     every_row: bool = False
+    sent: bool = field(default=False, compare=False)
 
     def members(self) -> list[str]:
         if self.every_row:
@@ -80,8 +82,11 @@ def stock_changed(
         _send(changed)
         return
     # Django replaces its list of commit hooks on commit, rollback and savepoint rollback:
-    # the same list object means our hook is registered and still due.
-    if getattr(connection, "_alerts_stock_hooks", None) is not connection.run_on_commit:
+    # the same list object means our hook is registered, and due unless it already ran
+    # (tests run hooks without committing).
+    pending = getattr(connection, "_alerts_stock_changed", None)
+    registered = getattr(connection, "_alerts_stock_hooks", None) is connection.run_on_commit
+    if not registered or pending is None or pending.sent:
         changed = Changed()
         transaction.on_commit(lambda: _send(changed))
         connection._alerts_stock_hooks = connection.run_on_commit
@@ -103,16 +108,52 @@ def shared_set() -> bool:
 
 
 def _send(changed: Changed) -> None:
-    if shared_set() and changed:
-        cache = caches[CACHE_ALIAS]
-        key = cache.make_and_validate_key(CHANGED_KEY)
-        try:
-            # Before the marker: a run that clears the marker and then pops sees these ids.
-            cache._cache.get_client(key, write=True).sadd(key, *changed.members())
-        except Exception:  # noqa: BLE001 - Redis down: the committed change stands
-            logger.warning("could not record changed stock rows; the periodic sweep will")
-            return
-    kick(task_name=STOCK_TASK, key=STOCK_KEY)
+    changed.sent = True
+    if not (shared_set() and changed):
+        kick(task_name=STOCK_TASK, key=STOCK_KEY)
+        return
+    cache = caches[CACHE_ALIAS]
+    key = cache.make_and_validate_key(CHANGED_KEY)
+    marker = cache.make_and_validate_key(_marker(STOCK_KEY))
+    try:
+        # One round trip: the ids, then oms.kick's "a run is queued" marker (as its
+        # `cache.add` writes it). The ids go first: a run that clears the marker and then
+        # pops (the task) sees them, or a later run is queued by this very SET.
+        pipe = _client(cache).pipeline(transaction=False)
+        pipe.sadd(key, *changed.members())
+        pipe.set(marker, 1, ex=KICK_TTL, nx=True)
+        _, queued = pipe.execute()
+    except Exception:  # noqa: BLE001 - Redis down: the committed change stands
+        logger.warning("could not record changed stock rows; the periodic sweep will")
+        return
+    if queued:
+        _task_send(cache, marker)
+
+
+_clients: dict[tuple, object] = {}
+
+
+def _client(cache):
+    """A Redis client for the cache's servers, kept for the process (it is thread-safe):
+    Django builds one per cache call, about 0.1 ms of CPU on the order path."""
+    servers = tuple(cache._servers)
+    client = _clients.get(servers)
+    if client is None:
+        client = _clients[servers] = cache._cache.get_client(write=True)
+    return client
+
+
+def _task_send(cache, marker: str) -> None:
+    from oms.celery import app
+
+    try:
+        app.send_task(
+            STOCK_TASK,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
+        cache._cache.get_client(marker, write=True).delete(marker)
+        logger.warning("could not queue %s; the periodic sweep will run it", STOCK_TASK)
 
 
 def changed_pop() -> Changed:

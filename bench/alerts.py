@@ -74,7 +74,10 @@ def main() -> int:
             print(
                 f"{label}: {result['seconds']:.2f} s, {result['opened']:,} opened, "
                 f"{result['unresolved']:,} unresolved, peak RSS {result['rss_mb']:.0f} MB"
-                f" (after Django setup {result['baseline_mb']:.0f} MB)"
+                f" (after Django setup {result['baseline_mb']:.0f} MB)\n"
+                f"    CPU: Python {result['cpu']:.2f} s, PostgreSQL backend"
+                f" {result['backend_cpu']:.2f} s (parallel workers not counted);"
+                f" load average {result['load']:.1f} on {os.cpu_count()} cores"
             )
             for kind, seconds in result["by_kind"].items():
                 print(f"    {kind}: {seconds:.2f} s")
@@ -110,14 +113,24 @@ def child() -> int:
 
     evaluate.hits_apply = timed
     connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    backend_cpu = backend_seconds(backend)
+    cpu = time.process_time()
     started = time.perf_counter()
     results = alerts_sweep()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    backend_cpu = backend_seconds(backend) - backend_cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": cpu,
+                "backend_cpu": backend_cpu,
+                "load": os.getloadavg()[0],
                 "opened": sum(len(applied.opened) for applied in results.values()),
                 "unresolved": Alert.objects.unresolved().count(),
                 "rss_mb": rss,
@@ -127,6 +140,15 @@ def child() -> int:
         )
     )
     return 0
+
+
+def backend_seconds(pid: int) -> float:
+    """CPU seconds a PostgreSQL backend on this machine has used (user + system)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # PostgreSQL on another machine
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def database_create(url: str) -> str:

@@ -174,7 +174,7 @@ def seed(orders: int) -> None:
             "on_hand": "CASE WHEN (p + l) % 20 = 0 THEN 0 WHEN (p + l) % 10 = 0 THEN 2 "
             "ELSE 5 + (p * 7 + l) % 60 END",
             "allocated": "CASE WHEN (p + l) % 20 = 0 THEN 0 ELSE (p + l) % 2 END",
-            "safety_stock": "CASE WHEN l < %s THEN 1 ELSE 0 END" % STORES,
+            "safety_stock": f"CASE WHEN l < {STORES} THEN 1 ELSE 0 END",
             "updated_at": "now()",
         },
         "generate_series(0, %s) AS p, generate_series(0, %s) AS l",
@@ -382,7 +382,7 @@ def report(results) -> None:
         print(f"{who:6} {status:>6} {cold:>8.0f} {warm:>8.0f}  {url}{flag}")
     slowest = sorted(results, key=lambda row: -row[4])[:5]
     print("\nslowest (warm median):")
-    for who, url, status, cold, warm in slowest:
+    for who, url, _status, _cold, warm in slowest:
         print(f"  {warm:6.0f} ms  {who:6} {url}")
     over = [row for row in results if row[4] > GOAL_MS]
     bad = [row for row in results if row[2] != 200]

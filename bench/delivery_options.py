@@ -7,9 +7,15 @@ over HTTP.
 It makes a database of its own (`<name>_bench_delivery`), migrates it, loads the demo
 network (`seed_demo`: ~45 locations, carriers, prices, calendars), then times
 `delivery_quote` in this process and `POST /api/v1/delivery-options/` through gunicorn
-(sync workers, like bench/orders.py) from concurrent clients. Baskets draw 3 SKUs that a
-Paris warehouse holds, for destinations spread over France; `at` is a weekday morning, so
-every method is in play.
+(sync workers, like bench/orders.py): first one client per worker (the latency of a quote,
+no request waiting for a worker), then twice as many clients (throughput). Baskets draw 3
+SKUs that a Paris warehouse holds, for destinations spread over France; `at` is a weekday
+morning, so every method is in play.
+
+The machine may be shared: the load average is printed, and so is the CPU each quote
+costs (the gunicorn workers and the bench database's PostgreSQL backends, read from /proc;
+in-process, this process's CPU time), which other work on the machine disturbs far less
+than the wall-clock times.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.orders import (  # noqa: E402 - the same database and server helpers
+    CpuMeter,
     admin_dsn,
     dsn,
     manage,
@@ -113,18 +120,19 @@ def in_process(env: dict, skus: list[str], at: str, count: int) -> list[float]:
     products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
     moment = datetime.fromisoformat(at)
     rng = random.Random(7)
-    timings = []
+    timings, cpu = [], 0.0
     for n in range(count + 20):
         body = basket(rng, skus, at)
         destination = Destination(**body["destination"])
         lines = [(products[line["sku"]], line["quantity"]) for line in body["lines"]]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         quote = delivery_quote(channel=channel, lines=lines, destination=destination, at=moment)
         elapsed = time.perf_counter() - started
         assert quote.options, "the demo network should serve a 3-line basket"
         if n >= 20:  # the first quotes load the settings and warm caches
             timings.append(elapsed)
-    return timings
+            cpu += time.process_time() - cpu_started
+    return timings, cpu
 
 
 def over_http(port: int, token: str, skus: list[str], at: str, clients: int, count: int):
@@ -204,20 +212,35 @@ def main() -> None:
         worker_class="sync", workers=options.workers, threads=1, preload=True
     )
     server = start_server(env, options.port, server_options)
+    meter = CpuMeter(server.pid, urlparse(url).path.lstrip("/"))
     try:
         over_http(options.port, token, skus, at, options.clients, 100)  # warm up
-        timings, statuses, elapsed = over_http(
-            options.port, token, skus, at, options.clients, options.quotes
-        )
-        bad = sum(code != 200 for code in statuses)
-        print(
-            line(f"over HTTP ({options.clients} clients, gunicorn x{options.workers})", timings)
-            + f"  {len(timings) / elapsed:.0f} quotes/s, {bad} not 200"
-        )
+        for clients in dict.fromkeys((options.workers, options.clients)):
+            before, client_cpu = meter.sample(), time.process_time()
+            timings, statuses, elapsed = over_http(
+                options.port, token, skus, at, clients, options.quotes
+            )
+            after, client_cpu = meter.sample(), time.process_time() - client_cpu
+            bad = sum(code != 200 for code in statuses)
+            per = 1000 / len(timings)
+            app = CpuMeter.used(before, after, "app")
+            postgres = CpuMeter.used(before, after, "postgres")
+            print(
+                line(f"over HTTP ({clients} clients, gunicorn x{options.workers})", timings)
+                + f"  {len(timings) / elapsed:.0f} quotes/s, {bad} not 200\n"
+                + f"    CPU per quote: app {app * per:.1f} ms, PostgreSQL {postgres * per:.1f} ms,"
+                + f" clients {client_cpu * per:.1f} ms; load average {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(line("in-process (delivery_quote)", in_process(env, skus, at, options.quotes)))
+    timings, cpu = in_process(env, skus, at, options.quotes)
+    print(
+        line("in-process (delivery_quote)", timings)
+        + f"  CPU {cpu * 1000 / len(timings):.1f} ms per quote"
+        + f"; load average {os.getloadavg()[0]:.2f}"
+    )
     if not options.keep:
         from django.db import connections
 

@@ -450,6 +450,4 @@ def quote_stock(*, product_ids: Collection[int], channel: Channel) -> QuoteStock
             shipping.setdefault(product_id, {})[code] = available
         if collects:
             pickup.setdefault(product_id, {})[code] = available
-    return QuoteStock(
-        Sellable(sites, _buffered(shipping, channel)), _buffered(pickup, channel)
-    )
+    return QuoteStock(Sellable(sites, _buffered(shipping, channel)), _buffered(pickup, channel))

@@ -380,6 +380,7 @@ class DeliveryPriceAdmin(admin.ModelAdmin):
     list_display = ["channel", "method", "price", "free_above", "currency", "active"]
     list_filter = ["channel", "method", "active"]
     list_select_related = ["channel"]
+    search_fields = ["channel__code", "channel__name", "=method"]
 
 
 class ReservationLineInline(ReadOnlyInline):

@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from alerts.evaluation.engine import Hits
-from alerts.evaluation.sql import available, json_get, json_object, least, ratio, text
+from alerts.evaluation.sql import (
+    available,
+    greatest,
+    json_get,
+    json_object,
+    least,
+    ratio,
+    text,
+)
 from alerts.models import Alert, AlertPolicy
 
 STOCK = "inventory_stocklevel"
@@ -182,9 +190,14 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
                    (sh.units * ({lead} + {horizon}) + {window - 1}) / {window} AS target,
                    NOT EXISTS (SELECT 1 FROM alerts_alert a
                                WHERE {unresolved.format(subject=_place_subject())}) AS fresh
-            FROM shipped sh
-            JOIN {STOCK} s ON s.id = sh.stock_id {_active_joins()} {_rule_joins()}
-            WHERE sh.units > 0
+            FROM {STOCK} s
+            JOIN shipped sh ON sh.stock_id = s.id {_active_joins()} {_rule_joins()}
+            -- No row can be short once available passes what the fastest seller needs for
+            -- the longest lead: one cheap pass over the rows, then joins for the few left.
+            WHERE {available()} * {window} < (SELECT MAX(units) FROM shipped)
+                      * ({greatest(f"COALESCE((SELECT MAX(lead_time_days) FROM {RULES}), 0)", "%s")}
+                         + {margin + band})
+              AND sh.units > 0
               AND {available()} * {window} < sh.units * ({lead} + {margin + band}) {where}
         ), spare AS (
             SELECT s.product_id, s.location_id, l.code,
@@ -209,6 +222,7 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
         *lead_params,  # target
         True,
         True,
+        *lead_params,  # the longest lead, at least the policy's
         *lead_params,  # band
         *params,
     ]
@@ -240,11 +254,15 @@ def network_low_stock(scope: StockScope = EVERYTHING) -> Hits:
         FROM (
             SELECT n.product_id, n.total, COALESCE(r1.threshold, r2.threshold) AS threshold
             FROM (
+                -- One pass over the stock rows with no join: inactive locations are few
+                -- (a hashed list); inactive products are dropped after the GROUP BY.
                 SELECT s.product_id, SUM({available()}) AS total
-                FROM {STOCK} s {_active_joins()}
-                WHERE 1 = 1 {products}
+                FROM {STOCK} s
+                WHERE s.location_id NOT IN (SELECT l.id FROM inventory_location l
+                                            WHERE l.active = %s) {products}
                 GROUP BY s.product_id
             ) n
+            JOIN inventory_product p ON p.id = n.product_id AND p.active = %s
             LEFT JOIN {NETWORK_RULES} r1 ON r1.scope = 'product' AND r1.product_id = n.product_id
             LEFT JOIN {NETWORK_RULES} r2 ON r2.scope = 'global'
         ) t
@@ -281,7 +299,7 @@ def network_low_stock(scope: StockScope = EVERYTHING) -> Hits:
     return Hits(
         kind=Alert.Kind.NETWORK_LOW_STOCK,
         sql=sql,
-        params=[True, True, *product_params, True, True, True, *product_params],
+        params=[False, *product_params, True, True, True, True, *product_params],
         scope=alert_scope,
         scope_params=alert_params,
     )

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.badge import badge_forget
 from alerts.evaluation import drift as drift_rule
 from alerts.evaluation import orders as order_rules
 from alerts.evaluation import stock as stock_rules
@@ -33,6 +34,8 @@ STOCK_OVERLAP = timedelta(seconds=30)
 @transaction.atomic(durable=True)
 def _apply(hits: Hits, *, now: datetime, policy: AlertPolicy) -> Applied:
     applied = hits_apply(hits, now=now, quiet=timedelta(minutes=policy.reopen_quiet_minutes))
+    if applied.opened or applied.reopened or applied.resolved:
+        badge_forget()
     if hits.kind == Alert.Kind.LOW_STOCK and applied.opened:
         low_stock_events_emit(alert_ids=applied.opened)
     return applied

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.badge import badge_forget
 from alerts.exceptions import AlertConflict, InvalidSnooze
 from alerts.models import Alert
 from alerts.transitions import ALLOWED
@@ -29,6 +30,8 @@ def _from(target: str) -> list[str]:
 
 
 def _reload(alert: Alert) -> Alert:
+    # Every action ends here: what the badge counts may have changed.
+    badge_forget()
     alert.refresh_from_db()
     return alert
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -62,18 +62,29 @@ class Relayed:
 def outbox_relay(*, now: datetime | None = None, budget_seconds: float | None = None) -> Relayed:
     """Fan out and send until nothing is due, or the budget is spent; return what was done.
 
+    Each round claims a batch and starts sending it, then writes the answers of the batch
+    before, so that the database work of one overlaps the HTTP of the other. A batch in
+    flight still counts as waiting, so the next claim leaves the later events of its keys.
     `now` fixes the clock (tests); otherwise each round reads it afresh.
     """
     started = time.monotonic()
     total = Relayed()
+    flight: InFlight | None = None
     while True:
         at = now or timezone.now()
         fanned = events_fan_out(now=at)
-        sent = deliveries_send(now=at)
-        total = total + sent + Relayed(fanned_out=fanned)
-        if not fanned and not (sent.delivered + sent.failed + sent.dead):
+        claimed = deliveries_claim(now=at, limit=settings.OMS_WEBHOOK_BATCH)
+        sending = deliveries_dispatch(claimed=claimed, now=at) if claimed else None
+        landed = flight is not None
+        if flight is not None:
+            total = total + flight.land()
+        flight = sending
+        total = total + Relayed(fanned_out=fanned)
+        if not (fanned or claimed or landed):
             return total
         if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            if flight is not None:
+                total = total + flight.land()
             return replace(total, budget_spent=True)
 
 
@@ -148,24 +159,33 @@ class Claimed:
     body: bytes
 
 
-def deliveries_send(*, now: datetime, limit: int | None = None) -> Relayed:
-    """Claim the deliveries due at `now` and send them concurrently; record each answer."""
-    claimed = deliveries_claim(now=now, limit=limit or settings.OMS_WEBHOOK_BATCH)
-    if not claimed:
-        return Relayed()
+@dataclass(frozen=True)
+class InFlight:
+    """A claimed batch being sent; `land()` waits for the answers and writes them."""
 
-    def send(delivery: Claimed) -> Answer:
-        return post(
-            url=delivery.subscription.url,
-            body=delivery.body,
-            secret=delivery.subscription.secret,
-            event_id=delivery.uid,
-            event=delivery.event,
-            attempt=delivery.attempts + 1,
-        )
+    claimed: list[Claimed]
+    answers: list[Future]
+    now: datetime
 
-    answers = list(_executor().map(send, claimed))
-    return deliveries_record(pairs=list(zip(claimed, answers, strict=True)), now=now)
+    def land(self) -> Relayed:
+        pairs = [(d, a.result()) for d, a in zip(self.claimed, self.answers, strict=True)]
+        return deliveries_record(pairs=pairs, now=self.now)
+
+
+def deliveries_dispatch(*, claimed: list[Claimed], now: datetime) -> InFlight:
+    """Start sending `claimed` on the relay's threads."""
+    return InFlight(claimed, [_executor().submit(_send, d) for d in claimed], now)
+
+
+def _send(delivery: Claimed) -> Answer:
+    return post(
+        url=delivery.subscription.url,
+        body=delivery.body,
+        secret=delivery.subscription.secret,
+        event_id=delivery.uid,
+        event=delivery.event,
+        attempt=delivery.attempts + 1,
+    )
 
 
 @cache

@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from inventory.models import Location, Product, StockCountImport, StockLevel, StockMovement
+from inventory.models import Location, Product, StockCountImport, StockMovement
+from inventory.selectors import stock_rows
 from inventory.services.counts import (
     count_import_progress,
     count_rows_unpack,
@@ -42,31 +43,40 @@ def _imports(request: HttpRequest):
 def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
     """Show a product's balances at every location and its recent ledger."""
     product = get_object_or_404(Product, sku=sku)
-    stock_rows = {
+    # The API's read (`stock_rows`): `available` and `reserved_active` leave out reservations
+    # that have expired, whether or not the sweep has released them yet.
+    rows = {
         row.location_id: row
         for row in scope_to_locations(
-            StockLevel.objects.filter(product=product), request.user, "location"
+            stock_rows().select_related(None).filter(product=product), request.user, "location"
         ).only(
-            "id", "location_id", "on_hand", "allocated", "reserved", "safety_stock", "updated_at"
+            "id",
+            "product_id",
+            "location_id",
+            "on_hand",
+            "allocated",
+            "reserved",
+            "safety_stock",
+            "updated_at",
         )
     }
     # Every active location, stocked or not, and inactive ones that still hold a row.
-    locations = Location.objects.filter(Q(active=True) | Q(pk__in=list(stock_rows))).only(
+    locations = Location.objects.filter(Q(active=True) | Q(pk__in=list(rows))).only(
         "code", "name", "kind", "active"
     )
     # Staff tied to locations see their own places only.
     if (own := location_ids_for(request.user)) is not None:
         locations = locations.filter(pk__in=own)
-    places = [(location, stock_rows.get(location.pk)) for location in locations]
+    places = [(location, rows.get(location.pk)) for location in locations]
     totals = {
-        name: sum(getattr(row, name) for row in stock_rows.values())
-        for name in ("on_hand", "allocated", "reserved", "safety_stock", "available")
+        name: sum(getattr(row, name) for row in rows.values())
+        for name in ("on_hand", "allocated", "reserved_active", "safety_stock", "available")
     }
     movements = (
-        StockMovement.objects.filter(stock_id__in=[row.pk for row in stock_rows.values()])
+        StockMovement.objects.filter(stock_id__in=[row.pk for row in rows.values()])
         .select_related("stock__location", "actor")
         .order_by("-created_at", "-id")[:RECENT_MOVEMENTS]
-        if stock_rows
+        if rows
         else []
     )
     context = {

@@ -211,24 +211,35 @@ def _products_named_in(data) -> dict[str, Product]:
         and "\x00" not in line["sku"]
         and line["sku"].isprintable()
     }
-    return {p.sku: p for p in _rows_named(Product, "sku", skus)} if skus else {}
+    if not skus:
+        return {}
+    return {p.sku: p for p in _rows_named(Product, "sku", skus, PRODUCT_FIELDS)}
+
+
+# What quotes and reservations read of a product; its other fields are deferred.
+PRODUCT_FIELDS = ("id", "sku", "price", "active")
 
 
 # Quotes are the busiest call of a shop front (every basket page asks): the channel and the
 # products are read with plain SQL, which costs a third of the ORM's compiling of the same
-# query (../shared/PERFORMANCE-NOTES.md), into whole instances.
-def _rows_named(model, name: str, values) -> list:
+# query (../shared/PERFORMANCE-NOTES.md).
+def _rows_named(model, name: str, values, field_names: tuple[str, ...] | None = None) -> list:
     values = sorted(values)
-    fields = tuple(field.attname for field in model._meta.concrete_fields)
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if field_names is None or field.attname in field_names
+    ]
     quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    key = quote(model._meta.get_field(name).column)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(quote(f.column) for f in model._meta.concrete_fields)}"
-            f" FROM {quote(model._meta.db_table)}"
-            f" WHERE {quote(model._meta.get_field(name).column)} IN ({', '.join(['%s'] * len(values))})",
+            f"SELECT {columns} FROM {quote(model._meta.db_table)}"
+            f" WHERE {key} IN ({', '.join(['%s'] * len(values))})",
             values,
         )
-        return instances(model, fields, cursor.fetchall())
+        return instances(model, [field.attname for field in fields], cursor.fetchall())
 
 
 def _row_named(model, name: str, value):

@@ -113,9 +113,7 @@ def _load() -> DeliveryConfig:
     closed: dict[int, set[date]] = defaultdict(set)
     # All of them, past ones too: a quote may be asked for another moment (`at`), and a
     # network has a few dozen closed days a year per location.
-    for location_id, day in LocationClosedDay.objects.values_list(
-        "location_id", "date"
-    ):
+    for location_id, day in LocationClosedDay.objects.values_list("location_id", "date"):
         closed[location_id].add(day)
     places = {}
     for row in Location.objects.filter(active=True).values(

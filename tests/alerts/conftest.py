@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 
 from alerts.models import StockRule
 
@@ -10,6 +11,14 @@ ALERT_PERMISSIONS = [
     "add_stockrule",
     "change_stockrule",
 ]
+
+
+@pytest.fixture(autouse=True)
+def badge_cache_cleared():
+    """The badge counts live in the per-process test cache: none may leak across tests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

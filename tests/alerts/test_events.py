@@ -80,10 +80,11 @@ def test_with_redis_the_evaluation_reads_only_the_rows_named_after_commit(
     # given: TEE low without going through a stock service (nobody named it)
     tee, cap = ProductFactory(sku="TEE"), ProductFactory(sku="CAP")
     paris = LocationFactory(code="PARIS")
-    set_available(tee, paris, 40)
-    set_available(cap, paris, 40)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_available(tee, paris, 40)
+        set_available(cap, paris, 40)
     StockLevel.objects.filter(product=tee).update(on_hand=1)
-    changed_pop()  # what earlier commits of this process left
+    changed_pop()  # the set-up, and what earlier tests of this process left
 
     # when: CAP moves through the ledger, and its transaction commits
     with django_capture_on_commit_callbacks(execute=True):
@@ -104,7 +105,8 @@ def test_with_redis_a_reservation_names_its_rows_and_a_count_its_locations(
     # given
     tee = ProductFactory(sku="TEE")
     paris = LocationFactory(code="PARIS")
-    set_available(tee, paris, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_available(tee, paris, 10)
     row = StockLevel.objects.get(product=tee, location=paris)
     changed_pop()
 

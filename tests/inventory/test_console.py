@@ -1,10 +1,15 @@
 """The console's stock page of a product: every location and the recent ledger."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from inventory.models import StockLevel
 from inventory.services.ledger import stock_adjust, stock_receive, stock_safety_stock_set
-from tests.factories import LocationFactory, ProductFactory, StoreFactory
+from orders.services.reservations import ReservedLine, reservation_create
+from tests.factories import ChannelFactory, LocationFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +44,7 @@ def test_stock_page_shows_every_location_and_the_recent_ledger(admin_client_logg
     assert response.context["totals"] == {
         "on_hand": 22,
         "allocated": 0,
-        "reserved": 0,
+        "reserved_active": 0,
         "safety_stock": 5,
         "available": 17,
     }
@@ -72,6 +77,32 @@ def test_stock_page_query_count_is_pinned(
     with django_assert_max_num_queries(7):
         response = admin_client_logged.get(reverse("console:product-stock", args=["SKU-1"]))
     assert len(response.context["movements"]) == 50
+
+
+def test_stock_page_holds_back_only_reservations_still_running(admin_client_logged, product):
+    # given: at WH1 (20 on hand, 5 safety) one basket holds 4 units for 15 more minutes,
+    # another held 6 until 5 minutes ago and the sweep has not released it yet
+    channel = ChannelFactory(code="web")
+    reservation_create(channel=channel, lines=[ReservedLine(product, 4)])
+    reservation_create(
+        channel=channel,
+        lines=[ReservedLine(product, 6)],
+        minutes=15,
+        now=timezone.now() - timedelta(minutes=20),
+    )
+    stock = StockLevel.objects.get(product=product, location__code="WH1")
+    assert stock.reserved == 10  # both still counted in the row until the sweep
+
+    # when
+    response = admin_client_logged.get(reverse("console:product-stock", args=["SKU-1"]))
+
+    # then: only the running hold is reserved; the expired units are sellable again
+    places = {location.code: row for location, row in response.context["places"]}
+    assert (places["WH1"].reserved_active, places["WH1"].available) == (4, 11)
+    assert response.context["totals"]["reserved_active"] == 4
+    assert response.context["totals"]["available"] == 11 + 2
+    page = response.content.decode()
+    assert '<td class="numeric">4</td>' in page and '<td class="numeric">11</td>' in page
 
 
 def test_stock_page_is_for_staff_only(client, django_user_model, product):

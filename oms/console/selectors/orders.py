@@ -90,7 +90,7 @@ def logistics_costs(*, scope: frozenset[int] | None, now: datetime) -> dict:
     days = list(per_day)
     decisions = OrderEvent.objects.filter(
         kind=OrderEvent.Kind.ALLOCATED, order__created_at__gte=today_start(now)
-    )
+    ).order_by()
     if scope is not None:
         decisions = decisions.filter(order__in=scoped_orders(scope).values("pk"))
     shown = (
