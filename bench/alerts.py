@@ -81,6 +81,8 @@ def main() -> int:
             )
             for kind, seconds in result["by_kind"].items():
                 print(f"    {kind}: {seconds:.2f} s")
+        if os.environ.get("REDIS_URL"):
+            hot_path()
     finally:
         if not args.keep:
             database_drop(url)
@@ -97,7 +99,7 @@ def child() -> int:
     from alerts.models import Alert
     from alerts.services import alerts_sweep
 
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = peak_rss_mb()
     by_kind: dict[str, float] = {}
     original = engine.hits_apply
 
@@ -123,7 +125,7 @@ def child() -> int:
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     backend_cpu = backend_seconds(backend) - backend_cpu
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     print(
         json.dumps(
             {
@@ -140,6 +142,41 @@ def child() -> int:
         )
     )
     return 0
+
+
+def hot_path(commits: int = 2000) -> None:
+    """What a stock-moving commit pays for alerts (alerts.kicks): the stock ids and the
+    "run queued" marker in one Redis round trip, a run already queued (the usual case)."""
+    from django.core.cache import caches
+
+    from alerts.kicks import STOCK_KEY, Changed, _send, changed_pop
+    from oms.kick import kick
+
+    coordination = caches["coordination"]
+    coordination.add(f"kick:{STOCK_KEY}", 1, timeout=60)
+    for label, send in (
+        ("a bare oms.kick (before: no ids)", lambda: kick(task_name="x", key=STOCK_KEY)),
+        ("alerts hook: SADD ids + SET NX marker", lambda: _send(Changed(stock_ids={1, 2}))),
+    ):
+        send()
+        cpu, started = time.process_time(), time.perf_counter()
+        for _ in range(commits):
+            send()
+        print(
+            f"per commit, {label}: {(time.perf_counter() - started) / commits * 1000:.3f} ms"
+            f" wall, {(time.process_time() - cpu) / commits * 1000:.3f} ms CPU"
+        )
+    changed_pop()
+    coordination.delete(f"kick:{STOCK_KEY}")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. Not `ru_maxrss`: Linux hands a child its
+    parent's figure at fork, so the child would report the seeding parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def backend_seconds(pid: int) -> float:

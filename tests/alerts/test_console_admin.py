@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,6 +41,22 @@ def test_the_page_lists_alerts_with_links_figures_and_the_badge(
     assert reverse("admin:inventory_location_change", args=[alerts["TEE"].location_id]) in html
     assert "<dt>available</dt><dd>1</dd>" in html and "<dt>threshold</dt><dd>5</dd>" in html
     assert 'id="alerts-badge"' in html and 'alerts-badge-count">2<' in html
+
+
+def test_the_badge_costs_no_query_once_counted_and_follows_actions(admin_client_logged, alerts):
+    # given: a page counted the badge
+    home = reverse("admin:index")
+    assert 'alerts-badge-count">2<' in admin_client_logged.get(home).content.decode()
+    with CaptureQueriesContext(connection) as counted:
+        admin_client_logged.get(home)
+    assert not [q for q in counted.captured_queries if "alerts_alert" in q["sql"]]
+
+    # when: someone acknowledges one
+    action = reverse("alerts_console:action", args=[alerts["TEE"].pk, "acknowledge"])
+    assert admin_client_logged.post(action).status_code == 302
+
+    # then: the next page counts again, and shows one
+    assert 'alerts-badge-count">1<' in admin_client_logged.get(home).content.decode()
 
 
 def test_the_page_filters_by_kind_location_and_status(admin_client_logged, alerts):

@@ -81,6 +81,29 @@ def test_an_unshipped_order_due_today_is_late_and_clears_once_shipped_or_cancell
     assert alert.status == "resolved"
 
 
+def test_the_late_order_rule_lists_what_the_order_pages_call_at_risk():
+    # given: a backorder promised in 5 days (waiting for stock: at risk already), an
+    # allocated order promised yesterday (late), one promised next week (fine)
+    tee, mug, paris = product("TEE"), product("MUG"), warehouse("PARIS")
+    stocked(mug, paris, 5)
+    waiting = place([(tee, 1)], external_id="A")
+    late = place([(mug, 1)], external_id="B")
+    fine = place([(mug, 1)], external_id="C")
+    today = timezone.localdate()
+    for order, days in ((waiting, 5), (late, -1), (fine, 7)):
+        Order.objects.filter(pk=order.pk).update(promised_date=today + timedelta(days=days))
+
+    # when
+    alerts_evaluate_orders()
+
+    # then: the same orders as orders_at_risk, each saying whether it is already late
+    from orders.selectors import orders_at_risk
+
+    alerts = {a.order_id: a.details["late"] for a in kinds(Alert.Kind.LATE_ORDER)}
+    assert alerts == {waiting.pk: False, late.pk: True}
+    assert set(orders_at_risk().values_list("pk", flat=True)) == set(alerts)
+
+
 def test_a_backorder_older_than_the_policy_opens_an_alert():
     # given: nothing in stock
     tee = product("TEE")

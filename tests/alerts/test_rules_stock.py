@@ -246,6 +246,28 @@ def test_days_of_cover_suggest_a_transfer_from_the_location_with_most_surplus():
     assert (details["transfer_from"], details["transfer_quantity"]) == ("LILLE", 38)
 
 
+def test_an_open_days_of_cover_alert_keeps_its_transfer_and_refreshes_its_figures():
+    # given: PARIS short, LILLE with surplus: the alert opens suggesting LILLE
+    tee = ProductFactory(sku="TEE")
+    paris, lille = LocationFactory(code="PARIS"), LocationFactory(code="LILLE")
+    now = timezone.now()
+    set_available(tee, paris, 100)
+    ship(tee, paris, 56, at=now - timedelta(days=3))
+    set_available(tee, paris, 10)
+    set_available(tee, lille, 40)
+    alerts_evaluate_stock(now=now)
+
+    # when: PARIS sinks further and LILLE empties; the sweep runs again
+    set_available(tee, paris, 6)
+    set_available(tee, lille, 0)
+    alerts_evaluate_stock(now=now)
+
+    # then: one alert; its figures are today's, its suggestion the one it opened with
+    (alert,) = Alert.objects.filter(kind=Alert.Kind.DAYS_OF_COVER)
+    assert (alert.details["available"], alert.details["reorder_quantity"]) == (6, 42)
+    assert (alert.details["transfer_from"], alert.details["transfer_quantity"]) == ("LILLE", 38)
+
+
 def test_days_of_cover_resolve_only_once_cover_clears_the_band():
     # given: 2 a day, trigger 10 days, band 2 more days
     tee, paris = ProductFactory(sku="TEE"), LocationFactory(code="PARIS")

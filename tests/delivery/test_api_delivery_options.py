@@ -221,7 +221,8 @@ def test_anonymous_callers_are_refused(anonymous_api, net):
 def test_a_quote_costs_a_fixed_few_queries(api, net, django_assert_max_num_queries):
     # given: the delivery settings in memory, as after a process's first quote
     delivery_config()
-    # when / then: token, channel, products, shipping stock, store stock
-    with django_assert_max_num_queries(5):
+    # when / then: token, products, channel, and the stock of the basket at every shipping
+    # location and click & collect store in one query
+    with django_assert_max_num_queries(4):
         response = quote(api, [("TEE", 1), ("MUG", 1)], when=at(MONDAY, 10))
     assert response.status_code == 200
