@@ -21,6 +21,7 @@ from fulfilment.services import (
     fulfilment_ship,
 )
 from oms.accounts.admin_scoping import LocationScopedAdmin
+from oms.console.changelist import QuickActionCheckbox
 from oms.console.pagination import EstimatedCountPaginator
 from orders.admin import call_each, console_link
 from orders.console.forms import RejectForm, ShipForm
@@ -30,7 +31,7 @@ FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 
 
 @admin.register(Fulfilment)
-class FulfilmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class FulfilmentAdmin(QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin):
     list_display = [
         "id",
         "order_page",
@@ -46,6 +47,9 @@ class FulfilmentAdmin(LocationScopedAdmin, admin.ModelAdmin):
     search_help_text = "A tracking number or an order number, exactly."
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+    # A page people scan, then narrow with the filters or the search: 50 rows draw in half
+    # the time of 100, and drawing rows is most of this page's time.
+    list_per_page = 50
     actions = ["accept", "mark_ready", "mark_collected", "ship", "reject"]
     fields = [
         "order_page",

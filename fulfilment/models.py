@@ -48,6 +48,9 @@ class Fulfilment(models.Model):
         ]
         indexes = [
             models.Index(fields=["location", "status", "created_at"], name="fulfilment_queue"),
+            # The orders a location works on (oms.console.queues.of_locations), the scope of
+            # store staff's order lists and dashboard: read from the index alone.
+            models.Index(fields=["location", "order"], name="fulfilment_location_order"),
             # The console's queues and the admin's status filter across every location, the
             # admin's newest-first list, and the dashboard's lead times (oms.console).
             models.Index(fields=["status", "created_at"], name="fulfilment_status_created"),

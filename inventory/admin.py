@@ -16,7 +16,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -29,6 +29,8 @@ from import_export.forms import ConfirmImportForm
 
 from inventory.countfile import count_file_rows
 from inventory.models import (
+    STOCK_BELOW_SAFETY,
+    STOCK_UNAVAILABLE,
     Allocation,
     Location,
     LocationClosedDay,
@@ -53,6 +55,7 @@ from inventory.services.ledger import (
     stock_transfer,
 )
 from oms.accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
+from oms.console.changelist import QuickActionCheckbox
 from oms.console.pagination import EstimatedCountPaginator
 from oms.exceptions import DomainError
 
@@ -244,19 +247,15 @@ class StockStateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        free = F("on_hand") - F("allocated") - F("reserved")
+        # The conditions of the partial indexes (inventory.models), word for word.
         if self.value() == "out":
             return queryset.filter(on_hand=0)
         if self.value() == "unavailable":
-            return queryset.alias(free=free - F("safety_stock")).filter(free__lte=0)
+            return queryset.filter(STOCK_UNAVAILABLE)
         if self.value() == "below_safety":
-            return (
-                queryset.filter(safety_stock__gt=0)
-                .alias(free=free)
-                .filter(free__lte=F("safety_stock"))
-            )
+            return queryset.filter(STOCK_BELOW_SAFETY)
         if self.value() == "available":
-            return queryset.alias(free=free - F("safety_stock")).filter(free__gt=0)
+            return queryset.exclude(STOCK_UNAVAILABLE)
         return queryset
 
 
@@ -306,7 +305,9 @@ class CountConfirmForm(ConfirmImportForm):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(LocationScopedAdmin, ImportMixin, EscapedExportMixin, admin.ModelAdmin):
+class StockLevelAdmin(
+    QuickActionCheckbox, LocationScopedAdmin, ImportMixin, EscapedExportMixin, admin.ModelAdmin
+):
     list_display = [
         "sku",
         "product_name",
@@ -324,7 +325,9 @@ class StockLevelAdmin(LocationScopedAdmin, ImportMixin, EscapedExportMixin, admi
     search_help_text = "Exact SKU or location code, or part of a product name."
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    list_per_page = 100
+    # A page people scan, then narrow with the filters or the search: 50 rows draw in half
+    # the time of 100, and drawing rows is most of this page's time.
+    list_per_page = 50
     form = StockLevelForm
     fields = [
         "product",

@@ -157,6 +157,14 @@ class LocationClosedDay(models.Model):
         return f"{self.location_id} closed {self.date}"
 
 
+# Nothing left to sell: on hand covers at most what is allocated, reserved and held back.
+# Written once, for the admin's stock-state filter and its partial index alike: PostgreSQL
+# uses a partial index only for a query that repeats the index's condition.
+STOCK_UNAVAILABLE = Q(on_hand__lte=F("allocated") + F("reserved") + F("safety_stock"))
+# At or below safety stock: the same, at a row that holds some back.
+STOCK_BELOW_SAFETY = Q(safety_stock__gt=0) & STOCK_UNAVAILABLE
+
+
 class StockLevelQuerySet(models.QuerySet):
     def with_available(self) -> StockLevelQuerySet:
         """Annotate `available_qty`: on hand less allocated, reserved, safety stock; at least 0."""
@@ -200,6 +208,17 @@ class StockLevel(models.Model):
             models.Index(fields=["location", "product"], name="stock_location_product"),
             # The admin's "out of stock" filter: a few rows among millions.
             models.Index(fields=["product", "location"], condition=Q(on_hand=0), name="stock_out"),
+            # Its "nothing available" and "below safety stock" filters, in the list's order.
+            models.Index(
+                fields=["product", "location"],
+                condition=STOCK_UNAVAILABLE,
+                name="stock_unavailable",
+            ),
+            models.Index(
+                fields=["product", "location"],
+                condition=STOCK_BELOW_SAFETY,
+                name="stock_below_safety",
+            ),
         ]
 
     def __str__(self) -> str:

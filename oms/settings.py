@@ -221,13 +221,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "oms.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oms",
         },
         # Markers that web servers and workers must agree on (oms/kick.py).
         "coordination": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "oms.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oms-coordination",
         },

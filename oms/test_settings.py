@@ -35,7 +35,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "coordination": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "oms.cache.RedisCache",
             "LOCATION": REDIS_URL,  # noqa: F405
             "KEY_PREFIX": _coordination,
         }

@@ -21,6 +21,7 @@ from django.utils.html import format_html
 
 from fulfilment.models import Fulfilment
 from oms.accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
+from oms.console.changelist import QuickActionCheckbox
 from oms.console.pagination import EstimatedCountPaginator
 from oms.exceptions import DomainError
 from orders.api.serializers import ISO_4217
@@ -141,7 +142,7 @@ class PromiseFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderScopedAdmin, admin.ModelAdmin):
+class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "channel",
@@ -162,6 +163,9 @@ class OrderAdmin(OrderScopedAdmin, admin.ModelAdmin):
     show_full_result_count = False
     # A million orders: count up to a cap, never the whole table (oms.console.pagination).
     paginator = EstimatedCountPaginator
+    # A page people scan, then narrow with the filters or the search: 50 rows draw in half
+    # the time of 100, and drawing rows is most of this page's time.
+    list_per_page = 50
     ordering = ["-created_at", "-id"]
     inlines = [OrderLineInline, FulfilmentInline, OrderEventInline]
     actions = ["cancel_orders", "resource_orders"]

@@ -147,16 +147,19 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
         # An event names a few rows: read their shipments only (index movement_stock_time).
         shipped_rows = f" AND m.stock_id IN (SELECT s.id FROM {STOCK} s WHERE {scope.where})"
         shipped_params = list(scope.params)
-        # The sources' velocity, row by row, for the few products of the new alerts.
-        source_units = (
-            "(SELECT -SUM(m.quantity) FROM inventory_stockmovement m WHERE m.stock_id = s.id"
-            " AND m.kind = 'shipment' AND m.created_at >= %s)"
-        )
-        source_join, source_params = "", [since]
+        # The candidate sources' shipments: the rows of the new alerts' few products.
+        sources = "source_shipped"
+        source_cte = f"""
+        ), source_shipped AS (
+            SELECT m.stock_id, -SUM(m.quantity) AS units
+            FROM inventory_stockmovement m JOIN {STOCK} s ON s.id = m.stock_id
+            WHERE m.kind = 'shipment' AND m.created_at >= %s
+              AND s.product_id IN (SELECT product_id FROM flagged WHERE fresh AND opens)
+            GROUP BY m.stock_id"""
+        source_params = [since]
     else:
-        # The sweep already aggregated every row's shipments: join them.
-        source_units = "sh.units"
-        source_join, source_params = "LEFT JOIN shipped sh ON sh.stock_id = s.id", []
+        # The sweep already aggregated every row's shipments.
+        sources, source_cte, source_params = "shipped", "", []
     transfer = least("t.spare", "f.target - f.available")
     details = json_object(
         available="f.available",
@@ -199,11 +202,20 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
                          + {margin + band})
               AND sh.units > 0
               AND {available()} * {window} < sh.units * ({lead} + {margin + band}) {where}
+        {source_cte}
+        ), needs AS (
+            -- What a location keeps for its own sales: only rows that ship need the rule
+            -- joins for their lead time; a row that sells nothing spares all it has.
+            SELECT s.id AS stock_id,
+                   (x.units * ({lead} + {horizon}) + {window - 1}) / {window} AS need
+            FROM {sources} x JOIN {STOCK} s ON s.id = x.stock_id {_rule_joins()}
+            WHERE x.units > 0
+              AND s.product_id IN (SELECT product_id FROM flagged WHERE fresh AND opens)
         ), spare AS (
             SELECT s.product_id, s.location_id, l.code,
-                   {available()} - (COALESCE({source_units}, 0) * ({lead} + {horizon})
-                                    + {window - 1}) / {window} AS spare
-            FROM {STOCK} s {_active_joins()} {_rule_joins()} {source_join}
+                   {available()} - COALESCE(n.need, 0) AS spare
+            FROM {STOCK} s {_active_joins()}
+            LEFT JOIN needs n ON n.stock_id = s.id
             WHERE s.product_id IN (SELECT product_id FROM flagged WHERE fresh AND opens)
         ), best AS (
             SELECT product_id, location_id, code, spare,
@@ -226,7 +238,7 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
         *lead_params,  # band
         *params,
     ]
-    spare_params = [*source_params, *lead_params, True, True]
+    spare_params = [*source_params, *lead_params, True, True]  # sources, needs, spare
     alert_scope, alert_params = scope.alerts_at_rows()
     return Hits(
         kind=kind,

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from alerts.evaluation.stock import EVERYTHING, StockScope
 from alerts.models import Alert, AlertPolicy, NetworkRule, StockRule
 from alerts.selectors import alerts_waiting_count
 from alerts.services import alert_snooze, alerts_evaluate_stock, alerts_sweep
@@ -226,7 +227,8 @@ def test_days_of_cover_come_from_shipped_units_in_the_window():
     assert details["transfer_from"] is None
 
 
-def test_days_of_cover_suggest_a_transfer_from_the_location_with_most_surplus():
+@pytest.mark.parametrize("only_paris", [False, True], ids=["sweep", "event for PARIS"])
+def test_days_of_cover_suggest_a_transfer_from_the_location_with_most_surplus(only_paris):
     # given: PARIS sells 2 a day and is short; LYON and LILLE hold idle stock
     tee = ProductFactory(sku="TEE")
     paris, lyon, lille = (LocationFactory(code=c) for c in ("PARIS", "LYON", "LILLE"))
@@ -236,9 +238,11 @@ def test_days_of_cover_suggest_a_transfer_from_the_location_with_most_surplus():
     set_available(tee, paris, 10)
     set_available(tee, lyon, 15)
     set_available(tee, lille, 40)
+    # An event names PARIS's row only: the sources are still read across the network.
+    scope = StockScope("s.location_id = %s", [paris.pk]) if only_paris else EVERYTHING
 
     # when
-    alerts_evaluate_stock(now=now)
+    alerts_evaluate_stock(now=now, scope=scope)
 
     # then
     details = Alert.objects.get(kind=Alert.Kind.DAYS_OF_COVER, location=paris).details
