@@ -2,8 +2,10 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +70,26 @@ def test_an_inactive_user_gets_no_token(django_user_model):
     with pytest.raises(CommandError):
         _run("gone")
     assert not Token.objects.exists()
+
+
+def test_an_existing_user_with_no_role_gets_the_integration_role(django_user_model):
+    # given: a user made before roles existed, or by hand, with no group
+    user = django_user_model.objects.create_user("erp", password="x")
+    # when
+    key, said = _run("erp")
+    # then: the token it was given works on the API
+    assert list(user.groups.values_list("name", flat=True)) == ["integration"]
+    assert "now has 'integration'" in said
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/products/").status_code == 200
+
+
+def test_an_existing_user_with_a_role_keeps_it(django_user_model):
+    # given
+    user = django_user_model.objects.create_user("clerk", password="x")
+    user.groups.add(Group.objects.get(name="customer service"))
+    # when
+    _run("clerk")
+    # then
+    assert list(user.groups.values_list("name", flat=True)) == ["customer service"]
