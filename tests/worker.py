@@ -41,14 +41,28 @@ def _database_url() -> str:
 def celery_worker_process(transactional_db, tmp_path):
     """Start a worker on a fresh queue; route this process's tasks to it; stop it after."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
-    log = tmp_path / "worker.log"
-    env = {
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    process = None
+    try:
+        process = worker_start(queue, tmp_path / "worker.log")
+        yield process
+    finally:
+        app.conf.task_default_queue = previous
+        if process is not None:
+            worker_stop(process)
+
+
+def worker_start(queue: str, log: Path, **env: str) -> subprocess.Popen:
+    """Start a worker on `queue` (extra settings through `env`) and wait until it is ready."""
+    environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "oms.test_settings",
         "DATABASE_URL": _database_url(),
         "CELERY_QUEUE": queue,
         "OMS_TEST_COORDINATION": settings.OMS_TEST_COORDINATION,
         "PYTHONUNBUFFERED": "1",
+        **env,
     }
     command = [
         sys.executable,
@@ -65,25 +79,29 @@ def celery_worker_process(transactional_db, tmp_path):
         "--without-heartbeat",
         "--loglevel=INFO",
     ]
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield process
-    finally:
-        app.conf.task_default_queue = previous
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            process.wait()
+            raise RuntimeError(f"the worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return process
+
+
+def worker_stop(process: subprocess.Popen) -> None:
+    """Stop the worker as a deployment would (SIGTERM), killing it if it hangs."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
