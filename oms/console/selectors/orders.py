@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -115,17 +117,11 @@ def logistics_costs(*, scope: frozenset[int] | None, now: datetime) -> dict:
         if scope is None
         else set(Location.objects.filter(pk__in=scope).values_list("code", flat=True))
     )
-    by_location: dict[str, dict] = {}
-    for parts in decisions.values_list("data__explanation__locations", flat=True):
-        for part in parts or ():
-            if shown is not None and part.get("location") not in shown:
-                continue
-            entry = by_location.setdefault(
-                part.get("location", "?"), {"cost": Decimal(0), "units": 0, "shipments": 0}
-            )
-            entry["cost"] += Decimal(str(part.get("total") or 0))
-            entry["units"] += part.get("units") or 0
-            entry["shipments"] += 1
+    by_location = {
+        code: {"cost": cost, "units": units, "shipments": shipments}
+        for code, cost, units, shipments in _cost_parts_by_location(decisions)
+        if shown is None or code in shown
+    }
     locations = sorted(by_location.items(), key=lambda item: -item[1]["cost"])
     today = days[-1] if days and days[-1]["day"] == timezone.localdate(now) else None
     return {
@@ -145,3 +141,51 @@ def logistics_costs(*, scope: frozenset[int] | None, now: datetime) -> dict:
             [(code, float(entry["cost"])) for code, entry in locations[:15]], decimals=2
         ),
     }
+
+
+# Each location's parts of the decisions, summed by PostgreSQL: one row per location instead
+# of every decision's document decoded in Python (thousands a day).
+_PARTS_SQL = """
+SELECT COALESCE(part ->> 'location', '?'),
+       SUM(CASE WHEN jsonb_typeof(part -> 'total') = 'number'
+                THEN (part ->> 'total')::numeric ELSE 0 END),
+       SUM(CASE WHEN jsonb_typeof(part -> 'units') = 'number'
+                THEN (part ->> 'units')::numeric ELSE 0 END),
+       COUNT(*)
+FROM ({decisions}) AS decision (parts)
+CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(decision.parts) = 'array' THEN decision.parts ELSE '[]' END
+) AS part
+WHERE jsonb_typeof(part) = 'object'
+GROUP BY 1
+"""
+
+
+def _cost_parts_by_location(decisions: QuerySet[OrderEvent]) -> list[tuple[str, Decimal, int, int]]:
+    """Return (location code, cost, units, shipments) summed over the decisions' parts."""
+    parts = decisions.values_list("data__explanation__locations", flat=True)
+    connection = connections[decisions.db]
+    if connection.vendor == "postgresql":
+        sql, params = parts.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(_PARTS_SQL.format(decisions=sql), params)
+            return [
+                (code, Decimal(cost), int(units), shipments)
+                for code, cost, units, shipments in cursor.fetchall()
+            ]
+    return _sum_parts(parts)
+
+
+def _sum_parts(documents: Iterable) -> list[tuple[str, Decimal, int, int]]:
+    """Sum decisions' location parts in Python, as _PARTS_SQL does (other databases)."""
+    totals: dict[str, list] = {}
+    for found in documents:
+        for part in found if isinstance(found, list) else ():
+            if not isinstance(part, dict):
+                continue
+            entry = totals.setdefault(part.get("location", "?"), [Decimal(0), 0, 0])
+            total, units = part.get("total"), part.get("units")
+            entry[0] += Decimal(str(total)) if isinstance(total, int | float) else Decimal(0)
+            entry[1] += int(units) if isinstance(units, int | float) else 0
+            entry[2] += 1
+    return [(code, cost, units, shipments) for code, (cost, units, shipments) in totals.items()]
