@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.models import Fulfilment
 from fulfilment.services import fulfilment_accept, fulfilment_ship
@@ -164,3 +165,42 @@ def test_open_alerts_are_those_of_the_persons_locations(client, network):
     alerts = client.get(DASHBOARD).context["alerts"]
     # then
     assert (alerts["open"], alerts["total"]) == (1, 1)
+
+
+def test_costs_by_location_sum_every_part_of_todays_decisions_and_skip_malformed_ones(
+    admin_client_logged, network
+):
+    # given: an order sourced from Paris, then two more decisions on it, one half malformed
+    order = place([(network["tee"], 1)], email="a@example.com")
+    paris = Order.objects.get(pk=order.pk).events.get(kind="allocated").data["explanation"]
+    paris_cost = sum(part["total"] for part in paris["locations"] if part["location"] == "DC-PARIS")
+    lyon = {"location": "DC-LYON", "total": 2.5, "units": 3}
+    order.events.create(
+        kind="allocated", data={"explanation": {"locations": [lyon, "not a part", lyon]}}
+    )
+    order.events.create(kind="allocated", data={"explanation": {"locations": "not a list"}})
+    # when
+    response = admin_client_logged.get(DASHBOARD)
+    # then: the same sums from PostgreSQL's query as from the Python fallback
+    rows = {row["code"]: row for row in response.context["costs"]["locations"]}
+    assert set(rows) == {"DC-PARIS", "DC-LYON"}
+    assert (rows["DC-LYON"]["cost"], rows["DC-LYON"]["units"]) == (5, 6)
+    assert rows["DC-LYON"]["shipments"] == 2
+    assert float(rows["DC-PARIS"]["cost"]) == pytest.approx(float(paris_cost))
+    assert "DC-LYON" in response.content.decode()
+
+
+def test_lead_times_are_told_by_day_of_shipping(admin_client_logged, network):
+    # given: one request shipped today
+    order = place([(network["tee"], 1)], email="a@example.com")
+    fulfilment = Fulfilment.objects.get(order=order)
+    fulfilment_accept(fulfilment_id=fulfilment.pk)
+    fulfilment_ship(fulfilment_id=fulfilment.pk, carrier="UPS", tracking_number="1Z1")
+    # when
+    response = admin_client_logged.get(DASHBOARD)
+    # then: one bar, today's
+    lead = response.context["lead"]
+    assert lead["shipped"] == 1
+    assert lead["median"] == pytest.approx(0, abs=0.1)
+    today = timezone.localdate()
+    assert [row["label"] for row in lead["chart"]["rows"]] == [f"{today:%a %d %b}"]
