@@ -27,7 +27,12 @@ def _is_location(model) -> bool:
 
 
 class ScopedLocationListFilter(admin.RelatedFieldListFilter):
-    """A location filter offering only the user's locations."""
+    """A location filter offering only the user's locations: links for a few, one drop-down
+    for many (a network's 200 links, each with its own query string, were a fifth of the
+    stock list's time)."""
+
+    template = "admin/location_filter.html"
+    links_up_to = 12
 
     def field_choices(self, field, request, model_admin):
         choices = super().field_choices(field, request, model_admin)
@@ -35,6 +40,26 @@ class ScopedLocationListFilter(admin.RelatedFieldListFilter):
         if ids is None:
             return choices
         return [(pk, label) for pk, label in choices if pk in ids]
+
+    def choices(self, changelist):
+        self.as_select = len(self.lookup_choices) > self.links_up_to
+        if not self.as_select:
+            yield from super().choices(changelist)
+            return
+        # The drop-down's form keeps the list's other filters, its search and its order.
+        own = {self.lookup_kwarg, self.lookup_kwarg_isnull}
+        self.kept = [
+            (name, value)
+            for name, values in changelist.filter_params.items()
+            if name not in own
+            for value in values
+        ]
+        for pk, label in self.lookup_choices:
+            yield {
+                "value": str(pk),
+                "display": label,
+                "selected": self.lookup_val is not None and str(pk) in self.lookup_val,
+            }
 
 
 class ScopedRelatedListFilter(admin.RelatedFieldListFilter):

@@ -83,3 +83,34 @@ def test_the_row_checkbox_is_djangos_markup(rows):
     djangos = admin.ModelAdmin(StockLevel, admin.site)
     # when / then: the admin's actions script finds the same input
     assert ours.action_checkbox(stock) == djangos.action_checkbox(stock)
+
+
+def test_a_network_of_locations_is_filtered_from_one_drop_down_keeping_the_other_filters(
+    admin_client_logged, rows
+):
+    # given: more locations than links are drawn for
+    wh2 = LocationFactory(code="WH2")
+    LocationFactory.create_batch(12)
+    StockLevelFactory(product=ProductFactory(sku="AT-WH2"), location=wh2)
+    # when
+    response = admin_client_logged.get(
+        STOCK_LIST, {"state": "unavailable", "location__id__exact": wh2.pk}
+    )
+    # then: one select, the chosen location selected, the state kept for the next choice
+    body = response.content.decode()
+    assert '<select name="location__id__exact"' in body
+    assert f'<option value="{wh2.pk}" selected>' in body
+    assert '<input type="hidden" name="state" value="unavailable">' in body
+    assert {stock.product.sku for stock in response.context["cl"].result_list} == {"AT-WH2"}
+
+
+def test_a_few_locations_are_filtered_by_links(admin_client_logged, rows):
+    # given: two locations
+    LocationFactory(code="WH2")
+    # when
+    response = admin_client_logged.get(STOCK_LIST)
+    # then
+    body = response.content.decode()
+    place = StockLevel.objects.get(product__sku="EMPTY").location
+    assert f"?location__id__exact={place.pk}" in body
+    assert '<select name="location__id__exact"' not in body
