@@ -3,7 +3,8 @@
 Each role logs in through the admin's login form; store staff accept, ship, prepare and
 hand over parcels from the work queues; customer service finds an order by e-mail and
 cancels it; the customer follows it on /track/. Screenshots of the dashboard and the order
-page go to docs/screenshots/ for the README.
+page are taken on every run; with OMS_SCREENSHOTS=1 they replace docs/screenshots/ for the
+README (a plain test run leaves the checkout as it was).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tests.factories import StoreFactory
 from tests.orders.helpers import place, product, stocked, warehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -77,6 +78,12 @@ def staff(username: str, role: str, *locations):
 
 
 @pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where the README's screenshots go: docs/ when asked for, else the test's own folder."""
+    return DOCS_SCREENSHOTS if os.environ.get("OMS_SCREENSHOTS") == "1" else tmp_path
+
+
+@pytest.fixture
 def shop():
     tee = product("TEE-1")
     dc = warehouse("DC-PARIS")
@@ -86,7 +93,7 @@ def shop():
     return {"tee": tee, "dc": dc, "store": store}
 
 
-def test_each_role_logs_in_to_its_dashboard(page, live_server, shop):
+def test_each_role_logs_in_to_its_dashboard(page, live_server, shop, screenshots):
     # given
     roles = {
         "store": ("store staff", [shop["store"]], "#console-low-stock"),
@@ -104,7 +111,7 @@ def test_each_role_logs_in_to_its_dashboard(page, live_server, shop):
         # then
         assert page.locator(section).is_visible()
         if username == "boss":
-            page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+            page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
         page.context.clear_cookies()
 
 
@@ -156,7 +163,7 @@ def test_the_warehouse_accepts_then_ships_and_the_store_hands_over_a_pickup(
 
 
 def test_customer_service_finds_an_order_by_email_and_cancels_it_and_the_customer_sees_it(
-    page, live_server, shop
+    page, live_server, shop, screenshots
 ):
     # given
     order = place([(shop["tee"], 2)], email="grace@example.com")
@@ -167,7 +174,7 @@ def test_customer_service_finds_an_order_by_email_and_cancels_it_and_the_custome
     page.click("nav input[type=submit]")
     page.click(f"tr:has-text('{order.number}') >> text=Order page")
     page.wait_for_url(f"**/console/orders/{order.number}/")
-    page.screenshot(path=str(SCREENSHOTS / "order.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "order.png"), full_page=True)
     page.fill("#id_cancel_reason", "Asked by phone")
     page.click("input[value='Cancel order']")
     page.wait_for_selector(f"text=Order {order.number} cancelled.")
