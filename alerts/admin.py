@@ -24,6 +24,7 @@ from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
 from alerts.services.rules import network_rule_save, stock_rule_save
 from oms.accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
 from oms.accounts.scoping import is_limited
+from oms.console.admin_exports import BackgroundExportMixin
 from oms.exceptions import DomainError
 
 MAX_ROWS = 500
@@ -93,7 +94,7 @@ class AlertAdmin(LocationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(StockRule)
-class StockRuleAdmin(LocationScopedAdmin, ImportExportModelAdmin):
+class StockRuleAdmin(LocationScopedAdmin, BackgroundExportMixin, ImportExportModelAdmin):
     resource_classes = [StockRuleResource]
     list_display = ["__str__", "scope", "threshold", "lead_time_days", "updated_at"]
     list_filter = ["scope"]

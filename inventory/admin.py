@@ -55,6 +55,7 @@ from inventory.services.ledger import (
     stock_transfer,
 )
 from oms.accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
+from oms.console.admin_exports import BackgroundExportMixin
 from oms.console.changelist import QuickActionCheckbox
 from oms.console.pagination import EstimatedCountPaginator
 from oms.exceptions import DomainError
@@ -80,8 +81,9 @@ class CappedCountPaginator(Paginator):
         return self.count > self.cap
 
 
-class EscapedExportMixin(ExportMixin):
-    """Export as CSV or XLSX with formula escaping (inventory.resources)."""
+class EscapedExportMixin(BackgroundExportMixin, ExportMixin):
+    """Export as CSV or XLSX with formula escaping (inventory.resources); many rows are
+    written by a background job."""
 
     export_formats = EXPORT_FORMATS
 

@@ -370,6 +370,8 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Stock counts larger than this run as a background task from the admin.
 OMS_COUNT_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_COUNT_IMPORT_SYNC_MAX_ROWS", "2000"))
+# Admin exports of more rows than this are written by a background job (oms.console).
+OMS_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_EXPORT_SYNC_MAX_ROWS", "2000"))
 # Sourcing inside an order request runs under this budget (milliseconds).
 OMS_SOURCING_BUDGET_MS = float(os.environ.get("OMS_SOURCING_BUDGET_MS", "200"))
 OMS_SOURCING_STRATEGY = os.environ.get("OMS_SOURCING_STRATEGY", "optimal")

@@ -109,7 +109,14 @@ def job_run(*, job_id: int) -> None:
         return
     job = BackgroundJob.objects.select_related("actor").defer("output").get(pk=job_id)
     try:
-        summary = _export(job) if job.kind == BackgroundJob.Kind.EXPORT else _act(job)
+        if job.params.get("admin_model"):
+            from oms.console.admin_exports import admin_export_write
+
+            summary = admin_export_write(job, _progress)
+        elif job.kind == BackgroundJob.Kind.EXPORT:
+            summary = _export(job)
+        else:
+            summary = _act(job)
     except DomainError as error:
         _finish(job, Status.FAILED, error.message)
     except Exception:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -69,6 +71,10 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(_jobs(request).defer(None), pk=pk)
     if job.kind != BackgroundJob.Kind.EXPORT or job.status != BackgroundJob.Status.DONE:
         raise Http404("This job has no file.")
-    response = HttpResponse(bytes(job.output), content_type="text/csv; charset=utf-8")
+    # Admin exports may be XLSX as well as CSV.
+    content_type, _ = mimetypes.guess_type(job.output_name)
+    if content_type in (None, "text/csv"):
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(bytes(job.output), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{job.output_name}"'
     return response
