@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 SKUS = 10_000
 LOCATIONS = 200
 SHIPMENTS = 200_000
+from benchdb import database_create, database_drop  # noqa: E402
+
 SUFFIX = "_bench_alerts"
 
 
@@ -50,7 +51,7 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         print("alerts: skipped (needs DATABASE_URL to PostgreSQL)")
         return 0
-    bench_url = database_create(url)
+    bench_url = database_create(url, SUFFIX)
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -85,7 +86,7 @@ def main() -> int:
             hot_path()
     finally:
         if not args.keep:
-            database_drop(url)
+            database_drop(url, SUFFIX)
     return 0
 
 
@@ -186,28 +187,6 @@ def backend_seconds(pid: int) -> float:
     except OSError:  # PostgreSQL on another machine
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def database_create(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oms") + SUFFIX
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def database_drop(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oms") + SUFFIX
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup_data(skus: int) -> float:

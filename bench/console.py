@@ -28,6 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchdb import database_create, database_drop  # noqa: E402
+
 SUFFIX = "_bench_console"
 LOCATIONS = 200
 STORES = 40
@@ -45,7 +47,7 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         print("console: skipped (needs DATABASE_URL to PostgreSQL)")
         return 0
-    bench_url = bench_database_url(url) if args.reuse else database_create(url)
+    bench_url = bench_database_url(url) if args.reuse else database_create(url, SUFFIX)
     os.environ.update(
         {
             "DATABASE_URL": bench_url,
@@ -71,7 +73,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep and not args.reuse:
-            database_drop(url)
+            database_drop(url, SUFFIX)
     report(timings)
     return 0
 
@@ -80,28 +82,6 @@ def bench_database_url(url: str) -> str:
     parts = urlsplit(url)
     name = (parts.path.lstrip("/") or "oms") + SUFFIX
     return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def database_create(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oms") + SUFFIX
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return bench_database_url(url)
-
-
-def database_drop(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oms") + SUFFIX
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def migrate() -> None:

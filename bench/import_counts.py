@@ -31,13 +31,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SKUS = 1_000
 LOCATIONS = 100
+from benchdb import database_create, database_drop  # noqa: E402
+
 SUFFIX = "_bench_counts"
 
 
@@ -54,7 +55,7 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         print("import_counts: skipped (needs DATABASE_URL to PostgreSQL)")
         return 0
-    bench_url = database_create(url)
+    bench_url = database_create(url, SUFFIX)
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -95,7 +96,7 @@ def main() -> int:
         print(f"ledger check: {drift} stock row(s) where on_hand != sum of movements")
     finally:
         if not args.keep:
-            database_drop(url)
+            database_drop(url, SUFFIX)
     return 0
 
 
@@ -129,28 +130,6 @@ def report(results: dict[str, list[dict]]) -> None:
 
 
 # --- The database --------------------------------------------------------------------------
-
-
-def database_create(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oms") + SUFFIX
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def database_drop(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oms") + SUFFIX
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def django_setup() -> None:

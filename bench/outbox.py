@@ -24,10 +24,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchdb import database_create, database_drop  # noqa: E402
 
 SUFFIX = "_bench_outbox"
 QUEUE = "oms-bench-outbox"
@@ -75,27 +76,6 @@ def receiver(port: int, out: str) -> int:
 
     asyncio.run(serve())
     return 0
-
-
-def database_create(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "oms") + SUFFIX
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def database_drop(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
 
 
 def produce(count: int, rate: float | None, per_transaction: int) -> None:
@@ -173,7 +153,7 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         print("outbox: skipped (needs DATABASE_URL to PostgreSQL)")
         return 0
-    bench_url = database_create(url)
+    bench_url = database_create(url, SUFFIX)
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -276,7 +256,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep:
-            database_drop(bench_url)
+            database_drop(url, SUFFIX)
     return 0
 
 
