@@ -1,39 +1,16 @@
 """Real threads against PostgreSQL: reservations and orders racing for the last units never
 promise more than there is, and orders consume their reservations under the same locks."""
 
-import threading
-
 import pytest
-from django.db import connections
 from django.db.models import Sum
 
 from inventory.models import Allocation, StockLevel
 from orders.models import Channel, Order, Reservation, ReservationLine
 from orders.services.reservations import NotEnoughStock, ReservedLine, reservation_create
 from tests.orders.helpers import place, product, stocked, warehouse
+from tests.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _threads(work, count: int) -> tuple[list, list[BaseException]]:
-    results, errors = [], []
-    barrier = threading.Barrier(count)
-
-    def target(i):
-        try:
-            barrier.wait()
-            results.append(work(i))
-        except BaseException as error:  # noqa: BLE001 - asserted on by the caller
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def test_reservations_and_orders_racing_for_the_last_units_never_over_promise():
@@ -54,7 +31,7 @@ def test_reservations_and_orders_racing_for_the_last_units_never_over_promise():
                     return None
             return place([(sku, 1)], email=f"r{round_no}-{i}@example.com")
 
-        results, errors = _threads(work, 30)
+        results, errors = run_in_threads(work, 30)
 
         # then: exactly 10 units promised, none twice
         assert errors == []
@@ -90,7 +67,7 @@ def test_orders_consuming_reservations_while_others_order_keep_every_held_unit()
             return place([(sku, 1)], email=f"h{i}@example.com", reservation=holds[i])
         return place([(sku, 1)], email=f"o{i}@example.com")
 
-    results, errors = _threads(work, 20)
+    results, errors = run_in_threads(work, 20)
 
     # then: every holder got its unit, 5 others got the rest, nothing is left reserved
     assert errors == []

@@ -1,39 +1,16 @@
 """Real threads against PostgreSQL: no unit is promised twice, no deadlock reaches a client,
 one order per external id."""
 
-import threading
-
 import pytest
-from django.db import connections
 from django.db.models import Sum
 
 from inventory.models import Allocation, StockLevel
 from inventory.reconcile import stock_drift
 from orders.models import Order
 from tests.orders.helpers import place, product, stocked, warehouse
+from tests.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_in_threads(work, count: int) -> tuple[list, list[BaseException]]:
-    results, errors = [], []
-    barrier = threading.Barrier(count)
-
-    def target(i):
-        try:
-            barrier.wait()
-            results.append(work(i))
-        except BaseException as error:  # noqa: BLE001 - asserted on by the caller
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def test_fifty_clients_ordering_the_last_ten_units_get_exactly_ten():
@@ -48,7 +25,7 @@ def test_fifty_clients_ordering_the_last_ten_units_get_exactly_ten():
         def work(i, sku=sku, round_no=round_no):
             return place([(sku, 1)], email=f"c{round_no}-{i}@example.com")
 
-        results, errors = _run_in_threads(work, 50)
+        results, errors = run_in_threads(work, 50)
 
         # then
         assert errors == []
@@ -75,7 +52,7 @@ def test_orders_locking_two_skus_in_opposite_order_never_deadlock_for_a_client()
         lines = [(a, 1), (b, 1)] if i % 2 else [(b, 1), (a, 1)]
         return [place(lines, email=f"x{i}-{n}@example.com") for n in range(5)]
 
-    results, errors = _run_in_threads(work, 16)
+    results, errors = run_in_threads(work, 16)
 
     # then
     assert [repr(e) for e in errors] == []
@@ -90,7 +67,7 @@ def test_sixteen_duplicates_of_one_external_id_make_one_order():
     stocked(sku, warehouse("DC-A"), 100)
 
     # when
-    results, errors = _run_in_threads(lambda i: place([(sku, 2)], external_id="W-100231"), 16)
+    results, errors = run_in_threads(lambda i: place([(sku, 2)], external_id="W-100231"), 16)
 
     # then
     assert errors == []
