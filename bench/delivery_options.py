@@ -42,8 +42,9 @@ from bench.orders import (  # noqa: E402 - the same database and server helpers
     CpuMeter,
     admin_dsn,
     dsn,
-    manage,
     percentile,
+    prepare,
+    server_env,
     start_server,
 )
 
@@ -51,16 +52,6 @@ from bench.orders import (  # noqa: E402 - the same database and server helpers
 def bench_url(base: str) -> str:
     parsed = urlparse(base)
     return parsed._replace(path=f"{parsed.path.rstrip('/') or '/oms'}_bench_delivery").geturl()
-
-
-def prepare(url: str, env: dict) -> str:
-    name = urlparse(url).path.lstrip("/")
-    with psycopg.connect(admin_dsn(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
-    return manage(env, "create_api_token", "bench", capture=True).strip().split()[-1]
 
 
 def drop(url: str) -> None:
@@ -190,15 +181,7 @@ def main() -> None:
         print("bench/delivery_options.py: skipped, set DATABASE_URL to a PostgreSQL database")
         return
     url = bench_url(base)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = server_env(url)
     print(f"preparing {urlparse(url).path.lstrip('/')}: migrate, seed_demo ...", flush=True)
     token = prepare(url, env)
     skus = skus_in_paris(url)

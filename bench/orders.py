@@ -153,6 +153,19 @@ def prepare(url: str, env: dict) -> str:
     return manage(env, "create_api_token", "bench", capture=True).strip().split()[-1]
 
 
+def server_env(url: str) -> dict:
+    """Return the environment the OMS runs with against the bench database `url`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def catalogue(url: str) -> tuple[list[str], list[str]]:
     """Return SKUs with stock in a shipping warehouse, and a SKU for the hot run."""
     with psycopg.connect(dsn(url)) as conn:
@@ -411,15 +424,7 @@ def main() -> None:
         print("bench/orders.py: skipped, set DATABASE_URL to a PostgreSQL database")
         return
     url = bench_url(base)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = server_env(url)
     print(f"preparing {urlparse(url).path.lstrip('/')}: migrate, seed_demo ...", flush=True)
     token = prepare(url, env)
     skus, (hot,) = catalogue(url)
