@@ -17,15 +17,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
+from accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
+from accounts.scoping import is_limited
 from alerts.models import Alert, AlertPolicy, DigestReceipt, NetworkRule, StockRule
 from alerts.resources import StockRuleResource
 from alerts.selectors import alerts_visible_to
 from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
 from alerts.services.rules import network_rule_save, stock_rule_save
-from oms.accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
-from oms.accounts.scoping import is_limited
-from oms.console.admin_exports import BackgroundExportMixin
-from oms.exceptions import DomainError
+from console.admin_exports import BackgroundExportMixin
+from core.exceptions import DomainError
 
 MAX_ROWS = 500
 

@@ -1,6 +1,6 @@
 """Domain errors of alerts, each with a message for a person."""
 
-from oms.exceptions import ConflictError, DomainError
+from core.exceptions import ConflictError, DomainError
 
 
 class AlertConflict(ConflictError):

@@ -1,7 +1,7 @@
 """The one call the stock services make when balances move: evaluate them after commit.
 
 It must cost next to nothing on the order capture path (bench/orders.py): no task message
-per commit, only the shared marker of oms/kick.py, and at most one hook per transaction
+per commit, only the shared marker of core/kick.py, and at most one hook per transaction
 however many rows it moves (a count file moves thousands at once).
 
 Which rows moved travels with the kick, so the task reads only those rows:
@@ -27,14 +27,14 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
-from oms.kick import CACHE_ALIAS, _marker, kick
+from core.kick import CACHE_ALIAS, _marker, kick
 
 logger = logging.getLogger(__name__)
 
 STOCK_TASK = "alerts.tasks.alerts_stock_changed_task"
 STOCK_KEY = "alerts-stock"
 CHANGED_KEY = "alerts-stock-changed"
-KICK_TTL = 5  # seconds, as oms.kick: a lost task message delays evaluation this long
+KICK_TTL = 5  # seconds, as core.kick: a lost task message delays evaluation this long
 # Members of the set: "s<stock id>", "l<location id>", or EVERY_ROW.
 EVERY_ROW = "*"
 
@@ -116,7 +116,7 @@ def _send(changed: Changed) -> None:
     key = cache.make_and_validate_key(CHANGED_KEY)
     marker = cache.make_and_validate_key(_marker(STOCK_KEY))
     try:
-        # One round trip: the ids, then oms.kick's "a run is queued" marker (as its
+        # One round trip: the ids, then core.kick's "a run is queued" marker (as its
         # `cache.add` writes it). The ids go first: a run that clears the marker and then
         # pops (the task) sees them, or a later run is queued by this very SET.
         pipe = _client(cache).pipeline(transaction=False)

@@ -1,12 +1,12 @@
-"""The `stock.low` outbound event (fulfilment.outbox), written with the alert it tells."""
+"""The `stock.low` outbound event (outbox), written with the alert it tells."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from alerts.models import Alert
-from fulfilment.outbox import Draft, events_emit
-from fulfilment.outbox.events import STOCK_LOW
+from outbox.emit import Draft, events_emit
+from outbox.events import STOCK_LOW
 
 # Events per INSERT: a first sweep may open thousands of alerts, and one statement holds at
 # most 65,535 parameters.

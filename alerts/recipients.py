@@ -1,4 +1,4 @@
-"""Who hears of a location's alerts by e-mail: its staff, through `oms.accounts` memberships.
+"""Who hears of a location's alerts by e-mail: its staff, through `accounts` memberships.
 
 The one place that answers it, so the digest does not know how staff are tied to places.
 Alerts with no location (network totals, backorders, a webhook for every location) go to
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from oms.accounts.models import Membership
+from accounts.models import Membership
 
 
 def digest_recipients() -> dict[int, frozenset[int] | None]:

@@ -7,8 +7,8 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
+from accounts.scoping import location_ids_for
 from alerts.models import Alert, AlertQuerySet
-from oms.accounts.scoping import location_ids_for
 
 
 def alerts_visible_to(user: AbstractBaseUser | AnonymousUser | None) -> AlertQuerySet:

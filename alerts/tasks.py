@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from alerts.evaluation.stock import StockScope
 from alerts.kicks import STOCK_KEY
-from oms.kick import kick_clear
+from core.kick import kick_clear
 
 
 @shared_task(acks_late=True)
@@ -18,7 +18,7 @@ def alerts_stock_changed_task() -> int:
     """
     from alerts.services import stock_changes_evaluate
 
-    # Before reading: a commit landing after this line queues the next run (oms/kick.py).
+    # Before reading: a commit landing after this line queues the next run (core/kick.py).
     kick_clear(STOCK_KEY)
     results = stock_changes_evaluate(now=timezone.now())
     return sum(len(applied.opened) for applied in results.values())

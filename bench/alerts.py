@@ -151,12 +151,12 @@ def hot_path(commits: int = 2000) -> None:
     from django.core.cache import caches
 
     from alerts.kicks import STOCK_KEY, Changed, _send, changed_pop
-    from oms.kick import kick
+    from core.kick import kick
 
     coordination = caches["coordination"]
     coordination.add(f"kick:{STOCK_KEY}", 1, timeout=60)
     for label, send in (
-        ("a bare oms.kick (before: no ids)", lambda: kick(task_name="x", key=STOCK_KEY)),
+        ("a bare core.kick (before: no ids)", lambda: kick(task_name="x", key=STOCK_KEY)),
         ("alerts hook: SADD ids + SET NX marker", lambda: _send(Changed(stock_ids={1, 2}))),
     ):
         send()

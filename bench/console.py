@@ -123,9 +123,9 @@ def seed(orders: int) -> None:
     from django.contrib.auth.models import Group, User
     from django.db import connection
 
+    from accounts.models import Membership
     from fulfilment.models import Fulfilment
     from inventory.models import Location, Product, StockLevel
-    from oms.accounts.models import Membership
     from orders.models import Channel, Order, OrderEvent, OrderLine
 
     Location.objects.bulk_create(
@@ -295,8 +295,8 @@ def urls() -> list[tuple[str, str]]:
     from django.contrib import admin
     from django.urls import reverse
 
+    from console.queues import QUEUES
     from inventory.models import Location
-    from oms.console.queues import QUEUES
 
     store = Location.objects.get(code="ST-001").pk
     warehouse = Location.objects.get(code="DC-150").pk
@@ -341,7 +341,7 @@ def measure() -> list[tuple[str, str, int, float, float, float]]:
     from django.db import connection
     from django.test import Client
 
-    from oms.console.tasks import stock_snapshot_refresh_task
+    from console.tasks import stock_snapshot_refresh_task
 
     started = time.perf_counter()
     stock_snapshot_refresh_task()  # as the beat does every few minutes

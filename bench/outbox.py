@@ -83,7 +83,7 @@ def produce(count: int, rate: float | None, per_transaction: int) -> None:
     once), through `events_emit` as the services do."""
     from django.db import transaction
 
-    from fulfilment.outbox import Draft, events_emit
+    from outbox.emit import Draft, events_emit
 
     started = time.monotonic()
     for batch in range(count // per_transaction):
@@ -111,7 +111,7 @@ def produce(count: int, rate: float | None, per_transaction: int) -> None:
 def committed_at() -> dict[str, float]:
     """Return each event's time of writing: a few milliseconds before its commit, so the
     delays below are slightly pessimistic."""
-    from fulfilment.outbox.models import OutboxEvent
+    from outbox.models import OutboxEvent
 
     return {
         str(uid): at.timestamp() for uid, at in OutboxEvent.objects.values_list("uid", "created_at")
@@ -119,7 +119,7 @@ def committed_at() -> dict[str, float]:
 
 
 def wait_delivered(total: int, timeout: float) -> None:
-    from fulfilment.outbox.models import Delivery
+    from outbox.models import Delivery
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -175,8 +175,8 @@ def main() -> int:
         import django
 
         django.setup()
-        from fulfilment.outbox.models import Delivery, OutboxEvent
-        from fulfilment.outbox.services import subscription_create
+        from outbox.models import Delivery, OutboxEvent
+        from outbox.services import subscription_create
 
         worker = subprocess.Popen(
             [
@@ -209,7 +209,7 @@ def main() -> int:
             time.sleep(1.0)
             Delivery.objects.all().delete()
             OutboxEvent.objects.all().delete()
-            from fulfilment.outbox.models import WebhookSubscription
+            from outbox.models import WebhookSubscription
 
             WebhookSubscription.objects.all().delete()
             subscription_create(

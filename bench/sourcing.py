@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fulfilment.sourcing import plan  # noqa: E402
-from fulfilment.sourcing.compare import compare, format_table, reaches  # noqa: E402
+from sourcing import plan  # noqa: E402
+from sourcing.compare import compare, format_table, reaches  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "sourcing" / "instances"
 

@@ -12,6 +12,9 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from accounts.admin_scoping import LocationScopedAdmin
+from console.changelist import QuickActionCheckbox
+from console.pagination import EstimatedCountPaginator
 from fulfilment.models import Fulfilment
 from fulfilment.services import (
     fulfilment_accept,
@@ -20,9 +23,6 @@ from fulfilment.services import (
     fulfilment_reject,
     fulfilment_ship,
 )
-from oms.accounts.admin_scoping import LocationScopedAdmin
-from oms.console.changelist import QuickActionCheckbox
-from oms.console.pagination import EstimatedCountPaginator
 from orders.admin import call_each, console_link
 from orders.console.forms import RejectForm, ShipForm
 from orders.models import Order
@@ -168,7 +168,3 @@ class FulfilmentAdmin(QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin
             **extra,
         }
         return TemplateResponse(request, f"admin/orders/fulfilment_{action}.html", context)
-
-
-# Webhook subscriptions, deliveries and the outbox (fulfilment/outbox/admin.py).
-from fulfilment.outbox import admin as outbox_admin  # noqa: E402,F401

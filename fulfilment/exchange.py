@@ -10,13 +10,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.exceptions import DomainError
 from fulfilment.api.serializers import FulfilmentOutputSerializer, fulfilments_for_output
 from fulfilment.models import Fulfilment
 from fulfilment.services import fulfilment_ship_within
 from fulfilment.shipment_file import parse_shipment_file
 from inventory.countfile import RowError
 from inventory.models import Location
-from oms.exceptions import DomainError
 
 FS = Fulfilment.Status
 EXPORT_COLUMNS = [

@@ -48,11 +48,11 @@ class Fulfilment(models.Model):
         ]
         indexes = [
             models.Index(fields=["location", "status", "created_at"], name="fulfilment_queue"),
-            # The orders a location works on (oms.console.queues.of_locations), the scope of
+            # The orders a location works on (console.queues.of_locations), the scope of
             # store staff's order lists and dashboard: read from the index alone.
             models.Index(fields=["location", "order"], name="fulfilment_location_order"),
             # The console's queues and the admin's status filter across every location, the
-            # admin's newest-first list, and the dashboard's lead times (oms.console).
+            # admin's newest-first list, and the dashboard's lead times (console).
             models.Index(fields=["status", "created_at"], name="fulfilment_status_created"),
             models.Index(fields=["created_at", "id"], name="fulfilment_created"),
             models.Index(
@@ -64,14 +64,3 @@ class Fulfilment(models.Model):
 
     def __str__(self) -> str:
         return f"Fulfilment {self.pk} of {self.order_id} at {self.location_id}"
-
-
-# The outbox lives in its own module; Django finds models through this one.
-from fulfilment.outbox.models import (  # noqa: E402
-    Delivery,
-    OutboxCursor,
-    OutboxEvent,
-    WebhookSubscription,
-)
-
-__all__ = ["Delivery", "Fulfilment", "OutboxCursor", "OutboxEvent", "WebhookSubscription"]

@@ -8,16 +8,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.exceptions import ConflictError, NotFoundError
+from core.retry import retry_on_conflict
 from fulfilment.models import Fulfilment
-from fulfilment.outbox import events_emit
-from fulfilment.outbox.events import FULFILMENT_SHIPPED, ORDER_SHIPPED
-from fulfilment.outbox.payloads import fulfilment_draft, order_draft
 from inventory.locks import lock_stock_ids
 from inventory.models import StockMovement
 from inventory.services.allocations import allocations_release, allocations_ship
 from inventory.services.ledger import movement_apply
-from oms.exceptions import ConflictError, NotFoundError
-from oms.retry import retry_on_conflict
 from orders.events import order_event_add
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent
@@ -26,6 +23,9 @@ from orders.services.lifecycle import rejected_location_ids
 from orders.services.pickup import pickup_ready_announce
 from orders.services.status import order_status_refresh
 from orders.transitions import fulfilment_ensure_can_become
+from outbox.emit import events_emit
+from outbox.events import FULFILMENT_SHIPPED, ORDER_SHIPPED
+from outbox.payloads import fulfilment_draft, order_draft
 
 FS = Fulfilment.Status
 

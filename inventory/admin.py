@@ -27,6 +27,11 @@ from django.utils.html import format_html
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm
 
+from accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
+from console.admin_exports import BackgroundExportMixin
+from console.changelist import QuickActionCheckbox
+from console.pagination import EstimatedCountPaginator
+from core.exceptions import DomainError
 from inventory.countfile import count_file_rows
 from inventory.models import (
     STOCK_BELOW_SAFETY,
@@ -54,11 +59,6 @@ from inventory.services.ledger import (
     stock_safety_stock_set,
     stock_transfer,
 )
-from oms.accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
-from oms.console.admin_exports import BackgroundExportMixin
-from oms.console.changelist import QuickActionCheckbox
-from oms.console.pagination import EstimatedCountPaginator
-from oms.exceptions import DomainError
 
 # A search by product name lists the stock of at most this many products.
 SEARCH_PRODUCTS = 1000
@@ -427,7 +427,7 @@ class StockLevelAdmin(
         return request.user.has_perm("inventory.change_stocklevel")
 
     def has_adjust_permission(self, request):
-        # Receipts, adjustments and transfers move units (custom permission, oms.accounts.roles).
+        # Receipts, adjustments and transfers move units (custom permission, accounts.roles).
         return request.user.has_perm("inventory.adjust_stocklevel")
 
     def import_action(self, request, **kwargs):

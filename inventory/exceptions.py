@@ -1,6 +1,6 @@
 """Stock errors with a message for a person and the field they are about."""
 
-from oms.exceptions import ConflictError, DomainError
+from core.exceptions import ConflictError, DomainError
 
 
 class InsufficientStock(DomainError):

@@ -16,9 +16,9 @@ from operator import or_
 from django.db import connection
 from django.db.models import Q
 
+from core.sql import instances
 from inventory.models import Location, StockLevel
 from inventory.selectors import Candidates, Place
-from oms.sql import instances
 
 _STOCK = StockLevel._meta.db_table
 _LOCATION = Location._meta.db_table

@@ -68,14 +68,19 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "import_export",
+    "core",
+    "outbox",
     "inventory",
     "orders",
     "fulfilment",
     "alerts",
-    "oms.accounts",
+    # After the apps above: its post_migrate hook gives roles their permissions, which
+    # must exist by then.
+    "accounts",
     # Login lockout after repeated failures (per account and per address).
     "axes",
-    "oms.console",
+    "console",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -190,7 +195,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
-AXES_CLIENT_IP_CALLABLE = "oms.accounts.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 # How many reverse proxies in front of the app append to X-Forwarded-For: the client is
 # the address the outermost trusted one saw. 0 trusts no header (a direct connection).
@@ -221,13 +226,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "oms.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oms",
         },
-        # Markers that web servers and workers must agree on (oms/kick.py).
+        # Markers that web servers and workers must agree on (core/kick.py).
         "coordination": {
-            "BACKEND": "oms.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oms-coordination",
         },
@@ -295,7 +300,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The dashboards' network stock by location reads every stock row: kept as a snapshot.
     "console-stock-snapshot": {
-        "task": "oms.console.tasks.stock_snapshot_refresh_task",
+        "task": "console.tasks.stock_snapshot_refresh_task",
         "schedule": timedelta(minutes=5),
     },
     # Expired reservations already count as sellable; this gives their units back for good.
@@ -311,7 +316,7 @@ CELERY_BEAT_SCHEDULE = {
     # Webhooks: commits kick the relay at once; this sweep sends what a broker outage kept
     # waiting, retries that fell due, and the stock.changed events of the ledger.
     "outbox-relay-sweep": {
-        "task": "fulfilment.tasks.outbox_relay_task",
+        "task": "outbox.tasks.outbox_relay_task",
         "schedule": timedelta(seconds=30),
     },
     # Alerts: stock changes kick an evaluation at once; this sweep evaluates every rule
@@ -330,19 +335,19 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # DRF's token scheme, with the token and its user read in one plain query.
-        "oms.api.authentication.TokenAuthentication",
+        "core.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Authenticated, with the Django permissions of the route (oms/accounts/permissions.py).
-    "DEFAULT_PERMISSION_CLASSES": ["oms.accounts.permissions.RolePermission"],
-    "DEFAULT_PAGINATION_CLASS": "oms.api.pagination.Pagination",
+    # Authenticated, with the Django permissions of the route (accounts/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "oms.api.errors.exception_handler",
-    # Bodies nested too deep for json are a 400, not a 500 (oms.api.parsers).
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # Bodies nested too deep for json are a 400, not a 500 (core.api.parsers).
     "DEFAULT_PARSER_CLASSES": [
-        "oms.api.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -370,7 +375,7 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Stock counts larger than this run as a background task from the admin.
 OMS_COUNT_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_COUNT_IMPORT_SYNC_MAX_ROWS", "2000"))
-# Admin exports of more rows than this are written by a background job (oms.console).
+# Admin exports of more rows than this are written by a background job (console).
 OMS_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_EXPORT_SYNC_MAX_ROWS", "2000"))
 # Sourcing inside an order request runs under this budget (milliseconds).
 OMS_SOURCING_BUDGET_MS = float(os.environ.get("OMS_SOURCING_BUDGET_MS", "200"))
@@ -400,7 +405,7 @@ OMS_TRACKING_WINDOW_SECONDS = int(os.environ.get("OMS_TRACKING_WINDOW_SECONDS", 
 # Public address of the site, for links sent to customers (tracking).
 OMS_PUBLIC_URL = os.environ.get("OMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Webhooks (fulfilment/outbox): an answer must come within the timeout; failed deliveries are
+# Webhooks (outbox): an answer must come within the timeout; failed deliveries are
 # retried with exponential backoff (base doubling up to max, with jitter) until the horizon
 # after their event, then they are dead. The relay sends up to CONCURRENCY at once, claiming
 # BATCH deliveries per round for CLAIM_SECONDS (a relay that dies lets them go after that).

@@ -27,7 +27,7 @@ else:
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "oms-tests")
 
 # Each test process keeps its own cache (rate limits, throttles), not the shared file cache.
-# The coordination cache (oms/kick.py) must be shared with the Celery worker a test starts,
+# The coordination cache (core/kick.py) must be shared with the Celery worker a test starts,
 # which is given OMS_TEST_COORDINATION by tests/worker.py.
 OMS_TEST_COORDINATION = os.environ.get("OMS_TEST_COORDINATION") or f"test-{os.getpid()}"
 _coordination = OMS_TEST_COORDINATION
@@ -35,7 +35,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "coordination": (
         {
-            "BACKEND": "oms.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,  # noqa: F405
             "KEY_PREFIX": _coordination,
         }

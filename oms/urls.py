@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from oms import views
+from core import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,12 +12,12 @@ urlpatterns = [
     path("console/orders/", include("orders.console.urls")),
     path("console/alerts/", include("alerts.console.urls")),
     path("console/", include("inventory.console.urls")),
-    path("console/", include("oms.console.urls")),
+    path("console/", include("console.urls")),
     path("track/", include("orders.tracking.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("oms.api.urls")),
+    path("api/v1/", include("core.api.urls")),
 ]
 
-handler404 = "oms.views.not_found"
-handler500 = "oms.views.server_error"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

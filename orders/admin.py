@@ -19,11 +19,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
+from console.changelist import QuickActionCheckbox
+from console.pagination import EstimatedCountPaginator
+from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
-from oms.accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
-from oms.console.changelist import QuickActionCheckbox
-from oms.console.pagination import EstimatedCountPaginator
-from oms.exceptions import DomainError
 from orders.api.serializers import ISO_4217
 from orders.console.forms import OrderCancelForm
 from orders.models import (
@@ -42,7 +42,7 @@ from orders.services.capture import phone_digits
 from orders.services.lifecycle import order_cancel, order_resource
 
 ORDER_PERMISSION = "orders.change_order"
-# A custom permission (oms.accounts.roles): cancelling is more than changing an order.
+# A custom permission (accounts.roles): cancelling is more than changing an order.
 CANCEL_PERMISSION = "orders.cancel_order"
 SEARCH_LIMIT = 1000
 PHONE_LIKE = re.compile(r"^\+?[0-9 ().\-/]+$")
@@ -161,7 +161,7 @@ class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
         "An order number, e-mail, phone number, external id or tracking number, exactly."
     )
     show_full_result_count = False
-    # A million orders: count up to a cap, never the whole table (oms.console.pagination).
+    # A million orders: count up to a cap, never the whole table (console.pagination).
     paginator = EstimatedCountPaginator
     # A page people scan, then narrow with the filters or the search: 50 rows draw in half
     # the time of 100, and drawing rows is most of this page's time.

@@ -1,6 +1,6 @@
 """Order errors with a message for a person."""
 
-from oms.exceptions import ConflictError, DomainError
+from core.exceptions import ConflictError, DomainError
 
 
 class InvalidTransition(ConflictError):

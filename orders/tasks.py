@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from oms.api.idempotency import idempotency_records_purge
+from core.api.idempotency import idempotency_records_purge
 from orders.services.lifecycle import backorders_allocate
 
 

@@ -5,7 +5,7 @@ from django.db import DataError
 from django.urls import reverse
 from drf_spectacular.drainage import GENERATOR_STATS
 
-from oms.api.errors import exception_handler
+from core.api.errors import exception_handler
 
 pytestmark = pytest.mark.django_db
 

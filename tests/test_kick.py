@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import caches
 
-from oms.kick import CACHE_ALIAS, kick, kick_clear
+from core.kick import CACHE_ALIAS, kick, kick_clear
 
 TASK = "oms.celery.debug_task_that_does_not_exist"
 

@@ -1,4 +1,4 @@
-"""oms.sql: instances written and read with plain SQL are the ORM's, on either database."""
+"""core.sql: instances written and read with plain SQL are the ORM's, on either database."""
 
 from decimal import Decimal
 
@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.sql import instances, rows_insert
 from inventory.models import Product
-from oms.sql import instances, rows_insert
 from orders.models import Channel, Order, OrderEvent
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scoping import location_allowed, scope_to_locations
 from alerts.api import filters
 from alerts.api.serializers import (
     AlertOutputSerializer,
@@ -19,9 +20,8 @@ from alerts.models import Alert, StockRule
 from alerts.selectors import alerts_visible_to
 from alerts.services import alert_acknowledge, alert_resolve, alert_snooze, stock_rule_set
 from alerts.services.rules import UNSET
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from inventory.models import Location, Product
-from oms.accounts.scoping import location_allowed, scope_to_locations
-from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 VIEW = ("alerts.view_alert",)
 CHANGE = ("alerts.change_alert",)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from alerts.console.forms import UNRESOLVED, AlertFilterForm, SnoozeForm
 from alerts.selectors import alerts_visible_to
 from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
-from oms.exceptions import DomainError
+from core.exceptions import DomainError
 
 CHANGE_PERMISSION = "alerts.change_alert"
 PER_PAGE = 100

@@ -1,4 +1,4 @@
-"""Webhook subscriptions whose events died undelivered (fulfilment.outbox)."""
+"""Webhook subscriptions whose events died undelivered (outbox)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models.functions import Cast, JSONObject
 
 from alerts.evaluation.engine import Hits
 from alerts.models import Alert
-from fulfilment.outbox.models import Delivery, WebhookSubscription
+from outbox.models import Delivery, WebhookSubscription
 
 # Dead deliveries stay in the table for the record; only recent ones keep an alert open, so
 # the alert clears a week after the receiver last lost an event.

@@ -13,6 +13,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scoping import scope_to_locations
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from fulfilment.api.filters import FulfilmentFilter
 from fulfilment.api.serializers import (
     FulfilmentOutputSerializer,
@@ -28,8 +30,6 @@ from fulfilment.services import (
     fulfilment_reject,
     fulfilment_ship,
 )
-from oms.accounts.scoping import scope_to_locations
-from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 MAX_ID = 2**63 - 1
 NOT_FOUND_404 = OpenApiResponse(description="No fulfilment with that id.")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from fulfilment.outbox.events import EVENT_TYPES
-from fulfilment.outbox.models import WebhookSubscription
 from inventory.models import Location
+from outbox.events import EVENT_TYPES
+from outbox.models import WebhookSubscription
 
 MIN_SECRET_LENGTH = 16
 

@@ -8,11 +8,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scoping import location_allowed, scope_to_locations
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from fulfilment.api.webhook_serializers import WebhookInputSerializer, WebhookOutputSerializer
-from fulfilment.outbox.models import WebhookSubscription
-from fulfilment.outbox.services import subscription_create, subscription_delete
-from oms.accounts.scoping import location_allowed, scope_to_locations
-from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from outbox.models import WebhookSubscription
+from outbox.services import subscription_create, subscription_delete
 
 MAX_ID = 2**63 - 1
 

@@ -11,6 +11,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scoping import location_ids_for
+from core.api.errors import exception_handler
 from inventory.countfile import (
     MAX_LOCATION_LENGTH,
     count_lines_from_records,
@@ -19,8 +21,6 @@ from inventory.countfile import (
 from inventory.exceptions import CountRejected
 from inventory.models import Location, StockCountImport
 from inventory.services.counts import CountOutcome, stock_count_apply, stock_count_file_apply
-from oms.accounts.scoping import location_ids_for
-from oms.api.errors import exception_handler
 
 # A count file of 100,000 rows is about 3 MB; this leaves room for long SKUs and UTF-16.
 MAX_FILE_BYTES = 50 * 1024 * 1024

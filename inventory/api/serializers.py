@@ -11,8 +11,8 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import StrictFloatField, StrictIntegerField
 from inventory.models import Location, Product, StockLevel, StockMovement, validate_time_zone
-from oms.api.fields import StrictFloatField, StrictIntegerField
 
 # Kinds an integration may post; counts and shipments have their own endpoints.
 POSTABLE_KINDS = [

@@ -11,6 +11,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scoping import location_allowed, scope_to_locations
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, ledger_idempotency_key
 from inventory.api import filters
 from inventory.api.serializers import (
     AvailabilityQuerySerializer,
@@ -33,8 +35,6 @@ from inventory.services.catalogue import (
     product_update,
 )
 from inventory.services.ledger import stock_movement_record
-from oms.accounts.scoping import location_allowed, scope_to_locations
-from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, ledger_idempotency_key
 
 
 def _product(sku: str) -> Product:

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.scoping import location_ids_for, scope_by_colleagues, scope_to_locations
+from core.exceptions import DomainError
 from inventory.models import Location, Product, StockCountImport, StockMovement
 from inventory.selectors import stock_rows
 from inventory.services.counts import (
@@ -22,8 +24,6 @@ from inventory.services.counts import (
     stock_count_import_cancel,
     stock_count_import_confirm,
 )
-from oms.accounts.scoping import location_ids_for, scope_by_colleagues, scope_to_locations
-from oms.exceptions import DomainError
 
 STOCK_PERMISSION = "inventory.change_stocklevel"
 RECENT_MOVEMENTS = 50

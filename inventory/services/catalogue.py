@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from core.exceptions import DomainError
 from inventory.models import Location, Product
-from oms.exceptions import DomainError
 
 # The fields an update may change; the natural key is not among them.
 PRODUCT_UPDATABLE = frozenset({"name", "barcode", "price", "active"})

@@ -37,13 +37,13 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.scoping import location_ids_for
 from alerts.kicks import stock_changed
+from core.exceptions import DomainError
 from inventory.countfile import CountLine, RowError, parse_count_file
 from inventory.exceptions import CountRejected
 from inventory.models import Location, StockCountImport, StockMovement
 from inventory.notify import stock_freed
-from oms.accounts.scoping import location_ids_for
-from oms.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import authentication
+from core.api.fields import StrictFloatField, StrictIntegerField
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.api.parsers import JSONParser
+from core.sql import instances
 from inventory.models import Location, Product
-from oms.api import authentication
-from oms.api.fields import StrictFloatField, StrictIntegerField
-from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from oms.api.parsers import JSONParser
-from oms.sql import instances
 from orders.api.representation import moment, money
 from orders.api.serializers import MAX_LINES, LineListSerializer, country_format
 from orders.channels import channel_locations

@@ -17,10 +17,10 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import StrictFloatField, StrictIntegerField
+from core.sql import instances
 from fulfilment.models import Fulfilment
 from inventory.models import Allocation, Location, Product
-from oms.api.fields import StrictFloatField, StrictIntegerField
-from oms.sql import instances
 from orders.api.representation import (
     fulfilment_lines,  # noqa: F401 - the fulfilment API draws its lines with it too
     order_representation_read,

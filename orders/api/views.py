@@ -13,10 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.accounts.scoping import scope_orders
-from oms.api import authentication
-from oms.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from oms.api.parsers import JSONParser
+from accounts.scoping import scope_orders
+from core.api import authentication
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.api.parsers import JSONParser
 from orders.api.filters import OrderFilter
 from orders.api.representation import order_representation
 from orders.api.serializers import (

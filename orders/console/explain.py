@@ -1,7 +1,7 @@
 """Turn a sourcing explanation (OrderEvent "allocated", `data["explanation"]`) into sections
 a person can read: a title, then either a table or a list of facts.
 
-The engine (fulfilment.sourcing.explanation) says `{"rule", "locations": [cost parts of
+The engine (sourcing.explanation) says `{"rule", "locations": [cost parts of
 each chosen location], "alternatives": [runner-ups], "text": [the same as lines]}`. Known
 keys get their own titles and columns; anything else is still rendered, generically, so the
 console keeps working when the engine says more.

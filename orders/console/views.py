@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.scoping import scope_orders, scope_to_locations
+from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
 from fulfilment.services import (
     fulfilment_accept,
@@ -28,8 +30,6 @@ from fulfilment.services import (
     fulfilment_ship,
 )
 from inventory.models import Allocation
-from oms.accounts.scoping import scope_orders, scope_to_locations
-from oms.exceptions import DomainError
 from orders.console.explain import explanation_sections
 from orders.console.forms import (
     LineCancelForm,
@@ -50,7 +50,7 @@ from orders.tracking.links import number_is_plausible, tracking_url
 from orders.transitions import FULFILMENT_TRANSITIONS
 
 ORDER_PERMISSION = "orders.change_order"
-# Cancelling is a permission of its own (oms.accounts.roles).
+# Cancelling is a permission of its own (accounts.roles).
 CANCEL_PERMISSION = "orders.cancel_order"
 MAX_LINE_NO = 32767  # order_line.line_no is a smallint
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"

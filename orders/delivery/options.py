@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from fulfilment import sourcing
+import sourcing
 from inventory.models import Location, Product
 from inventory.selectors import Candidates, Sellable, quote_stock
 from orders.delivery.config import DeliveryConfig, Place, delivery_config

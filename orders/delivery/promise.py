@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-EARTH_RADIUS_KM = 6371.0088  # as the sourcing engine measures (fulfilment/sourcing/instance.py)
+EARTH_RADIUS_KM = 6371.0088  # as the sourcing engine measures (sourcing/instance.py)
 # A calendar open less than one day a year is a configuration error, not a long wait.
 MAX_SEARCH_DAYS = 366
 

@@ -7,7 +7,7 @@ plans on figures nobody can change. No unit is ever promised twice: the
 allocation and the rise of `allocated` happen on rows this transaction holds.
 
 Reads, locks and writes go through the connection's cursor (inventory.selectors,
-inventory.locks, oms.sql): order capture runs them for every order,
+inventory.locks, core.sql): order capture runs them for every order,
 and the ORM's compilation of these statements cost more than the database's work.
 """
 
@@ -25,12 +25,10 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+import sourcing
 from alerts.kicks import stock_changed
-from fulfilment import sourcing
+from core.sql import rows_insert
 from fulfilment.models import Fulfilment
-from fulfilment.outbox import events_emit
-from fulfilment.outbox.events import FULFILMENT_REQUESTED
-from fulfilment.outbox.payloads import fulfilment_draft
 from inventory.locks import lock_stock, lock_stock_at
 from inventory.models import Allocation, Location, StockLevel
 from inventory.selectors import (
@@ -42,8 +40,10 @@ from inventory.selectors import (
     rows_reserved_settle,
     sellable_stock,
 )
-from oms.sql import rows_insert
 from orders.models import Channel, Order, OrderEvent, OrderLine
+from outbox.emit import events_emit
+from outbox.events import FULFILMENT_REQUESTED
+from outbox.payloads import fulfilment_draft
 
 OPTIMISTIC_ATTEMPTS = 2
 

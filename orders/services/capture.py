@@ -15,13 +15,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.retry import retry_on_conflict
+from core.sql import rows_insert
 from fulfilment.models import Fulfilment
-from fulfilment.outbox import events_emit
-from fulfilment.outbox.payloads import order_captured_drafts
 from inventory.models import Allocation, Location, Product
 from inventory.selectors import channel_location_q
-from oms.retry import retry_on_conflict
-from oms.sql import rows_insert
 from orders.delivery.options import order_promise
 from orders.exceptions import OrderRejected
 from orders.models import Channel, Order, OrderEvent, OrderLine, Reservation
@@ -36,6 +34,8 @@ from orders.services.allocation import (
     stock_source,
 )
 from orders.services.reservations import reservation_attach, reservation_consume
+from outbox.emit import events_emit
+from outbox.payloads import order_captured_drafts
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from core.exceptions import DomainError, NotFoundError
+from core.retry import retry_on_conflict
 from fulfilment.models import Fulfilment
-from fulfilment.outbox import events_emit
-from fulfilment.outbox.events import FULFILMENT_CANCELLED, ORDER_CANCELLED
-from fulfilment.outbox.payloads import fulfilment_draft, order_draft
 from inventory.models import Allocation
 from inventory.services.allocations import allocation_shrink, allocations_release
-from oms.exceptions import DomainError, NotFoundError
-from oms.retry import retry_on_conflict
 from orders.events import order_event_add
 from orders.exceptions import InvalidTransition
 from orders.locks import lock_order
@@ -25,6 +22,9 @@ from orders.models import Order, OrderEvent, OrderLine
 from orders.services.allocation import order_allocate
 from orders.services.status import order_status_refresh
 from orders.transitions import order_ensure_can_become
+from outbox.emit import events_emit
+from outbox.events import FULFILMENT_CANCELLED, ORDER_CANCELLED
+from outbox.payloads import fulfilment_draft, order_draft
 
 logger = logging.getLogger(__name__)
 S = Order.Status

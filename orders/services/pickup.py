@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from oms.exceptions import DomainError
+from core.exceptions import DomainError
 from orders.models import Order
 from orders.services.lifecycle import order_cancel
 from orders.tracking.links import tracking_url

@@ -27,12 +27,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts.kicks import stock_changed
+from core.exceptions import ConflictError
+from core.retry import retry_on_conflict
 from inventory.locks import lock_stock_at_and, lock_stock_ids
 from inventory.models import Location, Product, StockLevel
 from inventory.notify import stock_freed
 from inventory.selectors import Candidates
-from oms.exceptions import ConflictError
-from oms.retry import retry_on_conflict
 from orders.exceptions import OrderRejected
 from orders.models import Channel, Order, Reservation, ReservationLine
 from orders.services.allocation import Want, destination_of, order_candidates, stock_source

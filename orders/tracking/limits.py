@@ -6,7 +6,7 @@ windows: by default 10 failures per 10 minutes (`OMS_TRACKING_MAX_FAILURES`,
 `OMS_TRACKING_WINDOW_SECONDS`). Past that the lookup answers 429 without looking.
 
 The client address is the one the outermost trusted proxy saw (`OMS_TRUSTED_PROXY_COUNT`
-hops of `X-Forwarded-For`, oms.accounts.client_ip; `REMOTE_ADDR` with none), as for login
+hops of `X-Forwarded-For`, accounts.client_ip; `REMOTE_ADDR` with none), as for login
 lockouts: else every customer shares the proxy's address and one guesser blocks all.
 The per-number count also holds against guessers spread over many addresses; its price is
 that one of them can hold a number's form lookup for a window (the signed link still works).
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from oms.accounts.client_ip import client_ip
+from accounts.client_ip import client_ip
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from alerts.models import Alert, DigestReceipt, StockRule
-from alerts.services.rules import stock_rule_set
-from fulfilment.models import Fulfilment
-from fulfilment.outbox.models import Delivery, OutboxEvent, WebhookSubscription
-from fulfilment.outbox.services import subscription_create
-from inventory.models import Location, StockCountImport, StockLevel
-from oms.accounts.models import Membership
-from oms.accounts.roles import (
+from accounts.models import Membership
+from accounts.roles import (
     ADMINISTRATOR,
     CUSTOMER_SERVICE,
     INTEGRATION,
@@ -25,8 +19,14 @@ from oms.accounts.roles import (
     STORE_STAFF,
     WAREHOUSE_STAFF,
 )
+from alerts.models import Alert, DigestReceipt, StockRule
+from alerts.services.rules import stock_rule_set
+from fulfilment.models import Fulfilment
+from inventory.models import Location, StockCountImport, StockLevel
 from orders.models import Channel, Order, Reservation
 from orders.services.reservations import ReservedLine, reservation_create
+from outbox.models import Delivery, OutboxEvent, WebhookSubscription
+from outbox.services import subscription_create
 from tests.orders.helpers import place, product, stocked, warehouse
 
 # Role -> the location it is tied to ("own"), or None when not limited by place.
@@ -65,9 +65,9 @@ class Site:
             "inventory.allocation": self.order.lines.get().allocations.first(),
             "inventory.stockcountimport": self.count_import,
             "fulfilment.fulfilment": self.fulfilment,
-            "fulfilment.webhooksubscription": self.webhook,
-            "fulfilment.outboxevent": self.event,
-            "fulfilment.delivery": self.delivery,
+            "outbox.webhooksubscription": self.webhook,
+            "outbox.outboxevent": self.event,
+            "outbox.delivery": self.delivery,
             "orders.order": self.order,
             "orders.reservation": self.reservation,
             "alerts.alert": self.alert,

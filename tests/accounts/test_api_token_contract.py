@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import Membership
+from accounts.roles import INTEGRATION
 from alerts.models import Alert
 from fulfilment.models import Fulfilment
-from fulfilment.outbox.models import WebhookSubscription
 from inventory.models import Location, Product, StockLevel
-from oms.accounts.models import Membership
-from oms.accounts.roles import INTEGRATION
 from orders.models import Order, Reservation
+from outbox.models import WebhookSubscription
 
 
 def _client_for(username: str) -> APIClient:

@@ -29,10 +29,10 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.test import APIClient
 
-from oms.accounts.admin_scoping import LocationScopedAdmin
-from oms.accounts.models import Membership
-from oms.accounts.permissions import API_PERMISSIONS, required_permissions
-from oms.accounts.roles import INTEGRATION, ROLE_NAMES
+from accounts.admin_scoping import LocationScopedAdmin
+from accounts.models import Membership
+from accounts.permissions import API_PERMISSIONS, required_permissions
+from accounts.roles import INTEGRATION, ROLE_NAMES
 from tests.accounts.helpers import ROLE_PLACES, Site, network, role_user, token_client
 
 DENIED = {302, 403, 404}
@@ -224,7 +224,7 @@ def test_every_admin_of_a_located_model_is_scoped_by_location():
         if _located(model)
     ]
     # then
-    assert {"fulfilment.Delivery", "alerts.Alert", "inventory.StockMovement"} <= {
+    assert {"outbox.Delivery", "alerts.Alert", "inventory.StockMovement"} <= {
         label for label, _ in located
     }
     unscoped = [label for label, ma in located if not isinstance(ma, LocationScopedAdmin)]
@@ -364,10 +364,10 @@ def test_lists_show_only_the_roles_locations(world, db, role):
         ("admin:inventory_stocklevel_changelist", "OTHER-MUG", "OWN-TEE"),
         ("admin:fulfilment_fulfilment_changelist", other.order.number, own.order.number),
         ("admin:orders_order_changelist", other.order.number, own.order.number),
-        ("admin:fulfilment_webhooksubscription_changelist", "other.example.com", "own.example"),
+        ("admin:outbox_webhooksubscription_changelist", "other.example.com", "own.example"),
         ("admin:alerts_alert_changelist", "OTHER-MUG", "OWN-TEE"),
         # rows and the subscription filter's choices
-        ("admin:fulfilment_delivery_changelist", "other.example.com", "own.example"),
+        ("admin:outbox_delivery_changelist", "other.example.com", "own.example"),
     ]
     shown = 0
     for name, other_mark, own_mark in pages:

@@ -6,9 +6,9 @@ from django.contrib.auth.models import Group, User
 from django.test import override_settings
 from django.urls import reverse
 
-from oms.accounts.client_ip import client_ip
-from oms.accounts.roles import ROLES
-from oms.accounts.sync import roles_sync
+from accounts.client_ip import client_ip
+from accounts.roles import ROLES
+from accounts.sync import roles_sync
 from tests.accounts.helpers import network, role_user, token_client
 
 LOGIN = "admin:login"

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Membership
 from alerts.models import Alert, StockRule
 from alerts.services import alert_resolve, alerts_evaluate_stock
-from oms.accounts.models import Membership
 from tests.alerts.helpers import set_available
 from tests.factories import LocationFactory, ProductFactory
 

@@ -6,10 +6,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts.models import Membership
 from alerts.digest import alerts_digests_send
 from alerts.models import Alert, DigestReceipt
 from alerts.services import alert_snooze, alerts_evaluate_stock
-from oms.accounts.models import Membership
 from tests.alerts.helpers import set_available
 from tests.factories import LocationFactory, ProductFactory, UserFactory
 

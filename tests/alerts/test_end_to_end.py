@@ -4,7 +4,7 @@ seconds there is an open alert and a queued `stock.low` event."""
 import pytest
 
 from alerts.models import Alert, StockRule
-from fulfilment.outbox.models import OutboxEvent
+from outbox.models import OutboxEvent
 from tests.factories import LocationFactory, ProductFactory
 from tests.worker import wait_for
 

@@ -9,8 +9,8 @@ from alerts.evaluation.stock import EVERYTHING, StockScope
 from alerts.models import Alert, AlertPolicy, NetworkRule, StockRule
 from alerts.selectors import alerts_waiting_count
 from alerts.services import alert_snooze, alerts_evaluate_stock, alerts_sweep
-from fulfilment.outbox.models import OutboxEvent
 from inventory.models import StockLevel
+from outbox.models import OutboxEvent
 from tests.alerts.helpers import set_available, ship
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory
 

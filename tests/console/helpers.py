@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group
 
+from accounts.models import Membership
 from inventory.models import Location
-from oms.accounts.models import Membership
 from tests.factories import UserFactory
 
 

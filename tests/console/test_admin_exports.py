@@ -7,11 +7,11 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from console.jobs import job_run
+from console.models import BackgroundJob
 from inventory.models import StockLevel
 from inventory.resources import StockLevelResource
 from inventory.services.ledger import stock_receive
-from oms.console.jobs import job_run
-from oms.console.models import BackgroundJob
 from tests.console.helpers import person
 from tests.factories import LocationFactory, ProductFactory, StoreFactory
 

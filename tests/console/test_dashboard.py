@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from console.selectors.stock import SNAPSHOT_KEY
 from fulfilment.models import Fulfilment
 from fulfilment.services import fulfilment_accept, fulfilment_ship
-from oms.console.selectors.stock import SNAPSHOT_KEY
 from orders.models import Order
 from tests.console.helpers import person
 from tests.factories import StoreFactory
@@ -106,7 +106,7 @@ def test_the_network_stock_comes_from_a_snapshot_the_task_refreshes(admin_client
     # given: the snapshot was taken, then stock arrived
     from django.core.cache import cache
 
-    from oms.console.tasks import stock_snapshot_refresh_task
+    from console.tasks import stock_snapshot_refresh_task
 
     stock_snapshot_refresh_task()
     stocked(network["tee"], network["lyon"], 4)

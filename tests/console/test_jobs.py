@@ -6,9 +6,9 @@ import io
 import pytest
 from django.urls import reverse
 
+from console.jobs import job_run
+from console.models import BackgroundJob
 from fulfilment.models import Fulfilment
-from oms.console.jobs import job_run
-from oms.console.models import BackgroundJob
 from tests.console.helpers import person
 from tests.factories import StoreFactory
 from tests.orders.helpers import place, product, stocked, warehouse

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from console.pagination import EstimatedCountPaginator
 from inventory.models import Product
-from oms.console.pagination import EstimatedCountPaginator
 from tests.factories import ProductFactory
 
 

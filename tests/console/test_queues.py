@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from console.jobs import SYNC_MAX_ROWS
+from console.models import BackgroundJob
 from fulfilment.models import Fulfilment
 from fulfilment.services import fulfilment_accept, fulfilment_ready
-from oms.console.jobs import SYNC_MAX_ROWS
-from oms.console.models import BackgroundJob
 from orders.models import Order
 from tests.console.helpers import person
 from tests.factories import StoreFactory

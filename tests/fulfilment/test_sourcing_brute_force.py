@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fulfilment.sourcing import STRATEGIES, plan
+from sourcing import STRATEGIES, plan
 from tests.fulfilment.test_sourcing_instances import CHECK
 
 SKUS = ("A", "B")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fulfilment.sourcing import plan
+from sourcing import plan
 from tests.fulfilment.test_sourcing_instances import CHECK
 
 PARIS = (48.8566, 2.3522)

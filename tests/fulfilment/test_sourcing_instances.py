@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fulfilment.sourcing import STRATEGIES, plan
+from sourcing import STRATEGIES, plan
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "sourcing"
 INSTANCES = sorted((SHARED / "instances").glob("*.json"))

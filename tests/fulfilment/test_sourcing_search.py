@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fulfilment.sourcing import cost_search, optimal, plan
-from fulfilment.sourcing.incumbent import local_search, polish
-from fulfilment.sourcing.instance import parse_instance
-from fulfilment.sourcing.lagrangian import _ascend, refine
-from fulfilment.sourcing.model import build_model
-from fulfilment.sourcing.reduction import MARGIN, dominated_sites
-from fulfilment.sourcing.selection import INF, Selection
+from sourcing import cost_search, optimal, plan
+from sourcing.incumbent import local_search, polish
+from sourcing.instance import parse_instance
+from sourcing.lagrangian import _ascend, refine
+from sourcing.model import build_model
+from sourcing.reduction import MARGIN, dominated_sites
+from sourcing.selection import INF, Selection
 from tests.fulfilment.test_sourcing_brute_force import medium_instances, subset_oracle
 from tests.fulfilment.test_sourcing_edge_cases import instance, location
 from tests.fulfilment.test_sourcing_instances import CHECK

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from fulfilment.sourcing import InvalidInstance, UnknownStrategy, plan
+from sourcing import InvalidInstance, UnknownStrategy, plan
 
 VALID = {
     "order": {

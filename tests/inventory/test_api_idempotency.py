@@ -1,4 +1,4 @@
-"""The Idempotency-Key header on the inventory POST endpoints (oms.api.idempotency)."""
+"""The Idempotency-Key header on the inventory POST endpoints (core.api.idempotency)."""
 
 import threading
 from datetime import timedelta
@@ -12,9 +12,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.api.idempotency import idempotency_records_purge
+from core.models import IdempotencyRecord
 from inventory.models import Product, StockLevel, StockMovement
-from oms.api.idempotency import idempotency_records_purge
-from orders.models import IdempotencyRecord
 from tests.factories import LocationFactory, ProductFactory
 
 MOVEMENTS = reverse("stock-movements")

@@ -8,7 +8,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from orders.models import IdempotencyRecord, Order
+from core.models import IdempotencyRecord
+from orders.models import Order
 from tests.orders.helpers import product, stocked, warehouse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

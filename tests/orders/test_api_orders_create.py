@@ -8,9 +8,10 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.models import IdempotencyRecord
 from inventory.models import Allocation, StockLevel
 from orders.delivery.config import delivery_config
-from orders.models import Channel, IdempotencyRecord, Order, OrderEvent
+from orders.models import Channel, Order, OrderEvent
 from tests.factories import ChannelFactory, StoreFactory
 from tests.orders.helpers import product, stocked, warehouse
 

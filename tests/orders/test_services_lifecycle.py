@@ -3,6 +3,7 @@
 import pytest
 from django.test import override_settings
 
+from core.exceptions import ConflictError, NotFoundError
 from fulfilment.models import Fulfilment
 from fulfilment.services import (
     RejectReason,
@@ -15,7 +16,6 @@ from fulfilment.services import (
 from inventory.models import Allocation, StockLevel, StockMovement
 from inventory.reconcile import stock_drift
 from inventory.services import stock_receive
-from oms.exceptions import ConflictError, NotFoundError
 from orders.exceptions import InvalidTransition
 from orders.models import Order
 from orders.services.lifecycle import (

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fulfilment.outbox.events import EVENT_TYPES
-from fulfilment.outbox.models import WebhookSubscription
-from fulfilment.outbox.services import subscription_create
 from inventory.models import Location
 from orders.models import Order
+from outbox.events import EVENT_TYPES
+from outbox.models import WebhookSubscription
+from outbox.services import subscription_create
 from tests.orders.helpers import place, product, stocked, warehouse
 
 SECRET = "whsec-test-0123456789abcdef"

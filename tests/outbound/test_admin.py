@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fulfilment.outbox.models import Delivery, WebhookSubscription
-from fulfilment.outbox.relay import outbox_relay
-from fulfilment.outbox.selectors import outbox_health, subscriptions_with_dead_deliveries
+from outbox.models import Delivery, WebhookSubscription
+from outbox.relay import outbox_relay
+from outbox.selectors import outbox_health, subscriptions_with_dead_deliveries
 from tests.outbound.helpers import an_order, subscribed
 
 pytestmark = pytest.mark.django_db
 DS = Delivery.Status
-DELIVERIES = reverse("admin:fulfilment_delivery_changelist")
+DELIVERIES = reverse("admin:outbox_delivery_changelist")
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_the_deliveries_page_shows_status_attempts_answer_and_next_try(
 
 
 def test_the_subscription_list_links_to_its_deliveries_with_counts(admin_client_logged, failing):
-    page = admin_client_logged.get(reverse("admin:fulfilment_webhooksubscription_changelist"))
+    page = admin_client_logged.get(reverse("admin:outbox_webhooksubscription_changelist"))
     assert page.status_code == 200
     assert f"?subscription__id__exact={failing.pk}" in page.content.decode()
     assert failing.secret not in page.content.decode()
@@ -92,7 +92,7 @@ def test_health_counts_and_the_subscriptions_with_dead_deliveries(failing):
 
 def test_a_subscription_made_in_the_admin_keeps_its_secret_when_edited(admin_client_logged):
     # given
-    add = reverse("admin:fulfilment_webhooksubscription_add")
+    add = reverse("admin:outbox_webhooksubscription_add")
     admin_client_logged.post(
         add,
         {
@@ -105,7 +105,7 @@ def test_a_subscription_made_in_the_admin_keeps_its_secret_when_edited(admin_cli
     subscription = WebhookSubscription.objects.get()
 
     # when: edited without typing the secret
-    change = reverse("admin:fulfilment_webhooksubscription_change", args=[subscription.pk])
+    change = reverse("admin:outbox_webhooksubscription_change", args=[subscription.pk])
     page = admin_client_logged.get(change)
     admin_client_logged.post(
         change,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fulfilment.outbox.models import Delivery, WebhookSubscription
-from fulfilment.outbox.relay import outbox_relay
-from oms.accounts.models import Membership
+from accounts.models import Membership
+from outbox.models import Delivery, WebhookSubscription
+from outbox.relay import outbox_relay
 from tests.factories import LocationFactory
 from tests.outbound.helpers import an_order, subscribed
 

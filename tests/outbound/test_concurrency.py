@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from fulfilment.outbox import Draft, events_emit
-from fulfilment.outbox.models import Delivery
-from fulfilment.outbox.relay import outbox_relay
+from outbox.emit import Draft, events_emit
+from outbox.models import Delivery
+from outbox.relay import outbox_relay
 from tests.outbound.helpers import subscribed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -8,10 +8,9 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from fulfilment.outbox import Draft, events_emit
-from fulfilment.outbox.emit import RELAY_KEY, RELAY_TASK
-from fulfilment.outbox.models import OutboxEvent
-from oms.kick import kick
+from core.kick import kick
+from outbox.emit import RELAY_KEY, RELAY_TASK, Draft, events_emit
+from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DEAD_REDIS = {

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from fulfilment.models import Fulfilment
-from fulfilment.outbox.models import OutboxEvent
 from inventory.models import StockLevel, StockMovement
+from outbox.models import OutboxEvent
 from tests.outbound.helpers import an_order
 
 pytestmark = pytest.mark.django_db

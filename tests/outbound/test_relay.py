@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from fulfilment.outbox import event_emit
-from fulfilment.outbox.models import Delivery, OutboxEvent
-from fulfilment.outbox.relay import outbox_relay
-from fulfilment.outbox.services import deliveries_replay, deliveries_retry_now
-from fulfilment.outbox.signing import signature_verify
 from fulfilment.services import fulfilment_ship
 from orders.services.lifecycle import order_cancel
+from outbox.emit import event_emit
+from outbox.models import Delivery, OutboxEvent
+from outbox.relay import outbox_relay
+from outbox.services import deliveries_replay, deliveries_retry_now
+from outbox.signing import signature_verify
 from tests.orders.helpers import warehouse
 from tests.outbound.helpers import SECRET, an_order, subscribed
 

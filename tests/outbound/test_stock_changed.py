@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fulfilment.outbox.models import OutboxCursor, OutboxEvent
-from fulfilment.outbox.relay import outbox_relay
-from fulfilment.outbox.stock_changes import GAP_WAIT, stock_changes_emit
 from inventory.models import StockMovement
+from outbox.models import OutboxCursor, OutboxEvent
+from outbox.relay import outbox_relay
+from outbox.stock_changes import GAP_WAIT, stock_changes_emit
 from tests.orders.helpers import product, stocked, warehouse
 from tests.outbound.helpers import subscribed
 

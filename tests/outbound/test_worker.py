@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from fulfilment.models import Fulfilment
-from fulfilment.outbox.models import Delivery, OutboxEvent
 from oms.celery import app
+from outbox.models import Delivery, OutboxEvent
 from tests.orders.helpers import product, stocked, warehouse
 from tests.outbound.helpers import subscribed
 from tests.outbound.workers import worker_kill, worker_queue, worker_start, worker_stop
 from tests.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-RELAY = "fulfilment.tasks.outbox_relay_task"
+RELAY = "outbox.tasks.outbox_relay_task"
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfilment.sourcing import STRATEGIES, InvalidInstance
-from fulfilment.sourcing.compare import compare, format_table
+from sourcing import STRATEGIES, InvalidInstance
+from sourcing.compare import compare, format_table
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfilment.sourcing import STRATEGIES, InvalidInstance, plan
+from sourcing import STRATEGIES, InvalidInstance, plan
 
 
 class Command(BaseCommand):

@@ -1,0 +1,90 @@
+"""People in the admin: their roles (groups) and locations (memberships), on the User page
+and in a "Staff" list."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.db.models import Prefetch
+
+from accounts.models import Membership, Staff
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    fields = ["location", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["location"]
+    verbose_name = "location"
+    verbose_name_plural = "locations (a person with none is not limited by place)"
+
+
+class _RolesAndLocations:
+    """List columns for roles and locations, read with two prefetches for the whole page."""
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                "groups",
+                Prefetch("memberships", queryset=Membership.objects.select_related("location")),
+            )
+        )
+
+    @admin.display(description="roles")
+    def roles(self, user) -> str:
+        return ", ".join(sorted(group.name for group in user.groups.all())) or "—"
+
+    @admin.display(description="locations")
+    def locations(self, user) -> str:
+        codes = sorted(m.location.code for m in user.memberships.all())
+        return ", ".join(codes) or "all"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class OmsUserAdmin(_RolesAndLocations, UserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "email", "is_staff", "is_active", "roles", "locations"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "memberships__location"]
+
+
+@admin.register(Staff)
+class StaffAdmin(_RolesAndLocations, admin.ModelAdmin):
+    """Everyone who works in the OMS, with roles and places at a glance; edit on the User page."""
+
+    list_display = ["username", "full_name", "roles", "locations", "is_staff", "last_login"]
+    list_filter = ["groups", "memberships__location", "is_staff", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email", "=memberships__location__code"]
+    ordering = ["username"]
+    show_full_result_count = False
+    fields = ["username", "full_name", "email", "roles", "locations", "is_staff", "last_login"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("auth.view_user")
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    @admin.display(description="name")
+    def full_name(self, user) -> str:
+        return user.get_full_name()
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct() if duplicates else queryset, False

@@ -1,0 +1,231 @@
+"""`Idempotency-Key` for any POST (API.md): the first answer is stored and replayed.
+
+How a POST with the header runs:
+
+1. A record for (user, key) is inserted first, on its own, as a claim with no
+   answer yet ("in progress"). The unique (user, key) index lets exactly one of
+   two concurrent twins insert it.
+2. The request runs. Its answer is stored on the record if it is a 2xx or a 4xx
+   (the request was judged: retrying the same body would be judged the same way);
+   a 5xx or an unhandled error deletes the claim, so a retry runs afresh.
+3. A later request with the same user and key:
+   * same method, path and body: the stored answer is sent again, with
+     `Idempotent-Replayed: true`;
+   * anything different: 409 `{"errors": {"idempotency_key": [...]}}`;
+   * the first is still running: wait for it up to `OMS_IDEMPOTENCY_WAIT_SECONDS`
+     (default 2 s), then replay its answer, or answer 409 with `Retry-After: 1`.
+
+Keys belong to a user: two integrations that happen to pick the same key do not
+see each other's answers. A claim older than `OMS_IDEMPOTENCY_STALE_SECONDS`
+(default 120 s, beyond any request timeout) was left by a worker that died and is
+taken over by the next retry; the stock ledger carries the key too
+(`ledger_idempotency_key`), so a movement that did commit is not written twice.
+Records older than `OMS_IDEMPOTENCY_TTL_HOURS` (default 24 h) no longer count;
+`idempotency_records_purge` deletes them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http.request import RawPostDataException
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+_POLL_SECONDS = 0.05
+
+# Declared on every POST in the OpenAPI schema.
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Send a retry with the same key and body: the first answer is replayed "
+        "(header Idempotent-Replayed: true). The same key with another body is a 409."
+    ),
+)
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def idempotent(handler):
+    """Decorate a DRF view's `post` so that an `Idempotency-Key` header makes it idempotent."""
+
+    @functools.wraps(handler)
+    def wrapper(view, request: Request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None or not request.user.is_authenticated:
+            return handler(view, request, *args, **kwargs)
+        key = _clean_key(key)
+        endpoint = f"{request.method} {request.path}"[:512]
+        digest = _body_hash(request)
+        record, answer = _claim(request.user, key, endpoint, digest)
+        if answer is not None:
+            return answer
+        try:
+            response = handler(view, request, *args, **kwargs)
+        except Exception as exc:
+            try:
+                response = view.handle_exception(exc)
+            except Exception:
+                _release(record)
+                raise
+        if response.status_code >= 500:
+            _release(record)
+        else:
+            _store(record, response)
+        return response
+
+    return wrapper
+
+
+def ledger_idempotency_key(request: Request) -> str | None:
+    """Return the request's key, scoped to its user, for `stock_movement_record`; or None."""
+    key = request.headers.get(HEADER)
+    if key is None or not request.user.is_authenticated:
+        return None
+    key = _clean_key(key)
+    scoped = f"api:{request.user.pk}:{key}"
+    if len(scoped) <= 128:
+        return scoped
+    return f"api:{request.user.pk}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def idempotency_records_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete records past their time to live; return how many went."""
+    if older_than is None:
+        older_than = timedelta(hours=_setting("OMS_IDEMPOTENCY_TTL_HOURS", 24))
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted
+
+
+def _clean_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise exceptions.ValidationError(
+            {
+                "idempotency_key": [
+                    f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII "
+                    "characters (a UUID is a good choice)."
+                ]
+            }
+        )
+    return key
+
+
+def _body_hash(request: Request) -> str:
+    """Hash the body; JSON is hashed in a canonical form, so key order and spacing don't count."""
+    try:
+        raw = request._request.body  # read before the view parses it, so both can
+    except RawPostDataException:
+        # A form already parsed upstream (the CSRF check of a session login reads it).
+        return _form_hash(request._request)
+    try:
+        canonical = json.dumps(
+            json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        ).encode()
+    except (ValueError, RecursionError):
+        canonical = raw
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _form_hash(django_request) -> str:
+    digest = hashlib.sha256()
+    for name, values in sorted(django_request.POST.lists()):
+        digest.update(json.dumps([name, values]).encode())
+    for name, upload in sorted(django_request.FILES.items()):
+        digest.update(name.encode())
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+    return digest.hexdigest()
+
+
+def _claim(user, key: str, endpoint: str, digest: str):
+    """Insert the claim and return (record, None); or (None, the answer to send instead)."""
+    deadline = time.monotonic() + _setting("OMS_IDEMPOTENCY_WAIT_SECONDS", 2)
+    stale_after = timedelta(seconds=_setting("OMS_IDEMPOTENCY_STALE_SECONDS", 120))
+    ttl = timedelta(hours=_setting("OMS_IDEMPOTENCY_TTL_HOURS", 24))
+    while True:
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    user=user, key=key, endpoint=endpoint, request_hash=digest, claimed_at=now
+                )
+            return record, None
+        except IntegrityError:
+            pass
+        record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if record is None:  # deleted between our insert and read (a failed twin): try again
+            continue
+        if record.created_at < now - ttl:
+            IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
+            continue
+        if record.endpoint != endpoint or record.request_hash != digest:
+            return None, _conflict(
+                f"This {HEADER} was already used for a different request "
+                f"({record.endpoint}, another body). Use a new key for a new request."
+            )
+        if record.response_status is not None:
+            return None, _replay(record)
+        if record.claimed_at < now - stale_after:
+            # The worker that claimed it died. Take the claim over; of two retries doing so
+            # at once, the conditional update lets one win.
+            retaken = IdempotencyRecord.objects.filter(
+                pk=record.pk, response_status__isnull=True, claimed_at=record.claimed_at
+            ).update(claimed_at=now)
+            if retaken == 1:
+                record.claimed_at = now
+                return record, None
+            continue
+        if time.monotonic() >= deadline:
+            response = _conflict(
+                f"A request with this {HEADER} is still in progress; retry in a moment."
+            )
+            response["Retry-After"] = "1"
+            return None, response
+        time.sleep(_POLL_SECONDS)
+
+
+def _store(record: IdempotencyRecord, response: Response) -> None:
+    body = getattr(response, "data", None)
+    record.response_body = JSONRenderer().render(body).decode() if body is not None else ""
+    record.response_status = response.status_code
+    record.save(update_fields=["response_status", "response_body"])
+
+
+def _release(record: IdempotencyRecord) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    body = json.loads(record.response_body) if record.response_body else None
+    response = Response(body, status=record.response_status)
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _conflict(message: str) -> Response:
+    return Response({"errors": {"idempotency_key": [message]}}, status=status.HTTP_409_CONFLICT)

@@ -1,0 +1,69 @@
+"""Write events into the outbox, in the caller's transaction, and wake the relay after commit.
+
+Nothing here talks to the broker before the commit: the event row is the promise, and a
+broker that is down only delays it (the periodic sweep relays what no kick reached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import uuid4
+
+from django.utils import timezone
+
+from core.kick import kick_after_commit
+from core.sql import rows_insert
+from outbox.events import EVENT_TYPES
+from outbox.models import OutboxEvent
+
+RELAY_TASK = "outbox.tasks.outbox_relay_task"
+RELAY_KEY = "outbox-relay"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One event to write: `event_emit`'s arguments."""
+
+    event: str
+    data: dict
+    location_id: int | None = None
+    key: str = ""
+    at: datetime | None = field(default=None, compare=False)
+
+
+def event_emit(*, event: str, data: dict, location_id: int | None = None, key: str = "") -> None:
+    """Write one event in the current transaction; the relay sends it once that commits.
+
+    `key` orders events: those with the same key reach each subscriber one after another.
+    """
+    events_emit(drafts=[Draft(event, data, location_id, key)])
+
+
+def events_emit(*, drafts: Iterable[Draft]) -> None:
+    """Write several events in one INSERT in the current transaction (see `event_emit`)."""
+    if events_write(drafts=drafts):
+        kick_after_commit(task_name=RELAY_TASK, key=RELAY_KEY)
+
+
+def events_write(*, drafts: Iterable[Draft]) -> int:
+    """Write the events without waking the relay (the relay's own producers); return how many."""
+    now = timezone.now()
+    rows = []
+    for draft in drafts:
+        if draft.event not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {draft.event!r}")
+        rows.append(
+            OutboxEvent(
+                uid=uuid4(),
+                event=draft.event,
+                key=draft.key,
+                location_id=draft.location_id,
+                data=draft.data,
+                created_at=draft.at or now,
+                fanned_out=False,
+            )
+        )
+    rows_insert(rows)
+    return len(rows)
