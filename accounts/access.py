@@ -2,7 +2,7 @@
 
 Every API request needs both (accounts.permissions, accounts.scoping): two
 correlated subqueries in the one statement that reads the token cost far less than the
-three ORM queries they replace (bench/orders.py; ../shared/PERFORMANCE-NOTES.md).
+three ORM queries they replace, about 1 ms per request (bench/orders.py; docs/performance.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Model rows in and out through the connection's cursor, for the few hot paths that need it.
 
 The ORM compiles each statement afresh on every call; on the order path that cost several
-times what PostgreSQL spends running the statements (../shared/PERFORMANCE-NOTES.md). The
+times what PostgreSQL spends running the statements (docs/performance.md). The
 hot paths write their SQL themselves and use these two helpers to stay true to the models:
 
 * `rows_insert` writes instances in one `INSERT ... RETURNING` built once per model and row

@@ -83,7 +83,7 @@ class Location(models.Model):
     priority = models.IntegerField(
         default=100, help_text="Lower is preferred by the 'priority' sourcing rule."
     )
-    # The logistics costs the sourcing engine minimises (../shared/sourcing/README.md).
+    # The logistics costs the sourcing engine minimises (docs/sourcing.md).
     shipment_cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     cost_per_km = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     unit_cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)

@@ -1,7 +1,7 @@
 """Reads that span tables: what can be sold, where.
 
 Availability of one stock row is `on_hand - allocated - reserved - safety_stock`,
-never below 0 (API.md). The functions here answer for many SKUs in one query,
+never below 0 (docs/api.md). The functions here answer for many SKUs in one query,
 so the availability endpoint and sourcing cost the same few queries whatever
 the size of the basket.
 """
@@ -32,7 +32,7 @@ Place = tuple[int, int]  # (product_id, location_id)
 
 # Reservations (orders.Reservation) raise `reserved` on their stock rows while they are not
 # released, and the sweep releases them a minute or so after they expire. In between, their
-# units must already be sellable (API.md: an expired reservation is never counted). So
+# units must already be sellable (docs/api.md: an expired reservation is never counted). So
 # availability subtracts `reserved` less the units of expired, unreleased reservation lines.
 # That correction is a correlated sum over the partial index (stock, expires_at) WHERE
 # active, evaluated only where `reserved > 0`: the CASE short-circuits on PostgreSQL and
@@ -130,7 +130,7 @@ def channel_location_q(channel: Channel, *, prefix: str = "") -> Q:
     """Return a filter on locations that may serve the channel, with no query of its own.
 
     A channel that names locations is served by those; one that names none is
-    served by every location (API.md). Activity is filtered separately.
+    served by every location (docs/api.md). Activity is filtered separately.
     """
     from orders.models import Channel
 

@@ -59,7 +59,7 @@ def _purge_unconsumed_tasks() -> None:
 @pytest.fixture(autouse=True)
 def _default_channels(request):
     """Transactional tests flush the database, data migrations included: put the channels
-    that exist from the first migration (API.md) back."""
+    that exist from the first migration (docs/api.md) back."""
     marker = request.node.get_closest_marker("django_db")
     uses_transactions = marker is not None and marker.kwargs.get("transaction")
     if uses_transactions or "transactional_db" in request.fixturenames:

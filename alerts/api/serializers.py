@@ -1,4 +1,4 @@
-"""Alerts API shapes (API.md "Alerts"): input and output apart."""
+"""Alerts API shapes (docs/api.md "Alerts"): input and output apart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Alerts endpoints under /api/v1/ (../shared/API.md "Alerts")."""
+"""Alerts endpoints under /api/v1/ (docs/api.md "Alerts")."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Alerts endpoints (API.md "Alerts"): parse, call one service or selector, answer."""
+"""Alerts endpoints (docs/api.md "Alerts"): parse, call one service or selector, answer."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def ratio(numerator: str, denominator: str, places: int) -> str:
 
 
 def available(alias: str = "s") -> str:
-    """Available units of a stock row (API.md): never below 0."""
+    """Available units of a stock row (docs/api.md): never below 0."""
     return greatest(
         f"{alias}.on_hand - {alias}.allocated - {alias}.reserved - {alias}.safety_stock", "0"
     )

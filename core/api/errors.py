@@ -1,4 +1,4 @@
-"""One error shape for the whole API: 400 `{"errors": {field: [messages]}}` (API.md)."""
+"""One error shape for the whole API: 400 `{"errors": {field: [messages]}}` (docs/api.md)."""
 
 import logging
 

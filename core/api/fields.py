@@ -1,7 +1,7 @@
 """Serializer fields that take JSON numbers as they are, for every API module to share.
 
 DRF's own number fields accept `"5"`, `5.0` and (for floats) `true`; quantities are
-integers (API.md), and a typo'd type should be a 400 naming the field, not a guess.
+integers (docs/api.md), and a typo'd type should be a 400 naming the field, not a guess.
 """
 
 import math

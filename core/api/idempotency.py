@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for any POST (API.md): the first answer is stored and replayed.
+"""`Idempotency-Key` for any POST (docs/api.md): the first answer is stored and replayed.
 
 How a POST with the header runs:
 

@@ -1,6 +1,6 @@
 """What the fulfilment endpoints accept (…Input) and answer (…Output), kept apart.
 
-A fulfilment names its order by `number` and its location by `code` (API.md).
+A fulfilment names its order by `number` and its location by `code` (docs/api.md).
 """
 
 from __future__ import annotations

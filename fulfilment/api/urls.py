@@ -1,4 +1,4 @@
-"""Fulfilment endpoints under /api/v1/ (../shared/API.md "Fulfilment")."""
+"""Fulfilment endpoints under /api/v1/ (docs/api.md "Fulfilment")."""
 
 from django.urls import path
 

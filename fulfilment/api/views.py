@@ -1,4 +1,4 @@
-"""Fulfilment endpoints for warehouses, stores and 3PL (API.md "Fulfilment").
+"""Fulfilment endpoints for warehouses, stores and 3PL (docs/api.md "Fulfilment").
 
 Each action calls one service and answers the fulfilment as it is after it; a transition
 the fulfilment's state does not allow is a 409.

@@ -1,4 +1,4 @@
-"""What the webhook endpoints accept and answer (API.md "Outbound events").
+"""What the webhook endpoints accept and answer (docs/api.md "Webhooks").
 
 A secret is never shown back: answers give its last four characters only.
 """

@@ -1,4 +1,4 @@
-"""Webhook subscriptions under /api/v1/webhooks/ (API.md "Outbound events")."""
+"""Webhook subscriptions under /api/v1/webhooks/ (docs/api.md "Webhooks")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/stock/counts/: apply a stock count, as JSON lines or as a CSV file (API.md)."""
+"""POST /api/v1/stock/counts/: apply a stock count, as JSON lines or as a CSV file (docs/api.md)."""
 
 from __future__ import annotations
 

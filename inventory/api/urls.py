@@ -1,4 +1,4 @@
-"""Inventory endpoints under /api/v1/ (../shared/API.md "Catalogue and network", "Stock")."""
+"""Inventory endpoints under /api/v1/ (docs/api.md "Catalogue and network", "Stock")."""
 
 from django.urls import path
 

@@ -1,4 +1,6 @@
-"""Catalogue, network, stock and availability endpoints (API.md "Catalogue and network", "Stock").
+"""Catalogue, network, stock and availability endpoints.
+
+docs/api.md, "Catalogue and network" and "Stock".
 
 Each view parses its input, calls one service or selector, and renders the answer.
 """

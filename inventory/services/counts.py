@@ -12,7 +12,8 @@ row is stale and rejected. Any bad row rejects the whole file, with every bad ro
 a good file applies as one transaction.
 
 The path is set-based so that 100,000 rows take seconds, not minutes
-(../shared/PERFORMANCE-NOTES.md): the lines go into a temporary table (COPY on
+(COPY and set-based SQL write ~18,000 rows/s where the ORM's bulk methods write ~2,000;
+docs/performance.md): the lines go into a temporary table (COPY on
 PostgreSQL), are checked with joins, the stock rows are locked in pk order, and one
 UPDATE ... FROM plus one INSERT ... SELECT write the balances and the ledger.
 

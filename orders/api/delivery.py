@@ -1,4 +1,4 @@
-"""Delivery options and basket reservations (API.md "Delivery options"; reservations are
+"""Delivery options and basket reservations (docs/api.md "Delivery options"; reservations are
 ours to design, documented in the OpenAPI schema).
 
 Input and output serializers apart; each view parses, calls one service, answers.
@@ -222,7 +222,7 @@ PRODUCT_FIELDS = ("id", "sku", "price", "active")
 
 # Quotes are the busiest call of a shop front (every basket page asks): the channel and the
 # products are read with plain SQL, which costs a third of the ORM's compiling of the same
-# query (../shared/PERFORMANCE-NOTES.md).
+# query (docs/performance.md, "Delivery options").
 def _rows_named(model, name: str, values, field_names: tuple[str, ...] | None = None) -> list:
     values = sorted(values)
     fields = [

@@ -1,7 +1,7 @@
 """What the order endpoints accept (…Input) and what they answer (…Output), kept apart.
 
 Payloads name channels by `code`, products by `sku`, locations by `code` and orders by
-`number`, never by database id (API.md).
+`number`, never by database id (docs/api.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Order endpoints under /api/v1/ (../shared/API.md "Orders")."""
+"""Order endpoints under /api/v1/ (docs/api.md "Orders")."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Order endpoints (API.md "Orders"), and the customer-service actions on an order.
+"""Order endpoints (docs/api.md "Orders"), and the customer-service actions on an order.
 
 Each view parses its input, calls one service, and answers the order as it is after it.
 """

@@ -1,6 +1,6 @@
 """Delivery options for a basket and a destination, and the promise an order is placed with.
 
-`delivery_quote` answers every method the network can serve now (API.md "Delivery
+`delivery_quote` answers every method the network can serve now (docs/api.md "Delivery
 options"), each with its date and its price, and says for every method why it was or was
 not offered (the console's quote page shows that). One query: what the shipping locations
 and the click & collect stores may sell of the basket (`inventory.selectors.quote_stock`);

@@ -1,6 +1,6 @@
-"""A key from `create_api_token` works for everything ../shared/API.md lists.
+"""A key from `create_api_token` works for everything docs/api.md lists.
 
-API.md tells integrators to create keys with `manage.py create_api_token USERNAME`: the
+docs/api.md tells integrators to create keys with `manage.py create_api_token USERNAME`: the
 user it makes (the integration role, no location) must get a 2xx on every endpoint of the
 contract, as must a superuser's key; a key of a user tied to a location stays there.
 """

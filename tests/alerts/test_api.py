@@ -1,4 +1,4 @@
-"""The Alerts part of API.md: rules, the list with its filters, acknowledge."""
+"""The Alerts part of docs/api.md: rules, the list with its filters, acknowledge."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""/api/v1/webhooks/: subscribe, list, delete (API.md "Outbound events")."""
+"""/api/v1/webhooks/: subscribe, list, delete (docs/api.md "Webhooks")."""
 
 from __future__ import annotations
 
