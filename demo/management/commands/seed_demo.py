@@ -350,8 +350,8 @@ def _stock_plan(rng: random.Random, skus: list[str]) -> dict[tuple[str, str], tu
 class Command(BaseCommand):
     help = (
         "Load a demo retail network: 3 warehouses in France, a 3PL in Belgium, 42 stores in "
-        "France and its neighbours, 500 products and their opening stock, channel settings. Adds only "
-        "what is missing: a second run changes nothing."
+        "France and its neighbours, 500 products and their opening stock, channel settings. "
+        "Adds only what is missing: a second run changes nothing."
     )
 
     def add_arguments(self, parser):
