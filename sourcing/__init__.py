@@ -1,18 +1,30 @@
 """The sourcing engine: which stock locations fulfil an order (no Django inside).
 
-Use `plan(instance, strategy="optimal", budget_ms=None)`; the instance and the
-plan follow shared/sourcing/README.md. See docs/sourcing.md for the algorithm.
+Build an `Instance` (or read one with `jsonio.instance_from_json`) and call
+`plan(instance, strategy="optimal", budget_ms=None)`; it returns a `Plan`, which
+`jsonio.plan_to_json` writes in the contract's shape. See docs/sourcing.md for the
+contract and the algorithm.
 """
 
 from .engine import STRATEGIES, plan
-from .errors import InvalidInstance, UnknownStrategy
-from .plan import Allocation, Plan, Unallocated
+from .errors import InvalidInstance, InvalidJson, InvalidPlan, UnknownStrategy
+from .instance import Instance, Line, Location, Policy
+from .plan import Allocation, CostPart, Explanation, Plan, RunnerUp, Unallocated
 
 __all__ = [
     "STRATEGIES",
     "Allocation",
+    "CostPart",
+    "Explanation",
+    "Instance",
     "InvalidInstance",
+    "InvalidJson",
+    "InvalidPlan",
+    "Line",
+    "Location",
     "Plan",
+    "Policy",
+    "RunnerUp",
     "Unallocated",
     "UnknownStrategy",
     "plan",

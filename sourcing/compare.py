@@ -1,8 +1,8 @@
 """Compare strategies over many instances: share of optimal plans, units left, cost, time.
 
 Shared by `manage.py sourcing_compare` and bench/sourcing.py. The reference for
-"optimal" is the instance's proven optimum when it carries ``expected``, else
-the optimal strategy's own plan.
+"optimal" is the case's recorded optimum when it has one, else the optimal
+strategy's own plan. Times cover planning only: the cases are read beforehand.
 """
 
 from __future__ import annotations
@@ -13,9 +13,19 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .check import COST_TOLERANCE, Optimum
 from .engine import STRATEGIES, plan
+from .instance import Instance
+from .plan import Plan
 
-TOLERANCE = 1e-6
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A named instance, with its proven optimum when one is recorded."""
+
+    name: str
+    instance: Instance
+    optimum: Optimum | None = None
 
 
 @dataclass
@@ -47,46 +57,46 @@ class StrategyStats:
         return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
-def reaches(result: dict, units: int, cost: float) -> bool:
-    """Return True when a plan is as good as (units, cost), within the contract's tolerance."""
-    if result["units"] != units:
-        return result["units"] > units
-    return result["cost"] <= cost * (1 + TOLERANCE) + TOLERANCE
+def reaches(result: Plan, optimum: Optimum) -> bool:
+    """Return True when a plan is as good as `optimum`, within the contract's tolerance."""
+    if result.units != optimum.units:
+        return result.units > optimum.units
+    return result.cost <= optimum.cost * (1 + COST_TOLERANCE) + COST_TOLERANCE
 
 
 def compare(
-    instances: Iterable[tuple[str, dict]],
+    cases: Iterable[Case],
     strategies: Iterable[str] = STRATEGIES,
     *,
     budget_ms: float | None = None,
 ) -> list[StrategyStats]:
-    """Plan every (name, instance) with every strategy; return one StrategyStats per strategy."""
+    """Plan every case with every strategy; return one StrategyStats per strategy."""
     names = list(strategies)
     stats = {name: StrategyStats(name) for name in names}
-    for label, instance in instances:
-        reference = instance.get("expected") if isinstance(instance, dict) else None
-        best = None
+    for case in cases:
+        instance, reference = case.instance, case.optimum
+        best, best_cpu = None, 0.0
         if reference is None or "optimal" in names:
             started = time.process_time()
-            best = plan(instance, "optimal", budget_ms, explain_runner_ups=False).to_dict()
+            best = plan(instance, "optimal", budget_ms, explain_runner_ups=False)
             best_cpu = (time.process_time() - started) * 1000
-            reference = reference or {"units": best["units"], "cost": best["cost"]}
+            reference = reference or Optimum(best.units, best.cost)
         for name in names:
             if name == "optimal" and best is not None:
                 result, cpu = best, best_cpu
             else:
                 started = time.process_time()
-                result = plan(instance, name, budget_ms, explain_runner_ups=False).to_dict()
+                result = plan(instance, name, budget_ms, explain_runner_ups=False)
                 cpu = (time.process_time() - started) * 1000
             row = stats[name]
             row.plans += 1
-            row.optimal += reaches(result, reference["units"], reference["cost"])
-            row.units_short += max(0, reference["units"] - result["units"])
-            row.unallocated += sum(u["quantity"] for u in result["unallocated"])
-            row.total_cost += result["cost"]
-            if not row.times_ms or result["elapsed_ms"] > max(row.times_ms):
-                row.slowest = label
-            row.times_ms.append(result["elapsed_ms"])
+            row.optimal += reaches(result, reference)
+            row.units_short += max(0, reference.units - result.units)
+            row.unallocated += sum(u.quantity for u in result.unallocated)
+            row.total_cost += result.cost
+            if not row.times_ms or result.elapsed_ms > max(row.times_ms):
+                row.slowest = case.name
+            row.times_ms.append(result.elapsed_ms)
             row.cpu_ms.append(cpu)
     return [stats[name] for name in names]
 

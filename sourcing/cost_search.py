@@ -87,9 +87,9 @@ class CostSearch:
             for m, held in zip(most, sel.holders, strict=True)
         ]
 
-    def refined(self) -> tuple[float, list[int], list[float]]:
-        """Return the node's own Lagrangian bound, the free sites it rules out and the
-        node's reduced costs."""
+    def refined(self, prices: list[float]) -> tuple[float, list[int], list[float]]:
+        """Return the node's own Lagrangian bound from the root's `prices`, the free sites it
+        rules out and the node's reduced costs."""
         sel = self.sel
         ceilings = {}
         members, cover, most = sel.members, sel.cover, sel.most
@@ -104,7 +104,7 @@ class CostSearch:
         for s in sel.chosen:
             state[s] = 2
         bound, reduced, _ = refine(
-            self.prices,
+            prices,
             self.root_reduced,
             state=state,
             forced=sel.chosen,
@@ -174,7 +174,7 @@ class CostSearch:
         node = None
         if self.prices is not None and sel.cap >= sel.n:
             # A node's own prices cut whole subtrees and rule sites out of them.
-            refined, ruled_out, reduced = self.refined()
+            refined, ruled_out, reduced = self.refined(self.prices)
             if refined > best_cost + TOLERANCE:
                 return
             lagrangian = max(lagrangian, refined)
@@ -371,7 +371,7 @@ class CostSearch:
         self.branch([s for _, s in children], base, node)
         self.open_bounds.pop()
 
-    def spread_fixed(self, deficits: list[tuple[int, int]], gains: list[int], need: int):
+    def spread_fixed(self, deficits: list[tuple[int, int]], gains: list[int], need: int) -> float:
         """Return a lower bound on the fixed costs of the sites still to add.
 
         Each missing unit that a new site s supplies is charged fixed[s] / gains[s]: a site
@@ -379,7 +379,7 @@ class CostSearch:
         """
         sel = self.sel
         holders, allowed, fixed = sel.holders, sel.allowed, sel.fixed
-        pairs = []
+        pairs: list[tuple[float, int, int]] = []
         append = pairs.append
         for i, missing in deficits:
             for s, u in holders[i]:

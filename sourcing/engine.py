@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from .errors import UnknownStrategy
 from .explanation import explain
-from .instance import parse_instance
+from .instance import Instance
 from .model import Model, build_model
 from .optimal import solve
 from .plan import Plan, build_plan
@@ -25,7 +24,7 @@ _RULE_TEXT = {
 
 
 def plan(
-    instance: Any,
+    instance: Instance,
     strategy: str = "optimal",
     budget_ms: float | None = None,
     *,
@@ -37,14 +36,15 @@ def plan(
     the best found, with ``proven`` false and a lower ``bound`` on the cost. The
     explanation's runner-ups are re-solved under small budgets of their own, cut short by
     `budget_ms`; ``elapsed_ms`` covers the whole call, explanation included. Raise
-    `InvalidInstance` for a malformed instance and `UnknownStrategy` for an unknown name.
+    `UnknownStrategy` for an unknown name (`jsonio.instance_from_json` is where a malformed
+    instance is refused).
     """
     started = time.perf_counter()
     if strategy not in STRATEGIES:
         raise UnknownStrategy(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
     if budget_ms is not None and budget_ms < 0:
         raise ValueError("budget_ms must not be negative")
-    model = build_model(parse_instance(instance))
+    model = build_model(instance)
     deadline = None if budget_ms is None else started + budget_ms / 1000
     if strategy == "optimal":
         outcome = solve(model, deadline=deadline)

@@ -1,13 +1,21 @@
 """Domain errors of the sourcing engine."""
 
 
-class InvalidInstance(ValueError):
-    """An instance that breaks the contract; the message names the offending field."""
+class InvalidJson(ValueError):
+    """JSON that breaks the contract; the message names the offending field."""
 
     def __init__(self, field: str, problem: str) -> None:
         self.field = field
         self.problem = problem
         super().__init__(f"{field}: {problem}")
+
+
+class InvalidInstance(InvalidJson):
+    """An instance that breaks the contract (callers turn it into a 400)."""
+
+
+class InvalidPlan(InvalidJson):
+    """A plan whose JSON does not have the contract's shape."""
 
 
 class UnknownStrategy(ValueError):

@@ -9,10 +9,12 @@ under a small time budget of its own) and the best single-location plan.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from .model import Model
 from .optimal import solve
+from .plan import CostPart, Explanation, RunnerUp
 from .solution import Solution
 
 # Runner-ups are re-solved for at most this many chosen locations, each with this budget.
@@ -28,8 +30,8 @@ def explain(
     rule: str,
     runner_ups: bool = True,
     deadline: float | None = None,
-) -> dict:
-    """Return the explanation of `solution` (a dict ready for JSON).
+) -> Explanation:
+    """Return the explanation of `solution`.
 
     Each runner-up re-solve gets AVOID_BUDGET_MS, cut short by `deadline` (the caller's
     budget); none is tried once the deadline has passed.
@@ -49,16 +51,15 @@ def explain(
                     f"best single location ({single.codes[0]})", single, solution, proven=True
                 )
             )
-    explanation = {
-        "rule": rule,
-        "locations": parts,
-        "alternatives": alternatives,
-    }
-    explanation["text"] = _text(solution, explanation)
-    return explanation
+    return Explanation(
+        rule=rule,
+        locations=parts,
+        alternatives=tuple(alternatives),
+        text=_text(solution, rule, parts, alternatives),
+    )
 
 
-def location_parts(model: Model, solution: Solution) -> list[dict]:
+def location_parts(model: Model, solution: Solution) -> tuple[CostPart, ...]:
     """Return per used location: units and the cost parts that add up to the plan's cost."""
     units: dict[int, int] = {}
     for _, s, q in solution.allocations:
@@ -70,21 +71,21 @@ def location_parts(model: Model, solution: Solution) -> list[dict]:
         distance_cost = site.location.cost_per_km * site.km
         units_cost = site.unit_cost * units[s]
         parts.append(
-            {
-                "location": site.code,
-                "units": units[s],
-                "shipment_cost": round(site.location.shipment_cost, 6),
-                "km": round(site.km, 3),
-                "distance_cost": round(distance_cost, 6),
-                "units_cost": round(units_cost, 6),
-                "split_penalty_share": round(share, 6),
-                "total": round(site.location.shipment_cost + distance_cost + units_cost + share, 6),
-            }
+            CostPart(
+                location=site.code,
+                units=units[s],
+                shipment_cost=round(site.location.shipment_cost, 6),
+                km=round(site.km, 3),
+                distance_cost=round(distance_cost, 6),
+                units_cost=round(units_cost, 6),
+                split_penalty_share=round(share, 6),
+                total=round(site.location.shipment_cost + distance_cost + units_cost + share, 6),
+            )
         )
-    return parts
+    return tuple(parts)
 
 
-def _without(model: Model, solution: Solution, code: str, deadline: float | None) -> dict:
+def _without(model: Model, solution: Solution, code: str, deadline: float | None) -> RunnerUp:
     """Return the best plan (found within a small budget) that does not use `code`."""
     until = time.perf_counter() + AVOID_BUDGET_MS / 1000
     if deadline is not None:
@@ -113,40 +114,45 @@ def _best_single(model: Model) -> Solution | None:
     return best
 
 
-def _alternative(label: str, other: Solution, chosen: Solution, *, proven: bool) -> dict:
-    return {
-        "label": label,
-        "units": other.units,
-        "cost": round(other.cost, 6),
-        "shipments": other.shipments,
-        "locations": list(other.codes),
-        "extra_cost": round(other.cost - chosen.cost, 6),
-        "units_lost": chosen.units - other.units,
-        "proven": proven,
-    }
+def _alternative(label: str, other: Solution, chosen: Solution, *, proven: bool) -> RunnerUp:
+    return RunnerUp(
+        label=label,
+        units=other.units,
+        cost=round(other.cost, 6),
+        shipments=other.shipments,
+        locations=other.codes,
+        extra_cost=round(other.cost - chosen.cost, 6),
+        units_lost=chosen.units - other.units,
+        proven=proven,
+    )
 
 
-def _text(solution: Solution, explanation: dict) -> list[str]:
+def _text(
+    solution: Solution,
+    rule: str,
+    parts: Sequence[CostPart],
+    alternatives: Sequence[RunnerUp],
+) -> tuple[str, ...]:
     lines = [
-        f"{explanation['rule']}: {solution.units} units from {solution.shipments} "
+        f"{rule}: {solution.units} units from {solution.shipments} "
         f"location(s), cost {solution.cost:.2f}"
     ]
-    for part in explanation["locations"]:
+    for part in parts:
         lines.append(
-            f"  {part['location']}: {part['units']} units = shipment {part['shipment_cost']:.2f}"
-            f" + {part['km']:.0f} km {part['distance_cost']:.2f}"
-            f" + units {part['units_cost']:.2f}"
-            f" + split share {part['split_penalty_share']:.2f} = {part['total']:.2f}"
+            f"  {part.location}: {part.units} units = shipment {part.shipment_cost:.2f}"
+            f" + {part.km:.0f} km {part.distance_cost:.2f}"
+            f" + units {part.units_cost:.2f}"
+            f" + split share {part.split_penalty_share:.2f} = {part.total:.2f}"
         )
-    for alt in explanation["alternatives"]:
-        if alt["units"] < solution.units:
-            verdict = f"{alt['units_lost']} unit(s) fewer"
+    for alt in alternatives:
+        if alt.units < solution.units:
+            verdict = f"{alt.units_lost} unit(s) fewer"
         else:
-            verdict = f"{alt['extra_cost']:+.2f}"
-        where = ", ".join(alt["locations"]) or "nothing"
-        proven = "" if alt["proven"] else " (best found in its budget)"
+            verdict = f"{alt.extra_cost:+.2f}"
+        where = ", ".join(alt.locations) or "nothing"
+        proven = "" if alt.proven else " (best found in its budget)"
         lines.append(
-            f"  {alt['label']}: {alt['units']} units, cost {alt['cost']:.2f} ({verdict})"
+            f"  {alt.label}: {alt.units} units, cost {alt.cost:.2f} ({verdict})"
             f" from {where}{proven}"
         )
-    return lines
+    return tuple(lines)

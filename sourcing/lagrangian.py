@@ -21,6 +21,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# (site, units, unit cost) of one SKU at one site
+_Held = tuple[int, int, float]
+
 EPSILON = 1e-12
 INF = float("inf")
 
@@ -131,7 +134,8 @@ def refine(
         slope = most[i]
         if not slope:
             continue
-        level, points = price[i], []
+        level = price[i]
+        points: list[tuple[float, int, int, float]] = []
         append = points.append
         for s, u in held:
             kind = state[s]
@@ -161,7 +165,9 @@ def refine(
     return bound, reduced, price
 
 
-def _reduced(price, fixed, held) -> list[float]:
+def _reduced(
+    price: Sequence[float], fixed: Sequence[float], held: Sequence[Sequence[_Held]]
+) -> list[float]:
     """Return the reduced cost of every site: `held[i]` is sorted by unit cost, so the scan
     of a SKU stops at the first site whose unit cost reaches the SKU's price."""
     out = list(fixed)
@@ -173,7 +179,14 @@ def _reduced(price, fixed, held) -> list[float]:
     return out
 
 
-def _evaluate(price, reduced, most, slack, split_penalty, cap) -> tuple[float, float]:
+def _evaluate(
+    price: Sequence[float],
+    reduced: Sequence[float],
+    most: Sequence[int],
+    slack: int,
+    split_penalty: float,
+    cap: int,
+) -> tuple[float, float]:
     constant = sum(p * m for p, m in zip(price, most, strict=True)) - split_penalty
     if slack:
         constant -= slack * max(0.0, max(price))
@@ -183,7 +196,15 @@ def _evaluate(price, reduced, most, slack, split_penalty, cap) -> tuple[float, f
     return constant + sum(negative), constant
 
 
-def _subgradient(price, reduced, caps, unit, most, slack, cap) -> list[float]:
+def _subgradient(
+    price: list[float],
+    reduced: Sequence[float],
+    caps: Sequence[Sequence[tuple[int, int]]],
+    unit: Sequence[float],
+    most: Sequence[int],
+    slack: int,
+    cap: int,
+) -> list[float]:
     gradient = [float(m) for m in most]
     opened = [(r, s) for s, r in enumerate(reduced) if r < 0]
     if len(opened) > cap:
@@ -200,7 +221,15 @@ def _subgradient(price, reduced, caps, unit, most, slack, cap) -> list[float]:
     return gradient
 
 
-def _ascend(price, reduced, held, most, slack, rounds, deadline) -> None:
+def _ascend(
+    price: list[float],
+    reduced: list[float],
+    held: Sequence[Sequence[_Held]],
+    most: Sequence[int],
+    slack: int,
+    rounds: int,
+    deadline: float | None,
+) -> None:
     """Raise prices one breakpoint at a time, round robin, while the bound grows (DUALOC).
 
     `held[i]` lists (site, units, unit cost) sorted by unit cost: the scan of a SKU stops at

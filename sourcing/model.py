@@ -60,9 +60,9 @@ class Model:
 def build_model(instance: Instance, *, excluded: frozenset[str] = frozenset()) -> Model:
     """Return the cost model of `instance`, leaving out the location codes in `excluded`."""
     by_sku: dict[str, list[tuple[int, int]]] = {}
-    for line in instance.lines:
+    for index, line in enumerate(instance.lines):
         if line.quantity > 0:
-            by_sku.setdefault(line.sku, []).append((line.index, line.quantity))
+            by_sku.setdefault(line.sku, []).append((index, line.quantity))
     items = tuple(
         Item(sku=sku, lines=tuple(i for i, _ in pairs), quantities=tuple(q for _, q in pairs))
         for sku, pairs in by_sku.items()

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from .model import TOLERANCE
 
 # (line index, quantity) per line; (unit cost, stock, site) per location
 LineQty = tuple[int, int]
 Bin = tuple[float, int, int]
+# (units, units cost, ((line, site), ...)) of a packing
+Packing = tuple[int, float, tuple[tuple[int, int], ...]]
 
 
-def pack_lines(
-    lines: Sequence[LineQty], bins: Sequence[Bin]
-) -> tuple[int, float, tuple[tuple[int, int], ...]]:
+def pack_lines(lines: Sequence[LineQty], bins: Sequence[Bin]) -> Packing:
     """Return (units, units cost, ((line, site), ...)): most units first, then cheapest.
 
     `bins` must be sorted by unit cost, then by site, so that ties go to the first site.
@@ -36,7 +37,8 @@ def pack_lines(
     nbins = len(bins)
     cheapest = min(costs, default=0.0)
     choice = [nbins] * count
-    best: list = [-1, float("inf"), ()]
+    # [units, cost, choice per line]: one list the recursion updates in place
+    best: list[Any] = [-1, float("inf"), ()]
 
     def search(i: int, units: int, cost: float, previous: int) -> None:
         reach = units + suffix[i]

@@ -1,8 +1,8 @@
-"""The plan returned to callers, in the contract's JSON shape."""
+"""The plan returned to callers, its explanation, and how a solver solution becomes one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .model import Model
 from .solution import Solution
@@ -10,7 +10,7 @@ from .solution import Solution
 
 @dataclass(frozen=True, slots=True)
 class Allocation:
-    line: int
+    line: int  # position of the line in the instance
     location: str
     sku: str
     quantity: int
@@ -24,6 +24,42 @@ class Unallocated:
 
 
 @dataclass(frozen=True, slots=True)
+class CostPart:
+    """What one chosen location adds to the plan's cost; the totals add up to it."""
+
+    location: str
+    units: int
+    shipment_cost: float
+    km: float
+    distance_cost: float
+    units_cost: float
+    split_penalty_share: float
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerUp:
+    """A plan the engine weighed against the chosen one, and what it would change."""
+
+    label: str
+    units: int
+    cost: float
+    shipments: int
+    locations: tuple[str, ...]
+    extra_cost: float
+    units_lost: int
+    proven: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    rule: str
+    locations: tuple[CostPart, ...]
+    alternatives: tuple[RunnerUp, ...]
+    text: tuple[str, ...]  # the same, as lines for a console
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     allocations: tuple[Allocation, ...]
     unallocated: tuple[Unallocated, ...]
@@ -32,36 +68,14 @@ class Plan:
     cost: float
     elapsed_ms: float
     proven: bool
-    bound: float | None
+    bound: float | None  # a lower bound on the cost when not proven
     strategy: str
-    explanation: dict = field(default_factory=dict)
+    explanation: Explanation
 
     @property
     def locations(self) -> tuple[str, ...]:
         """Return the codes of the locations used, sorted."""
         return tuple(sorted({a.location for a in self.allocations}))
-
-    def to_dict(self) -> dict:
-        """Return the plan as the contract's JSON object."""
-        out = {
-            "allocations": [
-                {"line": a.line, "location": a.location, "sku": a.sku, "quantity": a.quantity}
-                for a in self.allocations
-            ],
-            "unallocated": [
-                {"line": u.line, "sku": u.sku, "quantity": u.quantity} for u in self.unallocated
-            ],
-            "units": self.units,
-            "shipments": self.shipments,
-            "cost": round(self.cost, 6),
-            "elapsed_ms": round(self.elapsed_ms, 3),
-            "proven": self.proven,
-        }
-        if not self.proven and self.bound is not None:
-            out["bound"] = round(self.bound, 6)
-        out["strategy"] = self.strategy
-        out["explanation"] = self.explanation
-        return out
 
 
 def build_plan(
@@ -72,7 +86,7 @@ def build_plan(
     proven: bool,
     bound: float | None,
     elapsed_ms: float,
-    explanation: dict,
+    explanation: Explanation,
 ) -> Plan:
     """Return the Plan of a solver solution: codes and SKUs instead of indices."""
     lines = model.instance.lines
@@ -82,9 +96,9 @@ def build_plan(
         given[line] += quantity
         allocations.append(Allocation(line, model.sites[site].code, lines[line].sku, quantity))
     unallocated = tuple(
-        Unallocated(line.index, line.sku, line.quantity - given[line.index])
-        for line in lines
-        if line.quantity > given[line.index]
+        Unallocated(index, line.sku, line.quantity - given[index])
+        for index, line in enumerate(lines)
+        if line.quantity > given[index]
     )
     return Plan(
         allocations=tuple(allocations),

@@ -26,7 +26,7 @@ def dominated_sites(model: Model) -> list[int]:
     held = []
     # per SKU, the locations holding its whole demand, least fixed cost first, as
     # (fixed, unit cost, SKUs held in full, code, index)
-    full_holders: list[list[tuple]] = [[] for _ in demand]
+    full_holders: list[list[tuple[float, float, int, str, int]]] = [[] for _ in demand]
     for a, site in enumerate(sites):
         full_mask = 0
         items = []

@@ -27,7 +27,7 @@ class _Fill:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.left = [dict(site.location.stock) for site in model.sites]
-        self.open = {line.index: line.quantity for line in model.instance.lines}
+        self.open = {i: line.quantity for i, line in enumerate(model.instance.lines)}
         self.used: list[int] = []
         self.allocations: list[tuple[int, int, int]] = []
 
@@ -64,11 +64,11 @@ class _Fill:
         return make_solution(self.model, self.allocations)
 
 
-def _ranked(model: Model, key: Callable[[int], tuple]) -> Solution:
+def _ranked(model: Model, key: Callable[[int], tuple[float | str, ...]]) -> Solution:
     fill = _Fill(model)
     ranking = sorted(range(len(model.sites)), key=key)
-    for line in model.instance.lines:
-        fill.fill_line(line.index, ranking)
+    for line in range(len(model.instance.lines)):
+        fill.fill_line(line, ranking)
     return fill.solution()
 
 
@@ -89,7 +89,7 @@ def fewest_shipments_plan(model: Model) -> Solution:
     sites = model.sites
     nearest = sorted(range(len(sites)), key=lambda s: (sites[s].km, sites[s].code))
     fill = _Fill(model)
-    lines = [line.index for line in model.instance.lines]
+    lines = list(range(len(model.instance.lines)))
     while any(fill.open[i] > 0 for i in lines) and len(fill.used) < model.max_shipments:
         best, best_units = None, 0
         for site in nearest:  # nearest first, so a tie keeps the nearer location

@@ -11,9 +11,10 @@ allowed, and how many units of each SKU the chosen ones cover.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from .model import Model
-from .packing import max_packable, pack_lines
+from .packing import Packing, max_packable, pack_lines
 from .reduction import dominated_sites
 from .solution import Solution, make_solution
 
@@ -66,7 +67,7 @@ class Selection:
                 max_packable(it.quantities, [u for _, u in self.holders[i]])
                 for i, it in enumerate(items)
             ]
-        self.pack_cache: dict[tuple[int, tuple[int, ...]], tuple] = {}
+        self.pack_cache: dict[tuple[int, tuple[int, ...]], Packing] = {}
         # the set being built
         self.chosen: list[int] = []
         self.fixed_sum = 0.0
@@ -210,13 +211,13 @@ class Selection:
         for s in range(self.n):
             self.permit(s)
 
-    def choose(self, sites) -> None:
+    def choose(self, sites: Iterable[int]) -> None:
         """Reset, then choose `sites`."""
         self.reset()
         for s in sites:
             self.include(s)
 
-    def packing(self, i: int) -> tuple:
+    def packing(self, i: int) -> Packing:
         """Return (units, unit costs, assignment) of the chosen sites' best packing of SKU i."""
         key = (i, tuple(sorted(self.members[i], key=self.rank.__getitem__)))
         found = self.pack_cache.get(key)
@@ -331,7 +332,7 @@ class Selection:
         return make_solution(self.model, allocations)
 
     def assemble_packed(self) -> Solution:
-        allocations = []
+        allocations: list[tuple[int, int, int]] = []
         for i in range(len(self.items)):
             if not self.members[i]:
                 continue

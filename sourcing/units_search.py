@@ -24,7 +24,8 @@ def max_units(sel: Selection) -> tuple[int, tuple[int, ...]]:
     if sel.cap >= sel.n:
         return ceiling, ()
     # greedy: the largest marginal gain first
-    best_units, best_set = 0, ()
+    best_units = 0
+    best_set: tuple[int, ...] = ()
     fixed, rank = sel.fixed, sel.rank
     while len(sel.chosen) < sel.cap:
         found = gains(sel)

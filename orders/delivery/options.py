@@ -86,7 +86,7 @@ class Quote:
     options: list[Option] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     basket_value: Decimal = Decimal("0.00")
-    plan: dict | None = None
+    plan: sourcing.Plan | None = None
 
     def offer(self, option: Option, why: str) -> None:
         self.options.append(option)
@@ -203,7 +203,7 @@ def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
         {"lat": destination.lat, "lon": destination.lon},
         Candidates(channel=channel),
     )
-    if not instance["locations"]:
+    if not instance.locations:
         for method, _ in priced:
             quote.refuse(method, "No shipping location has any of the basket.")
         return
@@ -214,14 +214,14 @@ def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
         strategy=settings.OMS_SOURCING_STRATEGY,
         budget_ms=settings.OMS_QUOTE_SOURCING_BUDGET_MS,
         explain_runner_ups=False,
-    ).to_dict()
+    )
     quote.plan = plan
-    if plan["unallocated"]:
-        short = ", ".join(f"{u['quantity']} × {u['sku']}" for u in plan["unallocated"])
+    if plan.unallocated:
+        short = ", ".join(f"{u.quantity} × {u.sku}" for u in plan.unallocated)
         for method, _ in priced:
             quote.refuse(method, f"The shipping network lacks {short}.")
         return
-    codes = sorted({item["location"] for item in plan["allocations"]})
+    codes = list(plan.locations)
     shipments = []
     for code in codes:
         site = sellable.sites[code]
@@ -353,9 +353,9 @@ def order_promise(
     config = delivery_config()
     price = config.price(channel.pk, method)
     cost = price.for_basket(value) if price is not None else None
-    if sourced is None or not sourced.plan["allocations"]:
+    if sourced is None or not sourced.plan.allocations:
         return None, cost
-    sites = {sourced.sites[item["location"]] for item in sourced.plan["allocations"]}
+    sites = {sourced.sites[item.location] for item in sourced.plan.allocations}
     need = {site.pk for site in sites} | ({pickup.pk} if pickup is not None else set())
     config = _config_covering(config, need)
     try:

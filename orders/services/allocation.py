@@ -44,6 +44,7 @@ from orders.models import Channel, Order, OrderEvent, OrderLine
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_REQUESTED
 from outbox.payloads import fulfilment_draft
+from sourcing.jsonio import allocation_to_json, explanation_to_json
 
 OPTIMISTIC_ATTEMPTS = 2
 
@@ -62,21 +63,21 @@ class Want:
 class Sourced:
     """A plan whose stock rows this transaction holds, confirmed against them."""
 
-    plan: dict
+    plan: sourcing.Plan
     wants: Sequence[Want]
     sites: dict[str, Site]  # by code
     locked: dict[Place, StockLevel]
 
     def picks(self):
         """Yield (want, site, stock row, units) for each allocation of the plan."""
-        for item in self.plan["allocations"]:
-            want = self.wants[item["line"]]
-            site = self.sites[item["location"]]
-            yield want, site, self.locked[(want.product_id, site.pk)], item["quantity"]
+        for item in self.plan.allocations:
+            want = self.wants[item.line]
+            site = self.sites[item.location]
+            yield want, site, self.locked[(want.product_id, site.pk)], item.quantity
 
     @property
     def units(self) -> int:
-        return sum(item["quantity"] for item in self.plan["allocations"])
+        return self.plan.units
 
 
 @dataclass
@@ -154,15 +155,13 @@ def stock_source(
         else:
             sellable = sellable_stock(product_ids=product_ids, candidates=candidates)
         instance = sourcing_instance(wants, sellable, destination, candidates)
-        if not instance["locations"]:
+        if not instance.locations:
             return None
-        plan = sourcing.plan(
-            instance, strategy=strategy, budget_ms=settings.OMS_SOURCING_BUDGET_MS
-        ).to_dict()
+        plan = sourcing.plan(instance, strategy=strategy, budget_ms=settings.OMS_SOURCING_BUDGET_MS)
         sites = sellable.sites
         need: dict[Place, int] = defaultdict(int)
-        for item in plan["allocations"]:
-            need[(wants[item["line"]].product_id, sites[item["location"]].pk)] += item["quantity"]
+        for item in plan.allocations:
+            need[(wants[item.line].product_id, sites[item.location].pk)] += item.quantity
         if not need:
             return None
         if not pessimistic:
@@ -198,7 +197,7 @@ def _covers(sellable: Sellable, need: dict[Place, int], sites: dict[str, Site]) 
 
 def sourcing_instance(
     wants: Sequence[Want], sellable: Sellable, destination: dict, candidates: Candidates
-) -> dict:
+) -> sourcing.Instance:
     """Return the sourcing engine's instance for `wants` over what `sellable` holds."""
     # Click & collect by transfer: the pickup store's own units cost nothing to bring to the
     # store, so the plan takes from elsewhere only what the store lacks.
@@ -207,33 +206,31 @@ def sourcing_instance(
     for want in wants:
         for code, units in sellable.units.get(want.product_id, {}).items():
             by_location[code][want.sku] = units
-    return {
-        "order": {
-            "lines": [{"sku": want.sku, "quantity": want.quantity} for want in wants],
-            "destination": destination,
-        },
-        "locations": [
-            {
-                "code": site.code,
-                "lat": site.lat,
-                "lon": site.lon,
+    return sourcing.Instance(
+        lines=tuple(sourcing.Line(want.sku, want.quantity) for want in wants),
+        destination=(float(destination["lat"]), float(destination["lon"])),
+        locations=tuple(
+            sourcing.Location(
+                code=site.code,
+                lat=float(site.lat),
+                lon=float(site.lon),
                 # Eligibility was decided above; the pickup store need not ship parcels.
-                "ships": True,
-                "priority": site.priority,
-                "shipment_cost": 0.0 if site.pk == free else site.shipment_cost,
-                "cost_per_km": 0.0 if site.pk == free else site.cost_per_km,
-                "unit_cost": 0.0 if site.pk == free else site.unit_cost,
-                "stock": by_location[site.code],
-            }
+                ships=True,
+                priority=float(site.priority),
+                shipment_cost=0.0 if site.pk == free else site.shipment_cost,
+                cost_per_km=0.0 if site.pk == free else site.cost_per_km,
+                unit_cost=0.0 if site.pk == free else site.unit_cost,
+                stock=by_location[site.code],
+            )
             for site in sorted(sellable.sites.values(), key=lambda site: site.code)
             if by_location.get(site.code)
-        ],
-        "policy": {
-            "split_penalty": settings.OMS_SPLIT_PENALTY,
-            "allow_line_split": True,
-            "max_shipments": settings.OMS_MAX_SHIPMENTS,
-        },
-    }
+        ),
+        policy=sourcing.Policy(
+            split_penalty=float(settings.OMS_SPLIT_PENALTY),
+            allow_line_split=True,
+            max_shipments=settings.OMS_MAX_SHIPMENTS,
+        ),
+    )
 
 
 def allocations_write(
@@ -301,11 +298,11 @@ def allocations_write(
             kind=OrderEvent.Kind.ALLOCATED,
             message=_allocation_message(plan),
             data={
-                "allocations": plan["allocations"],
-                "cost": plan["cost"],
-                "strategy": plan.get("strategy"),
-                "proven": plan.get("proven"),
-                "explanation": plan.get("explanation"),
+                "allocations": [allocation_to_json(item) for item in plan.allocations],
+                "cost": round(plan.cost, 6),  # as the plan's JSON states it
+                "strategy": plan.strategy,
+                "proven": plan.proven,
+                "explanation": explanation_to_json(plan.explanation),
             },
             actor=person,
             public=False,
@@ -373,7 +370,8 @@ def _location(site: Site) -> Location:
 
 def plan_cost(sourced: Sourced | None) -> Decimal | None:
     """Return what the plan's locations cost us, to the cent."""
-    return None if sourced is None else Decimal(str(round(sourced.plan["cost"], 2)))
+    # From the cost as the plan's JSON states it (6 decimals), as the timeline records it.
+    return None if sourced is None else Decimal(str(round(round(sourced.plan.cost, 6), 2)))
 
 
 def _person(actor):
@@ -436,7 +434,9 @@ def order_allocate(
     return allocations
 
 
-def _allocation_message(plan: dict) -> str:
-    units = sum(a["quantity"] for a in plan["allocations"])
-    codes = sorted({a["location"] for a in plan["allocations"]})
-    return f"{units} unit(s) allocated from {', '.join(codes)} (logistics cost {plan['cost']:.2f})."
+def _allocation_message(plan: sourcing.Plan) -> str:
+    units = sum(a.quantity for a in plan.allocations)
+    cost = round(plan.cost, 6)
+    return (
+        f"{units} unit(s) allocated from {', '.join(plan.locations)} (logistics cost {cost:.2f})."
+    )

@@ -93,8 +93,8 @@ def _create(channel, lines, minutes, pickup, actor, now) -> Reservation:
         strategy="fewest_shipments",
     )
     given: dict[int, int] = defaultdict(int)
-    for item in sourced.plan["allocations"] if sourced else []:
-        given[item["line"]] += item["quantity"]
+    for item in sourced.plan.allocations if sourced else ():
+        given[item.line] += item.quantity
     short = [
         f"{want.quantity - given[want.line]} × {want.sku}"
         for want in wants

@@ -6,7 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from sourcing import STRATEGIES, InvalidInstance
-from sourcing.compare import compare, format_table
+from sourcing.compare import Case, compare, format_table
+from sourcing.jsonio import instance_from_json, optimum_from_json
 
 
 class Command(BaseCommand):
@@ -24,10 +25,15 @@ class Command(BaseCommand):
         if not files:
             raise CommandError("no instance files found")
         try:
-            instances = [(str(f), json.loads(f.read_text())) for f in files]
-            rows = compare(instances, strategies or STRATEGIES, budget_ms=budget_ms)
+            cases = [_case(f) for f in files]
+            rows = compare(cases, strategies or STRATEGIES, budget_ms=budget_ms)
         except (OSError, ValueError) as error:
             kind = "invalid instance" if isinstance(error, InvalidInstance) else "unreadable"
             raise CommandError(f"{kind}: {error}") from error
         self.stdout.write(f"{len(files)} instance(s)")
         self.stdout.write(format_table(rows))
+
+
+def _case(path: Path) -> Case:
+    raw = json.loads(path.read_text())
+    return Case(str(path), instance_from_json(raw), optimum_from_json(raw))

@@ -6,10 +6,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from sourcing import STRATEGIES, InvalidInstance, plan
+from sourcing.jsonio import instance_from_json, plan_to_json
 
 
 class Command(BaseCommand):
-    help = "Plan which locations fulfil each instance (see shared/sourcing/README.md)."
+    help = "Plan which locations fulfil each instance (see docs/sourcing.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -19,8 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, files, strategy, budget_ms, **options):
         for path in files:
             try:
-                instance = json.loads(path.read_text())
-                result = plan(instance, strategy, budget_ms).to_dict()
+                instance = instance_from_json(json.loads(path.read_text()))
+                result = plan_to_json(plan(instance, strategy, budget_ms))
             except (OSError, ValueError) as error:  # InvalidInstance is a ValueError
                 kind = "invalid instance" if isinstance(error, InvalidInstance) else "unreadable"
                 raise CommandError(f"{path}: {kind}: {error}") from error

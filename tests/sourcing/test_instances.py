@@ -1,49 +1,33 @@
-"""The engine on the shared instances, judged by the shared checker (../shared/sourcing)."""
+"""The engine on the recorded instances, judged by the project's checker against their
+proven optima (tests/sourcing/instances)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-from sourcing import STRATEGIES, plan
+from sourcing import STRATEGIES
+from tests.sourcing.support import INSTANCES, cost_of, problems, read, solve
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "sourcing"
-INSTANCES = sorted((SHARED / "instances").glob("*.json"))
-
-
-def load_checker():
-    """Import shared/sourcing/check.py without copying it into the project."""
-    spec = importlib.util.spec_from_file_location("sourcing_check", SHARED / "check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+FILES = sorted(INSTANCES.glob("*.json"))
 
 
-CHECK = load_checker()
-
-
-def read(path: Path) -> dict:
-    return json.loads(path.read_text())
-
-
-def test_the_shared_instances_are_there():
+def test_the_recorded_instances_are_there():
     # given / when / then: a missing folder would make the parametrised tests vanish silently
-    assert len(INSTANCES) == 30
+    assert len(FILES) == 30
 
 
-@pytest.mark.parametrize("path", INSTANCES, ids=lambda p: p.stem)
-def test_it_finds_the_proven_optimum_of_every_shared_instance(path):
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_it_finds_the_proven_optimum_of_every_recorded_instance(path):
     # given
-    instance = read(path)
+    instance = read(path.name)
     expected = instance["expected"]
 
     # when
-    result = plan(instance).to_dict()
+    result = solve(instance)
 
     # then
-    assert CHECK.problems(instance, result) == []
-    cost, shipments = CHECK.plan_cost(instance, result["allocations"])
+    assert problems(instance, result, optimal=True) == []
+    cost, shipments = cost_of(instance, result["allocations"])
     assert result["units"] == expected["units"]
     assert cost <= expected["cost"] * (1 + 1e-6) + 1e-6
     assert result["cost"] == pytest.approx(cost, rel=1e-6, abs=1e-6)
@@ -53,17 +37,17 @@ def test_it_finds_the_proven_optimum_of_every_shared_instance(path):
 
 
 @pytest.mark.parametrize("strategy", [s for s in STRATEGIES if s != "optimal"])
-def test_rule_strategies_give_feasible_plans_on_every_shared_instance(strategy):
-    for path in INSTANCES:
+def test_rule_strategies_give_feasible_plans_on_every_recorded_instance(strategy):
+    for path in FILES:
         # given
-        instance = read(path)
+        instance = read(path.name)
 
         # when
-        result = plan(instance, strategy, explain_runner_ups=False).to_dict()
+        result = solve(instance, strategy, explain_runner_ups=False)
 
         # then
-        assert CHECK.problems(instance, result) == [], path.name
-        cost, _ = CHECK.plan_cost(instance, result["allocations"])
+        assert problems(instance, result) == [], path.name
+        cost, _ = cost_of(instance, result["allocations"])
         assert result["cost"] == pytest.approx(cost, rel=1e-6, abs=1e-6)
         assert result["strategy"] == strategy
         assert result["units"] <= instance["expected"]["units"]
@@ -72,11 +56,11 @@ def test_rule_strategies_give_feasible_plans_on_every_shared_instance(strategy):
 @pytest.mark.parametrize("strategy", [s for s in STRATEGIES if s != "optimal"])
 def test_rule_strategies_are_deterministic(strategy):
     # given
-    instance = read(SHARED / "instances" / "hard-8-002.json")
+    instance = read("hard-8-002.json")
 
     # when
-    first = plan(instance, strategy, explain_runner_ups=False).to_dict()
-    second = plan(instance, strategy, explain_runner_ups=False).to_dict()
+    first = solve(instance, strategy, explain_runner_ups=False)
+    second = solve(instance, strategy, explain_runner_ups=False)
 
     # then
     assert first["allocations"] == second["allocations"]
@@ -84,10 +68,10 @@ def test_rule_strategies_are_deterministic(strategy):
 
 def test_plan_json_has_the_contract_fields_and_an_explanation():
     # given
-    instance = read(SHARED / "instances" / "mixed-7-009.json")
+    instance = read("mixed-7-009.json")
 
     # when
-    result = plan(instance).to_dict()
+    result = solve(instance)
 
     # then
     assert set(result) >= {

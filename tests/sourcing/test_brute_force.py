@@ -6,8 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sourcing import STRATEGIES, plan
-from tests.fulfilment.test_sourcing_instances import CHECK
+from sourcing import STRATEGIES
+from sourcing.check import great_circle_km
+from tests.sourcing.support import cost_of, feasibility_problems, problems, solve
 
 SKUS = ("A", "B")
 
@@ -60,11 +61,10 @@ def brute_force(instance):
             break
         for subset in itertools.combinations(codes, size):
             for allocations in _allocations(lines, subset, policy["allow_line_split"]):
-                plan_ = {"allocations": allocations, "unallocated": _left(lines, allocations)}
-                if CHECK.problems(instance, plan_):
+                if feasibility_problems(instance, allocations, _left(lines, allocations)):
                     continue
                 units = sum(a["quantity"] for a in allocations)
-                cost, _ = CHECK.plan_cost(instance, allocations)
+                cost, _ = cost_of(instance, allocations)
                 if units > best[0] or (units == best[0] and cost < best[1] - 1e-9):
                     best = (units, cost)
     return best
@@ -114,10 +114,10 @@ def test_optimal_equals_brute_force_on_small_instances(instance):
     units, cost = brute_force(instance)
 
     # when
-    result = plan(instance, explain_runner_ups=False).to_dict()
+    result = solve(instance, explain_runner_ups=False)
 
     # then
-    assert CHECK.problems(instance, result) == []
+    assert problems(instance, result) == []
     assert result["units"] == units
     assert result["cost"] == pytest.approx(cost, rel=1e-6, abs=1e-6)
     assert result["proven"] is True
@@ -127,14 +127,14 @@ def test_optimal_equals_brute_force_on_small_instances(instance):
 @given(instances())
 def test_optimal_is_never_beaten_by_a_rule_strategy(instance):
     # given
-    best = plan(instance, explain_runner_ups=False).to_dict()
+    best = solve(instance, explain_runner_ups=False)
 
     for strategy in STRATEGIES:
         # when
-        result = plan(instance, strategy, explain_runner_ups=False).to_dict()
+        result = solve(instance, strategy, explain_runner_ups=False)
 
         # then
-        assert CHECK.problems(instance, result) == []
+        assert problems(instance, result) == []
         assert result["units"] <= best["units"]
         if result["units"] == best["units"]:
             assert best["cost"] <= result["cost"] + 1e-6
@@ -205,7 +205,9 @@ def subset_oracle(instance):
             break
         for subset in itertools.combinations(usable, size):
             fixed = sum(
-                loc["shipment_cost"] + loc["cost_per_km"] * CHECK.km(loc, destination)
+                loc["shipment_cost"]
+                + loc["cost_per_km"]
+                * great_circle_km(loc["lat"], loc["lon"], destination["lat"], destination["lon"])
                 for loc in subset
             ) + policy["split_penalty"] * (size - 1)
             if policy["allow_line_split"]:
@@ -257,10 +259,10 @@ def test_optimal_equals_the_subset_oracle_on_medium_instances(instance):
     units, cost = subset_oracle(instance)
 
     # when
-    result = plan(instance, explain_runner_ups=False).to_dict()
+    result = solve(instance, explain_runner_ups=False)
 
     # then
-    assert CHECK.problems(instance, result) == []
+    assert problems(instance, result) == []
     assert result["units"] == units
     assert result["cost"] == pytest.approx(cost, rel=1e-6, abs=1e-6)
     assert result["proven"] is True

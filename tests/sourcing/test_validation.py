@@ -1,10 +1,11 @@
-"""Malformed instances are refused with an error that names the field."""
+"""Malformed instances are refused, at the JSON edge, with an error that names the field."""
 
 import copy
 
 import pytest
 
 from sourcing import InvalidInstance, UnknownStrategy, plan
+from sourcing.jsonio import instance_from_json
 
 VALID = {
     "order": {
@@ -36,7 +37,7 @@ def broken(change):
 
 def test_a_valid_instance_is_accepted():
     # given / when
-    result = plan(VALID)
+    result = plan(instance_from_json(VALID))
 
     # then
     assert result.units == 2
@@ -73,7 +74,7 @@ def test_it_refuses_a_malformed_instance_naming_the_field(change, field):
 
     # when / then
     with pytest.raises(InvalidInstance) as error:
-        plan(data)
+        instance_from_json(data)
     assert error.value.field == field
     assert str(error.value).startswith(field)
 
@@ -81,7 +82,7 @@ def test_it_refuses_a_malformed_instance_naming_the_field(change, field):
 def test_it_refuses_something_that_is_not_an_object():
     # given / when / then
     with pytest.raises(InvalidInstance, match="instance"):
-        plan([])
+        instance_from_json([])
 
 
 def test_it_ignores_stock_of_skus_the_order_does_not_ask_for():
@@ -89,7 +90,7 @@ def test_it_ignores_stock_of_skus_the_order_does_not_ask_for():
     data = broken(lambda d: d["locations"][0]["stock"].update(JUNK="x"))
 
     # when
-    result = plan(data)
+    result = plan(instance_from_json(data))
 
     # then
     assert result.units == 2
@@ -98,7 +99,7 @@ def test_it_ignores_stock_of_skus_the_order_does_not_ask_for():
 def test_it_refuses_an_unknown_strategy():
     # given / when / then
     with pytest.raises(UnknownStrategy, match="cheapest"):
-        plan(VALID, "cheapest")
+        plan(instance_from_json(VALID), "cheapest")
 
 
 def test_policy_defaults_apply_when_the_policy_is_left_out():
@@ -106,7 +107,7 @@ def test_policy_defaults_apply_when_the_policy_is_left_out():
     data = broken(lambda d: d.pop("policy"))
 
     # when
-    result = plan(data)
+    result = plan(instance_from_json(data))
 
     # then
     assert result.units == 2 and result.shipments == 1

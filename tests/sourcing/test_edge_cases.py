@@ -1,15 +1,11 @@
 """Hand-made instances whose best plan is known by reasoning."""
 
-import json
-from pathlib import Path
-
 import pytest
 
-from sourcing import plan
-from tests.fulfilment.test_sourcing_instances import CHECK
+from tests.sourcing.support import problems, read, solve
 
 PARIS = (48.8566, 2.3522)
-HARD = Path(__file__).resolve().parents[2].parent / "shared/sourcing/instances/hard-8-002.json"
+HARD = "hard-8-002.json"
 
 
 def location(code, stock, *, at=PARIS, ships=True, shipment=5.0, per_km=0.0, unit=1.0, priority=1):
@@ -38,8 +34,8 @@ def instance(lines, locations, *, penalty=0.0, split=True, cap=None):
 
 
 def solved(data, **kwargs):
-    result = plan(data, **kwargs).to_dict()
-    assert CHECK.problems(data, result) == []
+    result = solve(data, **kwargs)
+    assert problems(data, result) == []
     return result
 
 
@@ -224,7 +220,7 @@ def test_exact_ties_go_to_fewer_shipments_then_to_the_smaller_codes():
 
 def test_a_budget_that_runs_out_returns_the_best_plan_with_a_valid_bound():
     # given: a hard instance and almost no time
-    data = json.loads(HARD.read_text())
+    data = read(HARD)
     optimum = data["expected"]["cost"]
 
     # when
@@ -239,7 +235,7 @@ def test_a_budget_that_runs_out_returns_the_best_plan_with_a_valid_bound():
 
 def test_a_generous_budget_still_proves_optimality():
     # given
-    data = json.loads(HARD.read_text())
+    data = read(HARD)
 
     # when
     result = solved(data, budget_ms=60_000)

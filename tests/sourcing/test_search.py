@@ -1,31 +1,27 @@
 """The pieces of the exact search, each checked where it fires against a plain reference."""
 
 import itertools
-import json
 import random
-from pathlib import Path
 from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sourcing import cost_search, optimal, plan
+from sourcing import cost_search, optimal
 from sourcing.incumbent import local_search, polish
-from sourcing.instance import parse_instance
+from sourcing.jsonio import instance_from_json
 from sourcing.lagrangian import _ascend, refine
 from sourcing.model import build_model
 from sourcing.reduction import MARGIN, dominated_sites
 from sourcing.selection import INF, Selection
-from tests.fulfilment.test_sourcing_brute_force import medium_instances, subset_oracle
-from tests.fulfilment.test_sourcing_edge_cases import instance, location
-from tests.fulfilment.test_sourcing_instances import CHECK
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "sourcing" / "instances"
+from tests.sourcing.support import problems, read, solve
+from tests.sourcing.test_brute_force import medium_instances, subset_oracle
+from tests.sourcing.test_edge_cases import instance, location
 
 
 def selection_of(data):
-    return Selection(build_model(parse_instance(data)), None)
+    return Selection(build_model(instance_from_json(data)), None)
 
 
 # -- dominance ----------------------------------------------------------------------------
@@ -58,7 +54,7 @@ def naive_dominated(model):
 @given(medium_instances())
 def test_dominance_drops_the_same_sites_as_the_pairwise_rule(data):
     # given
-    model = build_model(parse_instance(data))
+    model = build_model(instance_from_json(data))
 
     # when / then: the scan by least fixed cost stops early, and must not miss a dominator
     assert dominated_sites(model) == naive_dominated(model)
@@ -69,7 +65,7 @@ def test_dominance_fires_on_a_dearer_copy():
     data = instance(
         [("A", 2)], [location("A-SITE", {"A": 5}), location("B-SITE", {"A": 2}, shipment=6.0)]
     )
-    model = build_model(parse_instance(data))
+    model = build_model(instance_from_json(data))
 
     # when / then
     assert [model.sites[s].code for s in dominated_sites(model)] == ["B-SITE"]
@@ -239,7 +235,7 @@ def test_the_units_search_beats_the_greedy_cover_under_a_cap():
     )
 
     # when
-    result = plan(data, explain_runner_ups=False).to_dict()
+    result = solve(data, explain_runner_ups=False)
 
     # then
     assert result["units"] == 6
@@ -362,10 +358,10 @@ def test_with_incumbents_tried_on_every_instance_the_plan_is_still_optimal(data)
 
     # when
     with mock.patch.object(optimal, "SMALL", 0):
-        result = plan(data, explain_runner_ups=False).to_dict()
+        result = solve(data, explain_runner_ups=False)
 
     # then
-    assert CHECK.problems(data, result) == []
+    assert problems(data, result) == []
     assert result["units"] == units
     assert result["cost"] == pytest.approx(cost, rel=1e-6, abs=1e-6)
 
@@ -375,8 +371,8 @@ def test_with_incumbents_tried_on_every_instance_the_plan_is_still_optimal(data)
 
 def test_a_nodes_own_bound_cuts_children_before_they_are_searched():
     # given: an uncapped 25-line order over ~250 locations
-    data = json.loads((SHARED / "hard-8-002.json").read_text())
-    model = build_model(parse_instance(data))
+    data = read("hard-8-002.json")
+    model = build_model(instance_from_json(data))
     branch = cost_search.CostSearch.branch
 
     def without_node_bound(self, children, base, node=None):
@@ -396,18 +392,18 @@ def test_a_nodes_own_bound_cuts_children_before_they_are_searched():
 
 def test_node_bounds_rule_sites_out_of_subtrees():
     # given
-    data = json.loads((SHARED / "hard-8-002.json").read_text())
+    data = read("hard-8-002.json")
     ruled = []
     refined = cost_search.CostSearch.refined
 
-    def counting(self):
-        bound, ruled_out, reduced = refined(self)
+    def counting(self, prices):
+        bound, ruled_out, reduced = refined(self, prices)
         ruled.append(len(ruled_out))
         return bound, ruled_out, reduced
 
     # when
     with mock.patch.object(cost_search.CostSearch, "refined", counting):
-        result = plan(data, explain_runner_ups=False).to_dict()
+        result = solve(data, explain_runner_ups=False)
 
     # then
     assert sum(ruled) > 0
@@ -434,7 +430,7 @@ def test_random_order_requests_match_the_subset_oracle():
         units, cost = subset_oracle(data)
 
         # when
-        result = plan(data, budget_ms=1000).to_dict()
+        result = solve(data, budget_ms=1000)
 
         # then
         assert result["units"] == units

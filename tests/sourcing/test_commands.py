@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.fulfilment.test_sourcing_instances import CHECK, SHARED
-
-INSTANCES = SHARED / "instances"
+from tests.sourcing.support import INSTANCES, problems
 
 
 def run(*args) -> str:
@@ -27,7 +25,7 @@ def test_sourcing_plan_prints_one_optimal_plan_as_json():
     result = json.loads(run("sourcing_plan", str(path)))
 
     # then
-    assert CHECK.problems(instance, result) == []
+    assert problems(instance, result) == []
     assert result["units"] == instance["expected"]["units"]
     assert result["cost"] == pytest.approx(instance["expected"]["cost"], abs=1e-5)
 
@@ -44,7 +42,7 @@ def test_sourcing_plan_prints_json_lines_in_order_for_several_files():
     for path, line in zip(paths, lines, strict=True):
         result = json.loads(line)
         assert result["strategy"] == "nearest"
-        assert CHECK.problems(json.loads(path.read_text()), result) == []
+        assert problems(json.loads(path.read_text()), result) == []
 
 
 def test_sourcing_plan_honours_a_budget():
@@ -70,7 +68,7 @@ def test_sourcing_plan_refuses_an_invalid_instance(tmp_path: Path):
 
 
 def test_sourcing_compare_prints_a_row_per_strategy(tmp_path: Path):
-    # given: a folder with two shared instances
+    # given: a folder with two recorded instances
     for name in ("mixed-7-005.json", "mixed-7-018.json"):
         (tmp_path / name).write_text((INSTANCES / name).read_text())
 
