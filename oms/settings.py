@@ -414,6 +414,9 @@ OMS_WEBHOOK_HORIZON_HOURS = float(os.environ.get("OMS_WEBHOOK_HORIZON_HOURS", "2
 OMS_WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("OMS_WEBHOOK_RETRY_BASE_SECONDS", "10"))
 OMS_WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("OMS_WEBHOOK_RETRY_MAX_SECONDS", "3600"))
 OMS_WEBHOOK_CONCURRENCY = int(os.environ.get("OMS_WEBHOOK_CONCURRENCY", "16"))
+# Hosts (names or addresses) that outbound requests may reach although they are not public:
+# a receiver on this machine in development and tests (core/outbound.py).
+OMS_OUTBOUND_ALLOWED_HOSTS = env_list("OMS_OUTBOUND_ALLOWED_HOSTS")
 OMS_WEBHOOK_BATCH = int(os.environ.get("OMS_WEBHOOK_BATCH", "200"))
 OMS_WEBHOOK_CLAIM_SECONDS = float(os.environ.get("OMS_WEBHOOK_CLAIM_SECONDS", "300"))
 
