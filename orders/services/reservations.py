@@ -1,14 +1,15 @@
 """Basket reservations: stock held before payment, for a few minutes.
 
-A reservation holds units of chosen stock rows: its lines raise `StockLevel.reserved`,
-which lowers `available` for everyone else. It ends one of three ways, each giving the
-units back on rows locked in pk order:
+A reservation holds units of chosen stock rows: its lines raise `StockLevel.reserved`
+(through inventory.services), which lowers `available` for everyone else. It ends one of
+three ways, each giving the units back on rows locked in pk order:
 
 * an order names it (`reservation_consume`, inside order capture): the units go back and
   the order allocates on the same locked rows, so no one can take them in between;
 * the client deletes it (`reservation_cancel`);
-* it expires: from `expires_at` on, availability no longer counts it (inventory.selectors),
-  and `reservations_expire` (a periodic task) gives the units back for good.
+* it expires: from `expires_at` on, availability no longer counts it
+  (inventory.availability), and `reservations_expire` (a periodic task) gives the units
+  back for good.
 
 Placing a reservation works like allocating an order: plan on an unlocked read, lock the
 chosen rows in pk order, check them again (orders.services.allocation.stock_source).
