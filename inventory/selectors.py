@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from inventory import availability
-from inventory.availability import buffer_apply
+from inventory.availability import available_sql, buffer_apply, reserved_expired
 from inventory.models import Location, Product, StockLevel
 
 if TYPE_CHECKING:
@@ -30,17 +29,12 @@ _PRODUCT = Product._meta.db_table
 Place = tuple[int, int]  # (product_id, location_id)
 
 
-def available_sql() -> str:
-    """Return the availability rule for the stock row `s` as SQL (inventory.availability)."""
-    return availability.available_sql("s")
-
-
 def rows_reserved_settle(rows: Iterable[StockLevel]) -> None:
     """Set `reserved_expired` on stock rows read without it, so that `row.available` leaves
     expired reservations out. One query, and none when no row holds a reservation."""
     rows = [row for row in rows if row.reserved]
     if rows:
-        expired = availability.reserved_expired([row.pk for row in rows])
+        expired = reserved_expired([row.pk for row in rows])
         for row in rows:
             row.reserved_expired = expired.get(row.pk, 0)
 
@@ -123,7 +117,7 @@ def available_by_location(
         raise TypeError("Give skus or product_ids.")
     # Plain SQL: the ORM took twenty times longer to build this query (its Exists
     # subqueries and annotation) than PostgreSQL takes to run it.
-    where, params = [f"l.active AND {available_sql()} > 0"], []
+    where, params = [f"l.active AND {available_sql('s')} > 0"], []
     for column, values in (
         ("p.sku", skus),
         ("s.product_id", product_ids),
@@ -147,7 +141,7 @@ def available_by_location(
     found: dict[str, dict[str, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT p.sku, l.code, {available_sql()}
+            f"""SELECT p.sku, l.code, {available_sql("s")}
                 FROM {_STOCK} s
                 JOIN {_LOCATION} l ON l.id = s.location_id
                 JOIN {_PRODUCT} p ON p.id = s.product_id
@@ -284,9 +278,9 @@ def sellable_stock(
         return Sellable({}, {})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT s.product_id, {available_sql()}, {_SITE_COLUMNS}
+            f"""SELECT s.product_id, {available_sql("s")}, {_SITE_COLUMNS}
                 FROM {_STOCK} s JOIN {_LOCATION} l ON l.id = s.location_id
-                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql()} > 0
+                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql("s")} > 0
                   AND {condition}""",
             [*product_ids, *params],
         )
@@ -343,10 +337,10 @@ def quote_stock(*, product_ids: Collection[int], channel: Channel) -> QuoteStock
     serves, params = channel_serves_sql(channel, "l.id")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT s.product_id, {available_sql()}, l.ships, l.click_and_collect,
+            f"""SELECT s.product_id, {available_sql("s")}, l.ships, l.click_and_collect,
                        {_SITE_COLUMNS}
                 FROM {_STOCK} s JOIN {_LOCATION} l ON l.id = s.location_id
-                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql()} > 0
+                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql("s")} > 0
                   AND l.active AND (l.ships OR l.click_and_collect) AND {serves}""",
             [*product_ids, *params],
         )
