@@ -1,9 +1,8 @@
 """Reads that span tables: what can be sold, where.
 
 Availability of one stock row is the rule of inventory.availability. The functions
-here answer for many SKUs in one query,
-so the availability endpoint and sourcing cost the same few queries whatever
-the size of the basket.
+here answer for many SKUs in one query, so the availability endpoint and sourcing cost
+the same few queries whatever the size of the basket.
 """
 
 from __future__ import annotations
