@@ -34,8 +34,6 @@ from console.pagination import EstimatedCountPaginator
 from core.exceptions import DomainError
 from inventory.countfile import count_file_rows
 from inventory.models import (
-    STOCK_BELOW_SAFETY,
-    STOCK_UNAVAILABLE,
     Allocation,
     Location,
     LocationClosedDay,
@@ -249,15 +247,16 @@ class StockStateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        # The conditions of the partial indexes (inventory.models), word for word.
+        # Through the conditions of the partial indexes (inventory.models), word for word,
+        # then the availability rule for the rows that hold reservations.
         if self.value() == "out":
             return queryset.filter(on_hand=0)
         if self.value() == "unavailable":
-            return queryset.filter(STOCK_UNAVAILABLE)
+            return queryset.unavailable()
         if self.value() == "below_safety":
-            return queryset.filter(STOCK_BELOW_SAFETY)
+            return queryset.below_safety()
         if self.value() == "available":
-            return queryset.exclude(STOCK_UNAVAILABLE)
+            return queryset.sellable()
         return queryset
 
 
@@ -361,7 +360,8 @@ class StockLevelAdmin(
     skip_import_confirm = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product", "location")
+        # Available as the API and sourcing count it: expired reservations are sellable.
+        return super().get_queryset(request).select_related("product", "location").with_available()
 
     def get_search_results(self, request, queryset, search_term):
         # Find the products and the location first (10,000 and 200 rows), then their stock

@@ -15,8 +15,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models import F, Q
+
+from inventory.availability import (
+    available_expression,
+    expired_expression,
+    reserved_expired,
+    units_available,
+)
 
 
 class Product(models.Model):
@@ -157,9 +163,12 @@ class LocationClosedDay(models.Model):
         return f"{self.location_id} closed {self.date}"
 
 
-# Nothing left to sell: on hand covers at most what is allocated, reserved and held back.
-# Written once, for the admin's stock-state filter and its partial index alike: PostgreSQL
-# uses a partial index only for a query that repeats the index's condition.
+# Nothing left to sell, counting every unreleased reservation: the partial indexes'
+# condition. An index condition cannot hold the rule's subquery, and the rule
+# (inventory.availability) only ever finds more to sell than this, when reservations have
+# expired; so a filter takes these rows through the index and then applies the rule to
+# the few that hold reservations. PostgreSQL uses a partial index only for a query that
+# repeats the index's condition: written once, for both.
 STOCK_UNAVAILABLE = Q(on_hand__lte=F("allocated") + F("reserved") + F("safety_stock"))
 # At or below safety stock: the same, at a row that holds some back.
 STOCK_BELOW_SAFETY = Q(safety_stock__gt=0) & STOCK_UNAVAILABLE
@@ -167,11 +176,27 @@ STOCK_BELOW_SAFETY = Q(safety_stock__gt=0) & STOCK_UNAVAILABLE
 
 class StockLevelQuerySet(models.QuerySet):
     def with_available(self) -> StockLevelQuerySet:
-        """Annotate `available_qty`: on hand less allocated, reserved, safety stock; at least 0."""
-        return self.annotate(
-            available_qty=Greatest(
-                F("on_hand") - F("allocated") - F("reserved") - F("safety_stock"), Value(0)
-            )
+        """Annotate `reserved_expired` and `available_qty` (inventory.availability), so that
+        `reserved_active` and `available` read them instead of querying per row."""
+        if "available_qty" in self.query.annotations:
+            return self
+        return self.annotate(reserved_expired=expired_expression()).annotate(
+            available_qty=available_expression(F("reserved_expired"))
+        )
+
+    def unavailable(self) -> StockLevelQuerySet:
+        """Return the rows with nothing to sell."""
+        return self.with_available().filter(STOCK_UNAVAILABLE, available_qty=0)
+
+    def below_safety(self) -> StockLevelQuerySet:
+        """Return the rows that hold safety stock back and have nothing to sell."""
+        return self.with_available().filter(STOCK_BELOW_SAFETY, available_qty=0)
+
+    def sellable(self) -> StockLevelQuerySet:
+        """Return the rows with something to sell: those the index condition leaves out,
+        and those it takes only because of expired reservations."""
+        return self.with_available().filter(
+            ~STOCK_UNAVAILABLE | Q(reserved__gt=0, available_qty__gt=0)
         )
 
 
@@ -224,16 +249,32 @@ class StockLevel(models.Model):
     def __str__(self) -> str:
         return f"{self.product_id}@{self.location_id}"
 
+    def expired_units(self) -> int:
+        """Return the units of this row's expired reservations not yet swept. Read with
+        `with_available()`, the row knows them; otherwise a row holding reservations asks
+        the database once."""
+        if self.reserved == 0:
+            return 0
+        if getattr(self, "reserved_expired", None) is None:
+            self.reserved_expired = reserved_expired([self.pk]).get(self.pk, 0)
+        return self.reserved_expired
+
     @property
     def reserved_active(self) -> int:
-        """Units held by reservations still running. `reserved` counts every reservation not
-        yet released, expired ones too; a query may annotate `reserved_expired` (see
-        inventory.selectors.stock_rows) so that expired ones are sellable before the sweep."""
-        return self.reserved - getattr(self, "reserved_expired", 0)
+        """Units held by reservations still running: `reserved` counts every reservation
+        not yet released, expired ones too until the sweep releases them."""
+        return self.reserved - self.expired_units()
 
     @property
     def available(self) -> int:
-        return max(0, self.on_hand - self.allocated - self.reserved_active - self.safety_stock)
+        """Return the sellable units (inventory.availability)."""
+        return units_available(
+            on_hand=self.on_hand,
+            allocated=self.allocated,
+            reserved=self.reserved,
+            safety_stock=self.safety_stock,
+            reserved_expired=self.expired_units(),
+        )
 
 
 class StockMovement(models.Model):

@@ -1,23 +1,21 @@
 """Reads that span tables: what can be sold, where.
 
-Availability of one stock row is `on_hand - allocated - reserved - safety_stock`,
-never below 0 (docs/api.md). The functions here answer for many SKUs in one query,
-so the availability endpoint and sourcing cost the same few queries whatever
-the size of the basket.
+Availability of one stock row is the rule of inventory.availability. The functions
+here answer for many SKUs in one query, so the availability endpoint and sourcing cost
+the same few queries whatever the size of the basket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from inventory.availability import available_sql, buffer_apply, reserved_expired
 from inventory.models import Location, Product, StockLevel
 
 if TYPE_CHECKING:
@@ -28,70 +26,6 @@ _LOCATION = Location._meta.db_table
 _PRODUCT = Product._meta.db_table
 
 Place = tuple[int, int]  # (product_id, location_id)
-
-
-# Reservations (orders.Reservation) raise `reserved` on their stock rows while they are not
-# released, and the sweep releases them a minute or so after they expire. In between, their
-# units must already be sellable (docs/api.md: an expired reservation is never counted). So
-# availability subtracts `reserved` less the units of expired, unreleased reservation lines.
-# That correction is a correlated sum over the partial index (stock, expires_at) WHERE
-# active, evaluated only where `reserved > 0`: the CASE short-circuits on PostgreSQL and
-# SQLite, so the rows without reservations (nearly all of them, and every row on the
-# order path of a shop that does not use reservations) cost what they did before. Keeping
-# `reserved` as a plain counter, rather than summing active lines on every read, keeps
-# availability one scan of the stock rows; the clock is the database's, so every process
-# judges expiry alike.
-def _expired_sql(stock_column: str) -> str:
-    return (
-        f"COALESCE((SELECT SUM(rl.quantity) FROM {_reservation_lines_table()} rl"
-        f" WHERE rl.stock_id = {stock_column} AND rl.active"
-        f" AND rl.expires_at <= {_db_now()}), 0)"
-    )
-
-
-def _db_now() -> str:
-    if connection.vendor == "sqlite":
-        # Django keeps SQLite datetimes as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff".
-        return "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now')"
-    return "CURRENT_TIMESTAMP"
-
-
-@cache
-def _reservation_lines_table() -> str:
-    from orders.models import ReservationLine
-
-    return ReservationLine._meta.db_table
-
-
-def available_sql() -> str:
-    """Return the sellable units of the stock row `s` as SQL (a `%` is doubled, for use
-    with parameters). Rows not above 0 are filtered out by callers, so the `max(0, ...)`
-    of `StockLevel.available` never has to be taken in SQL."""
-    return _available_sql(connection.vendor)
-
-
-@cache
-def _available_sql(vendor: str) -> str:
-    return (
-        "(s.on_hand - s.allocated - s.safety_stock - CASE WHEN s.reserved = 0 THEN 0"
-        f" ELSE s.reserved - {_expired_sql('s.id')} END)"
-    )
-
-
-def reserved_expired(stock_ids: Collection[int]) -> dict[int, int]:
-    """Return the units of expired, unreleased reservations on these stock rows (only rows
-    that have some): they are sellable, though `reserved` still counts them."""
-    ids = sorted(set(stock_ids))
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT rl.stock_id, SUM(rl.quantity) FROM {_reservation_lines_table()} rl"
-            f" WHERE rl.stock_id IN ({_marks(len(ids))}) AND rl.active"
-            f" AND rl.expires_at <= {_db_now()} GROUP BY rl.stock_id",
-            ids,
-        )
-        return dict(cursor.fetchall())
 
 
 def rows_reserved_settle(rows: Iterable[StockLevel]) -> None:
@@ -105,20 +39,9 @@ def rows_reserved_settle(rows: Iterable[StockLevel]) -> None:
 
 
 def stock_rows(*, sku: str | None = None, location: str | None = None) -> QuerySet[StockLevel]:
-    """Return stock rows with their product and location, optionally for one SKU or location."""
-    from orders.models import ReservationLine
-
-    expired = (
-        ReservationLine.objects.filter(stock=OuterRef("pk"), active=True, expires_at__lte=Now())
-        .values("stock")
-        .annotate(units=Sum("quantity"))
-        .values("units")
-    )
-    # `reserved_expired`: see `available_sql`; the rows' `available` and `reserved_active`
-    # leave expired reservations out.
-    rows = StockLevel.objects.select_related("product", "location").annotate(
-        reserved_expired=Coalesce(Subquery(expired), 0)
-    )
+    """Return stock rows with their product, location and availability, optionally for one
+    SKU or location."""
+    rows = StockLevel.objects.select_related("product", "location").with_available()
     if sku is not None:
         rows = rows.filter(product__sku=sku)
     if location is not None:
@@ -130,7 +53,7 @@ def channel_location_q(channel: Channel, *, prefix: str = "") -> Q:
     """Return a filter on locations that may serve the channel, with no query of its own.
 
     A channel that names locations is served by those; one that names none is
-    served by every location (docs/api.md). Activity is filtered separately.
+    served by every location (API.md). Activity is filtered separately.
     """
     from orders.models import Channel
 
@@ -193,7 +116,7 @@ def available_by_location(
         raise TypeError("Give skus or product_ids.")
     # Plain SQL: the ORM took twenty times longer to build this query (its Exists
     # subqueries and annotation) than PostgreSQL takes to run it.
-    where, params = [f"l.active AND {available_sql()} > 0"], []
+    where, params = [f"l.active AND {available_sql('s')} > 0"], []
     for column, values in (
         ("p.sku", skus),
         ("s.product_id", product_ids),
@@ -217,7 +140,7 @@ def available_by_location(
     found: dict[str, dict[str, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT p.sku, l.code, {available_sql()}
+            f"""SELECT p.sku, l.code, {available_sql("s")}
                 FROM {_STOCK} s
                 JOIN {_LOCATION} l ON l.id = s.location_id
                 JOIN {_PRODUCT} p ON p.id = s.product_id
@@ -237,24 +160,6 @@ def available_by_location(
             )
         }
     return {sku: dict(sorted(by_code.items())) for sku, by_code in found.items()}
-
-
-def buffer_apply(by_code: dict[str, int], *, percent: Decimal | int, units: int) -> dict[str, int]:
-    """Hold a channel's buffer back from one SKU's units per location (see above).
-
-    Return only the locations left with something to sell.
-    """
-    # Hundredths of a percent, so the arithmetic stays in integers: 12.5 % -> 1250.
-    basis_points = int(Decimal(percent) * 100)
-    after = {code: n - n * basis_points // 10_000 for code, n in by_code.items()}
-    remaining = units
-    for code in sorted(after, key=lambda c: (after[c], c)):
-        if remaining <= 0:
-            break
-        taken = min(after[code], remaining)
-        after[code] -= taken
-        remaining -= taken
-    return {code: n for code, n in after.items() if n > 0}
 
 
 def availability_for_skus(
@@ -372,9 +277,9 @@ def sellable_stock(
         return Sellable({}, {})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT s.product_id, {available_sql()}, {_SITE_COLUMNS}
+            f"""SELECT s.product_id, {available_sql("s")}, {_SITE_COLUMNS}
                 FROM {_STOCK} s JOIN {_LOCATION} l ON l.id = s.location_id
-                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql()} > 0
+                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql("s")} > 0
                   AND {condition}""",
             [*product_ids, *params],
         )
@@ -431,10 +336,10 @@ def quote_stock(*, product_ids: Collection[int], channel: Channel) -> QuoteStock
     serves, params = channel_serves_sql(channel, "l.id")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT s.product_id, {available_sql()}, l.ships, l.click_and_collect,
+            f"""SELECT s.product_id, {available_sql("s")}, l.ships, l.click_and_collect,
                        {_SITE_COLUMNS}
                 FROM {_STOCK} s JOIN {_LOCATION} l ON l.id = s.location_id
-                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql()} > 0
+                WHERE s.product_id IN ({_marks(len(product_ids))}) AND {available_sql("s")} > 0
                   AND l.active AND (l.ships OR l.click_and_collect) AND {serves}""",
             [*product_ids, *params],
         )

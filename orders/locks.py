@@ -1,15 +1,13 @@
 """Row locks for orders. Lock order everywhere: Order, then its lines, then stock rows by pk."""
 
-from django.shortcuts import get_object_or_404
-
 from orders.models import Order
 
 
 def lock_order(order_id: int) -> Order:
-    return Order.objects.select_for_update().select_related("channel").get(pk=order_id)
+    """Lock the order's row and return it with its channel.
 
-
-def lock_order_by_number(number: str) -> Order:
-    return get_object_or_404(
-        Order.objects.select_for_update().select_related("channel"), number=number
-    )
+    `of=("self",)`: without it PostgreSQL locks the joined channel row too, and every
+    new order of the channel (which reads that row FOR KEY SHARE through its foreign key)
+    would wait for this transaction to end.
+    """
+    return Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)

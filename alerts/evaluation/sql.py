@@ -6,6 +6,8 @@ import json
 
 from django.db import connection
 
+from inventory.availability import available_clamped_sql
+
 
 def postgres() -> bool:
     return connection.vendor == "postgresql"
@@ -36,10 +38,9 @@ def ratio(numerator: str, denominator: str, places: int) -> str:
 
 
 def available(alias: str = "s") -> str:
-    """Available units of a stock row (docs/api.md): never below 0."""
-    return greatest(
-        f"{alias}.on_hand - {alias}.allocated - {alias}.reserved - {alias}.safety_stock", "0"
-    )
+    """Return the sellable units of the stock row `alias`, never below 0: the one rule of
+    inventory.availability, so that alerts count what sales can take."""
+    return available_clamped_sql(alias)
 
 
 def when(value) -> object:

@@ -21,6 +21,7 @@ from alerts.evaluation.sql import (
     text,
 )
 from alerts.models import Alert, AlertPolicy
+from inventory.availability import buffer_kept_sql, buffer_total_sql
 
 STOCK = "inventory_stocklevel"
 RULES = "alerts_stockrule"
@@ -259,8 +260,10 @@ def network_low_stock(scope: StockScope = EVERYTHING) -> Hits:
         products, product_params = "", []
     whole = json_object(available="t.total", threshold="t.threshold", channel="NULL")
     in_channel = json_object(available="t.total", threshold="t.threshold", channel="t.code")
-    # Basis points keep the buffer arithmetic in integers, as inventory.selectors does.
-    kept = f"{available()} - ({available()} * CAST(c.buffer_percent * 100 AS INTEGER)) / 10000"
+    # The channel buffer as sales hold it back: the percentage per location, then the
+    # units from the network total (inventory.availability).
+    kept = buffer_kept_sql(available(), "c.buffer_percent")
+    channel_total = buffer_total_sql("n.kept", "n.buffer_units")
     sql = f"""
         SELECT {text("t.product_id")}, t.product_id, {NO_ID}, {NO_ID}, TRUE, {whole}
         FROM (
@@ -284,8 +287,7 @@ def network_low_stock(scope: StockScope = EVERYTHING) -> Hits:
                {NO_ID}, {NO_ID}, TRUE, {in_channel}
         FROM (
             SELECT n.product_id, n.channel_id, n.code,
-                   CASE WHEN n.kept - n.buffer_units > 0 THEN n.kept - n.buffer_units ELSE 0 END
-                       AS total,
+                   {channel_total} AS total,
                    COALESCE(r1.threshold, r2.threshold) AS threshold
             FROM (
                 SELECT s.product_id, c.id AS channel_id, c.code, c.buffer_units,

@@ -8,10 +8,12 @@ locations gets their rows counted live, which their index makes cheap.
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from console import charts
+from inventory.availability import available_expression
 from inventory.models import Location, StockLevel
 
 SNAPSHOT_KEY = "console:stock-by-location"
@@ -23,15 +25,14 @@ LOW_STOCK_UNITS = 2
 LOW_STOCK_SHOWN = 20
 LOCATIONS_SHOWN = 15
 
-_FREE = F("on_hand") - F("allocated") - F("reserved") - F("safety_stock")
-
-_SELLABLE = Q(on_hand__gt=F("allocated") + F("reserved") + F("safety_stock"))
-
 
 def _by_location(location_ids: frozenset[int] | None) -> list[dict]:
     rows = StockLevel.objects.all()
     if location_ids is not None:
         rows = rows.filter(location_id__in=location_ids)
+    # The rule of inventory.availability, never below 0: a row's free units are its
+    # available ones, and it is sellable when it has any.
+    free = available_expression()
     totals = {
         row["location_id"]: row
         for row in rows.order_by()
@@ -39,8 +40,11 @@ def _by_location(location_ids: frozenset[int] | None) -> list[dict]:
         .annotate(
             skus=Count("id"),
             units=Sum("on_hand"),
-            free=Sum(_FREE, filter=_SELLABLE),
-            sellable=Count("id", filter=_SELLABLE),
+            free=Sum(free),
+            sellable=Sum(
+                Case(When(GreaterThan(free, 0), then=Value(1)), default=Value(0)),
+                output_field=IntegerField(),
+            ),
         )
     }
     places = Location.objects.filter(pk__in=list(totals)).values_list("pk", "code", "name")

@@ -170,7 +170,10 @@ class StockOutputSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku")
     location = serializers.CharField(source="location.code")
     available = serializers.IntegerField(
-        help_text="on_hand - allocated - reserved - safety_stock, never below 0."
+        help_text=(
+            "on_hand - allocated - safety_stock - the units of unexpired reservations, "
+            "never below 0."
+        )
     )
 
     class Meta:

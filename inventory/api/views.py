@@ -199,8 +199,9 @@ class AvailabilityView(APIView):
     @extend_schema(
         summary="What can be sold, per SKU and location",
         description=(
-            "`available = on_hand - allocated - reserved - safety_stock`, never below 0, "
-            "summed over active locations. With `channel`: only the locations that serve "
+            "`available = on_hand - allocated - safety_stock - reserved`, never below 0, "
+            "summed over active locations; `reserved` counts only reservations not yet "
+            "expired. With `channel`: only the locations that serve "
             "it, less its buffer (`buffer_percent` held back per location, `buffer_units` "
             "once per SKU). An unknown SKU answers 0 with no locations."
         ),

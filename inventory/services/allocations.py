@@ -1,9 +1,11 @@
-"""Moving allocated units: release them back to available, or ship them out of on hand."""
+"""Moving allocated units: promise them to orders, release them back to available, or
+ship them out of on hand."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
@@ -13,7 +15,18 @@ from alerts.kicks import stock_changed
 from inventory.locks import lock_stock_ids
 from inventory.models import Allocation, StockLevel, StockMovement
 from inventory.notify import stock_freed
+from inventory.services.counters import counter_move
 from inventory.services.ledger import movement_apply
+
+
+def stock_allocate_many(*, units_by_stock: Mapping[int, int], now: datetime) -> None:
+    """Raise `allocated` by `{stock id: units}` on rows this transaction holds locked, in
+    one statement: order capture allocates every order."""
+    if not units_by_stock:
+        return
+    counter_move(column="allocated", units_by_stock=units_by_stock, now=now)
+    # Allocation lowers available: low-stock alerts are evaluated after commit.
+    stock_changed(units_by_stock)
 
 
 def allocations_release(*, allocations: Iterable[Allocation], reason: str) -> int:

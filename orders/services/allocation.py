@@ -7,7 +7,7 @@ plans on figures nobody can change. No unit is ever promised twice: the
 allocation and the rise of `allocated` happen on rows this transaction holds.
 
 Reads, locks and writes go through the connection's cursor (inventory.selectors,
-inventory.locks, core.sql): order capture runs them for every order,
+inventory.locks, inventory.services, core.sql): order capture runs them for every order,
 and the ORM's compilation of these statements cost more than the database's work.
 """
 
@@ -26,7 +26,6 @@ from django.db.models import Sum
 from django.utils import timezone
 
 import sourcing
-from alerts.kicks import stock_changed
 from core.sql import rows_insert
 from fulfilment.models import Fulfilment
 from inventory.locks import lock_stock, lock_stock_at
@@ -40,6 +39,7 @@ from inventory.selectors import (
     rows_reserved_settle,
     sellable_stock,
 )
+from inventory.services.allocations import stock_allocate_many
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_REQUESTED
@@ -289,7 +289,7 @@ def allocations_write(
         )
         raise_by[stock.pk] += units
     rows_insert(allocations)
-    _allocated_raise(raise_by, now)
+    stock_allocate_many(units_by_stock=raise_by, now=now)
     plan = sourced.plan
     person = _person(actor)
     events = [
@@ -345,22 +345,6 @@ def allocations_record(
         ]
     )
     return recorded.allocations
-
-
-def _allocated_raise(raise_by: dict[int, int], now: datetime) -> None:
-    """Raise `allocated` on stock rows this transaction holds: `{stock id: units}`."""
-    table = StockLevel._meta.db_table
-    rows = sorted(raise_by.items())
-    values = ", ".join(["(%s, %s)"] * len(rows))
-    with connection.cursor() as cursor:
-        # VALUES columns are column1, column2 on PostgreSQL and SQLite alike.
-        cursor.execute(
-            f"UPDATE {table} SET allocated = allocated + v.column2, updated_at = %s"
-            f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
-            [connection.ops.adapt_datetimefield_value(now), *(x for row in rows for x in row)],
-        )
-    # Allocation lowers available: low-stock alerts are evaluated after commit.
-    stock_changed(raise_by)
 
 
 def _location(site: Site) -> Location:

@@ -78,7 +78,13 @@ def order_line_cancel(
     order = lock_order(order.pk)
     if order.status in {S.CANCELLED, S.COLLECTED, S.DELIVERED}:
         raise InvalidTransition(f"Order {order.number} is {order.status}.", field="status")
-    line = order.lines.select_for_update().select_related("product").filter(line_no=line_no)
+    # Only the line's row: a lock on the joined product would hold up every write that
+    # refers to the product (its stock rows, new order lines) until this one commits.
+    line = (
+        order.lines.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(line_no=line_no)
+    )
     line = line.first()
     if line is None:
         raise NotFoundError(f"Order {order.number} has no line {line_no}.", field="line")

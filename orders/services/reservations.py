@@ -1,14 +1,15 @@
 """Basket reservations: stock held before payment, for a few minutes.
 
-A reservation holds units of chosen stock rows: its lines raise `StockLevel.reserved`,
-which lowers `available` for everyone else. It ends one of three ways, each giving the
-units back on rows locked in pk order:
+A reservation holds units of chosen stock rows: its lines raise `StockLevel.reserved`
+(through inventory.services), which lowers `available` for everyone else. It ends one of
+three ways, each giving the units back on rows locked in pk order:
 
 * an order names it (`reservation_consume`, inside order capture): the units go back and
   the order allocates on the same locked rows, so no one can take them in between;
 * the client deletes it (`reservation_cancel`);
-* it expires: from `expires_at` on, availability no longer counts it (inventory.selectors),
-  and `reservations_expire` (a periodic task) gives the units back for good.
+* it expires: from `expires_at` on, availability no longer counts it
+  (inventory.availability), and `reservations_expire` (a periodic task) gives the units
+  back for good.
 
 Placing a reservation works like allocating an order: plan on an unlocked read, lock the
 chosen rows in pk order, check them again (orders.services.allocation.stock_source).
@@ -23,16 +24,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from alerts.kicks import stock_changed
 from core.exceptions import ConflictError
 from core.retry import retry_on_conflict
 from inventory.locks import lock_stock_at_and, lock_stock_ids
-from inventory.models import Location, Product, StockLevel
+from inventory.models import Location, Product
 from inventory.notify import stock_freed
 from inventory.selectors import Candidates
+from inventory.services.reservations import stock_reservation_release, stock_reserve
 from orders.exceptions import OrderRejected
 from orders.models import Channel, Order, Reservation, ReservationLine
 from orders.services.allocation import Want, destination_of, order_candidates, stock_source
@@ -124,7 +125,7 @@ def _create(channel, lines, minutes, pickup, actor, now) -> Reservation:
         )
         raise_by[stock.pk] += units
     ReservationLine.objects.bulk_create(rows)
-    _reserved_move(raise_by, +1, now)
+    stock_reserve(units_by_stock=raise_by, now=now)
     return reservation
 
 
@@ -226,7 +227,7 @@ def _release(
     lower: dict[int, int] = defaultdict(int)
     for line in lines:
         lower[line.stock_id] += line.quantity
-    _reserved_move(lower, -1, now)
+    stock_reservation_release(units_by_stock=lower, now=now)
     ReservationLine.objects.filter(pk__in=[line.pk for line in lines]).update(active=False)
     reservation.status = status
     reservation.released_at = now
@@ -235,23 +236,3 @@ def _release(
     if status != R.CONSUMED:
         # Backordered orders may be waiting for exactly these units.
         stock_freed(product_ids={line.product_id for line in lines})
-
-
-def _reserved_move(units_by_stock: dict[int, int], sign: int, now: datetime) -> None:
-    """Move `reserved` on stock rows this transaction holds: `{stock id: units}`."""
-    if not units_by_stock:
-        return
-    table = StockLevel._meta.db_table
-    rows = sorted(units_by_stock.items())
-    values = ", ".join(["(%s, %s)"] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET reserved = reserved + v.column2, updated_at = %s"
-            f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
-            [
-                connection.ops.adapt_datetimefield_value(now),
-                *(x for stock_id, units in rows for x in (stock_id, sign * units)),
-            ],
-        )
-    # Reserved units are not available: low-stock alerts are evaluated after commit.
-    stock_changed(units_by_stock)

@@ -10,6 +10,7 @@ from alerts.models import Alert, AlertPolicy, NetworkRule, StockRule
 from alerts.selectors import alerts_waiting_count
 from alerts.services import alert_snooze, alerts_evaluate_stock, alerts_sweep
 from inventory.models import StockLevel
+from orders.services.reservations import ReservedLine, reservation_create
 from outbox.models import OutboxEvent
 from tests.alerts.helpers import set_available, ship
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory
@@ -390,3 +391,23 @@ def test_allocation_by_an_order_counts_against_available():
 
     # then
     assert Alert.objects.get(kind=LOW).details["available"] == 5
+
+
+def test_low_stock_counts_an_expired_reservation_as_sellable():
+    # given: 6 units above a threshold of 5, all of them held by a basket reservation
+    tee, paris = ProductFactory(sku="TEE"), LocationFactory(code="PARIS")
+    rule(5)
+    set_available(tee, paris, 6)
+    reservation = reservation_create(
+        channel=ChannelFactory(code="shop"), lines=[ReservedLine(tee, 6)], minutes=15
+    )
+    alerts_evaluate_stock()
+    assert [alert.details["available"] for alert in low_alerts()] == [0]
+
+    # when: the reservation's time passes, before the sweep releases it
+    reservation.lines.update(expires_at=timezone.now() - timedelta(minutes=1))
+    alerts_evaluate_stock()
+
+    # then: the alert resolves, as sales can take the units again
+    (alert,) = low_alerts()
+    assert alert.status == "resolved"

@@ -1,11 +1,16 @@
 """The inventory admin: changelists, search, filters, read-only balances and ledger, actions."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.models import Location, StockCountImport, StockLevel, StockMovement
 from inventory.reconcile import stock_drift
 from inventory.services.ledger import stock_receive
+from orders.models import Channel
+from orders.services.reservations import ReservedLine, reservation_create
 from tests.factories import LocationFactory, ProductFactory, StoreFactory
 from tests.orders.helpers import place, product, stocked, warehouse
 
@@ -328,3 +333,21 @@ def test_allocations_are_listed_read_only_and_searchable_by_order(admin_client_l
     assert order.number in found.content.decode() and "DC-ALLOC" in found.content.decode()
     assert order.number not in missed.content.decode()
     assert admin_client_logged.get(reverse("admin:inventory_allocation_add")).status_code == 403
+
+
+def test_stock_changelist_counts_available_as_the_api_does(admin_client_logged, api):
+    # given: 4 units, all held by a reservation whose time has passed (not yet swept)
+    sku = product("HELD-1")
+    stock = stocked(sku, warehouse("WH-H"), 4)
+    reservation = reservation_create(
+        channel=Channel.objects.get(code="web"), lines=[ReservedLine(sku, 4)], minutes=15
+    )
+    reservation.lines.update(expires_at=timezone.now() - timedelta(minutes=1))
+    # when
+    listed = shown(admin_client_logged.get(changelist("stocklevel"), {"state": "available"}))
+    unavailable = admin_client_logged.get(changelist("stocklevel"), {"state": "unavailable"})
+    answer = api.get(reverse("availability"), {"sku": "HELD-1"}).json()
+    # then: sellable in the admin's filter and column as in the API
+    assert [(row.pk, row.available) for row in listed] == [(stock.pk, 4)]
+    assert list(shown(unavailable)) == []
+    assert answer["HELD-1"]["available"] == 4
