@@ -53,7 +53,7 @@ def channel_location_q(channel: Channel, *, prefix: str = "") -> Q:
     """Return a filter on locations that may serve the channel, with no query of its own.
 
     A channel that names locations is served by those; one that names none is
-    served by every location (API.md). Activity is filtered separately.
+    served by every location (docs/api.md). Activity is filtered separately.
     """
     from orders.models import Channel
 
