@@ -57,13 +57,3 @@ def stock_drift() -> list[Drift]:
         if allocated != holds:
             found.append(Drift(stock_id, sku, code, "allocated", allocated, int(holds)))
     return found
-
-
-def stock_reconcile() -> list[Drift]:
-    """Return the drift as `stock_drift` does, and keep one alert open per drifting balance
-    (resolving those that agree again): people see it in the alerts, not only in a log."""
-    from alerts.services import stock_drift_alerts_record
-
-    drift = stock_drift()
-    stock_drift_alerts_record(drift=drift)
-    return drift

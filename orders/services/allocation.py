@@ -26,11 +26,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 import sourcing
-from alerts.kicks import stock_changed
 from core.sql import rows_insert
 from fulfilment.models import Fulfilment
+from fulfilment.payloads import fulfilment_draft
 from inventory.locks import lock_stock, lock_stock_at
 from inventory.models import Allocation, Location, StockLevel
+from inventory.moved import stock_changed
 from inventory.selectors import (
     Candidates,
     Place,
@@ -43,7 +44,6 @@ from inventory.selectors import (
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_REQUESTED
-from outbox.payloads import fulfilment_draft
 
 OPTIMISTIC_ATTEMPTS = 2
 

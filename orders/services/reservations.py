@@ -26,11 +26,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alerts.kicks import stock_changed
 from core.exceptions import ConflictError
 from core.retry import retry_on_conflict
 from inventory.locks import lock_stock_at_and, lock_stock_ids
 from inventory.models import Location, Product, StockLevel
+from inventory.moved import stock_changed
 from inventory.notify import stock_freed
 from inventory.selectors import Candidates
 from orders.exceptions import OrderRejected

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from console.selectors.stock import SNAPSHOT_KEY
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept, fulfilment_ship
 from orders.models import Order
+from orders.services.fulfilments import fulfilment_accept, fulfilment_ship
 from tests.console.helpers import person
 from tests.factories import StoreFactory
 from tests.orders.helpers import place, product, stocked, warehouse
