@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -53,9 +54,9 @@ def location_allowed(user, location_id: int | None) -> bool:
 
 def orders_visible_q(ids: frozenset[int], prefix: str = "") -> Q:
     """Orders a location's staff may see: a fulfilment or allocation there, or a pickup at it."""
-    from fulfilment.models import Fulfilment
-    from inventory.models import Allocation
-
+    # By name: accounts sits below the domains and imports none of them.
+    Fulfilment = apps.get_model("fulfilment", "Fulfilment")
+    Allocation = apps.get_model("inventory", "Allocation")
     ref = OuterRef(f"{prefix}pk")
     return (
         Q(**{f"{prefix}pickup_location_id__in": ids})

@@ -24,7 +24,7 @@ from alerts.resources import StockRuleResource
 from alerts.selectors import alerts_visible_to
 from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
 from alerts.services.rules import network_rule_save, stock_rule_save
-from console.admin_exports import BackgroundExportMixin
+from core.admin_exports import BackgroundExportMixin
 from core.exceptions import DomainError
 
 MAX_ROWS = 500

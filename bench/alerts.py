@@ -146,12 +146,12 @@ def child() -> int:
 
 
 def hot_path(commits: int = 2000) -> None:
-    """What a stock-moving commit pays for alerts (alerts.kicks): the stock ids and the
+    """What a stock-moving commit pays for alerts (inventory.moved): the stock ids and the
     "run queued" marker in one Redis round trip, a run already queued (the usual case)."""
     from django.core.cache import caches
 
-    from alerts.kicks import STOCK_KEY, Changed, _send, changed_pop
     from core.kick import kick
+    from inventory.moved import STOCK_KEY, Changed, _send, changed_pop
 
     coordination = caches["coordination"]
     coordination.add(f"kick:{STOCK_KEY}", 1, timeout=60)

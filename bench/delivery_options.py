@@ -104,8 +104,8 @@ def in_process(env: dict, skus: list[str], at: str, count: int) -> list[float]:
 
     django.setup()
     from inventory.models import Product
-    from orders.delivery.options import Destination, delivery_quote
     from orders.models import Channel
+    from orders.services.delivery_options import Destination, delivery_quote
 
     channel = Channel.objects.get(code="web")
     products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}

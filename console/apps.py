@@ -8,3 +8,10 @@ class ConsoleConfig(AppConfig):
     label = "console"
     verbose_name = "Console"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from console.admin_exports import admin_export_run_later
+        from core.admin_exports import background_export_register
+
+        # Every app's admin exports big lists through the console's background jobs.
+        background_export_register(admin_export_run_later)

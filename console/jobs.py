@@ -19,11 +19,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from console.admin_export_job import admin_export_write
 from console.models import BackgroundJob
 from console.queues import QUEUES, Action, Queue, row_label
+from core.enqueue import task_send_after_commit
 from core.exceptions import DomainError, NotFoundError
 
 # Ticked rows up to this many run inside the request; more go to a background job.
+# Named, not imported: the tasks module imports this one.
+JOB_TASK = "console.tasks.console_job_run_task"
 SYNC_MAX_ROWS = 25
 # A job acts on (or exports) at most this many rows; narrow the filters for more.
 JOB_MAX_ROWS = 100_000
@@ -75,8 +79,6 @@ def job_start(
     inputs: Mapping[str, str] | None = None,
 ) -> BackgroundJob:
     """Record a job and enqueue its task once the record is committed."""
-    from console.tasks import console_job_run_task
-
     job = BackgroundJob.objects.create(
         kind=kind,
         queue=queue.slug,
@@ -85,7 +87,7 @@ def job_start(
         actor=actor,
         summary="Waiting for a worker.",
     )
-    transaction.on_commit(lambda: console_job_run_task.delay(job.pk))
+    task_send_after_commit(JOB_TASK, job.pk)
     return job
 
 
@@ -110,8 +112,6 @@ def job_run(*, job_id: int) -> None:
     job = BackgroundJob.objects.select_related("actor").defer("output").get(pk=job_id)
     try:
         if job.params.get("admin_model"):
-            from console.admin_exports import admin_export_write
-
             summary = admin_export_write(job, _progress)
         elif job.kind == BackgroundJob.Kind.EXPORT:
             summary = _export(job)

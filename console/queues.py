@@ -18,7 +18,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.scoping import location_ids_for
 from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
+from orders.admin import order_ids_matching
+from orders.models import Order
+from orders.services.fulfilments import (
     RejectReason,
     fulfilment_accept,
     fulfilment_collect,
@@ -26,8 +28,6 @@ from fulfilment.services import (
     fulfilment_reject,
     fulfilment_ship,
 )
-from orders.admin import order_ids_matching
-from orders.models import Order
 from orders.services.lifecycle import order_cancel, order_resource
 
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"

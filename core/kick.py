@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.core.cache import caches
 from django.db import transaction
 
@@ -28,8 +29,6 @@ def kick_after_commit(*, task_name: str, key: str, ttl: float = 5.0) -> None:
 
 def kick(*, task_name: str, key: str, ttl: float = 5.0) -> bool:
     """Queue `task_name` now unless a run is already queued; return whether one was sent."""
-    from oms.celery import app
-
     cache = caches[CACHE_ALIAS]
     marker = _marker(key)
     try:
@@ -39,7 +38,7 @@ def kick(*, task_name: str, key: str, ttl: float = 5.0) -> bool:
         logger.warning("could not reach the coordination cache to queue %s", task_name)
         return False
     try:
-        app.send_task(
+        current_app.send_task(
             task_name,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )

@@ -64,3 +64,13 @@ class Fulfilment(models.Model):
 
     def __str__(self) -> str:
         return f"Fulfilment {self.pk} of {self.order_id} at {self.location_id}"
+
+
+class RejectReason:
+    """Why a location refuses, and what it says about its stock."""
+
+    OUT_OF_STOCK = "out_of_stock"  # the shelf lacks the units: on hand was wrong
+    DAMAGED = "damaged"  # the units are there but unsellable
+    NO_CAPACITY = "no_capacity"  # the stock is fine; the location cannot process it now
+    OTHER = "other"
+    CHOICES = (OUT_OF_STOCK, DAMAGED, NO_CAPACITY, OTHER)

@@ -28,10 +28,10 @@ from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm
 
 from accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
-from console.admin_exports import BackgroundExportMixin
-from console.changelist import QuickActionCheckbox
-from console.pagination import EstimatedCountPaginator
+from core.admin_exports import BackgroundExportMixin
+from core.changelist import QuickActionCheckbox
 from core.exceptions import DomainError
+from core.pagination import EstimatedCountPaginator
 from inventory.countfile import count_file_rows
 from inventory.models import (
     Allocation,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -24,10 +25,8 @@ def stock_freed(*, product_ids: Iterable[int]) -> None:
 
 
 def _send(product_ids: list[int]) -> None:
-    from oms.celery import app
-
     try:
-        app.send_task(
+        current_app.send_task(
             BACKORDERS_TASK,
             args=[product_ids],
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},

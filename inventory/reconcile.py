@@ -95,13 +95,3 @@ def stock_drift(*, stock_ids: Collection[int] | None = None) -> list[Drift]:
             if recorded != expected:
                 found.append(Drift(stock_id, sku, code, field, recorded, int(expected)))
     return found
-
-
-def stock_reconcile() -> list[Drift]:
-    """Return the drift as `stock_drift` does, and keep one alert open per drifting balance
-    (resolving those that agree again): people see it in the alerts, not only in a log."""
-    from alerts.services import stock_drift_alerts_record
-
-    drift = stock_drift()
-    stock_drift_alerts_record(drift=drift)
-    return drift

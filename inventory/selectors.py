@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from inventory.availability import available_sql, buffer_apply, reserved_expired
 from inventory.models import Location, Product, StockLevel
 
-if TYPE_CHECKING:
-    from orders.models import Channel
+# Reservations and channels are models of orders, above inventory: their tables are read
+# here by model name (apps.get_model), never by import, and a channel is typed as a model.
+SalesChannel = Model  # orders.Channel
 
 _STOCK = StockLevel._meta.db_table
 _LOCATION = Location._meta.db_table
@@ -49,20 +51,20 @@ def stock_rows(*, sku: str | None = None, location: str | None = None) -> QueryS
     return rows
 
 
-def channel_location_q(channel: Channel, *, prefix: str = "") -> Q:
+def channel_location_q(channel: SalesChannel, *, prefix: str = "") -> Q:
     """Return a filter on locations that may serve the channel, with no query of its own.
 
     A channel that names locations is served by those; one that names none is
     served by every location (docs/api.md). Activity is filtered separately.
     """
-    from orders.models import Channel
+    Channel = apps.get_model("orders", "Channel")
 
     through = Channel.locations.through
     own = through.objects.filter(channel_id=channel.pk)
     return Q(Exists(own.filter(location_id=OuterRef(f"{prefix}pk")))) | ~Q(Exists(own))
 
 
-def channel_serves_sql(channel: Channel, location_column: str) -> tuple[str, list]:
+def channel_serves_sql(channel: SalesChannel, location_column: str) -> tuple[str, list]:
     """Return an SQL condition on `location_column` that is `channel_location_q` in SQL,
     and its parameters."""
     through = _channel_locations_table()
@@ -76,7 +78,7 @@ def channel_serves_sql(channel: Channel, location_column: str) -> tuple[str, lis
 
 @cache
 def _channel_locations_table() -> str:
-    from orders.models import Channel
+    Channel = apps.get_model("orders", "Channel")
 
     return Channel.locations.through._meta.db_table
 
@@ -89,7 +91,7 @@ def available_by_location(
     *,
     skus: Iterable[str] | None = None,
     product_ids: Iterable[int] | None = None,
-    channel: Channel | None = None,
+    channel: SalesChannel | None = None,
     locations: Iterable[Location | int] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Return the sellable units of each SKU at each location: `{sku: {code: units}}`.
@@ -163,7 +165,7 @@ def available_by_location(
 
 
 def availability_for_skus(
-    *, skus: Iterable[str], channel: Channel | None = None
+    *, skus: Iterable[str], channel: SalesChannel | None = None
 ) -> dict[str, dict]:
     """Return `{sku: {"available": n, "locations": {code: n}}}` for every SKU asked.
 
@@ -217,7 +219,7 @@ class Candidates:
     channel naming none) and ship parcels, or only `location_id` (the pickup store) when one
     is given (with the shipping ones too when `with_shipping`); never those in `exclude`."""
 
-    channel: Channel
+    channel: SalesChannel
     location_id: int | None = None
     exclude: frozenset[int] = frozenset()
     # Click & collect by transfer: the pickup store and the shipping locations.
@@ -296,7 +298,7 @@ def sellable_stock(
     return Sellable(sites, _buffered(units, candidates.channel))
 
 
-def _buffered(units: dict[int, dict[str, int]], channel: Channel) -> dict[int, dict[str, int]]:
+def _buffered(units: dict[int, dict[str, int]], channel: SalesChannel) -> dict[int, dict[str, int]]:
     """Hold the channel's buffer back from `{product_id: {code: units}}`; codes in order."""
     if channel.buffer_percent or channel.buffer_units:
         units = {
@@ -320,7 +322,7 @@ class QuoteStock:
     pickup: dict[int, dict[str, int]]  # {product_id: {store code: units}}, codes in order
 
 
-def quote_stock(*, product_ids: Collection[int], channel: Channel) -> QuoteStock:
+def quote_stock(*, product_ids: Collection[int], channel: SalesChannel) -> QuoteStock:
     """Return what the shipping locations and the click & collect stores serving `channel`
     may sell of these products.
 

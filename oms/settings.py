@@ -285,7 +285,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "stock-reconcile-nightly": {
-        "task": "inventory.tasks.stock_reconcile_task",
+        "task": "alerts.tasks.stock_reconcile_task",
         "schedule": crontab(hour=3, minute=15),
     },
     # Stock arrivals enqueue backorder allocation at once; this sweep catches what a broker
@@ -335,7 +335,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # DRF's token scheme, with the token and its user read in one plain query.
-        "core.api.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Authenticated, with the Django permissions of the route (accounts/permissions.py).

@@ -4,6 +4,8 @@ from celery import shared_task
 
 from core.api.idempotency import idempotency_records_purge
 from orders.services.lifecycle import backorders_allocate
+from orders.services.pickup import pickup_ready_notify, pickups_expire
+from orders.services.reservations import reservations_expire
 
 
 @shared_task(acks_late=True)
@@ -24,16 +26,12 @@ def idempotency_records_purge_task() -> int:
 @shared_task(acks_late=True)
 def reservations_expire_task() -> int:
     """Give back the units of reservations past their time (they already count as sellable)."""
-    from orders.services.reservations import reservations_expire
-
     return reservations_expire()
 
 
 @shared_task(acks_late=True)
 def pickups_expire_task() -> int:
     """Cancel click & collect orders not collected within their store's hold period."""
-    from orders.services.pickup import pickups_expire
-
     return pickups_expire()
 
 
@@ -49,6 +47,4 @@ def pickup_ready_notify_task(self, order_id: int) -> bool:
 
     Retried on connection errors of the mail server only.
     """
-    from orders.services.pickup import pickup_ready_notify
-
     return pickup_ready_notify(order_id=order_id)

@@ -19,8 +19,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
-from inventory.models import Location
-
 
 class WebhookSubscription(models.Model):
     """A URL that receives the chosen event types, signed with its secret."""
@@ -29,7 +27,7 @@ class WebhookSubscription(models.Model):
     secret = models.CharField(max_length=255, help_text="Signs each body (HMAC-SHA256).")
     events = models.JSONField(default=list, help_text="Event types to send, e.g. order.created.")
     location = models.ForeignKey(
-        Location,
+        "inventory.Location",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -77,7 +75,7 @@ class OutboxEvent(models.Model):
     # Events with the same key reach each subscriber in the order they were written.
     key = models.CharField(max_length=100, blank=True)
     location = models.ForeignKey(
-        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "inventory.Location", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     data = models.JSONField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField()

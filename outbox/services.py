@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from core.kick import kick_after_commit
-from inventory.models import Location
 from outbox.emit import RELAY_KEY, RELAY_TASK
 from outbox.models import Delivery, WebhookSubscription
 
@@ -24,7 +23,7 @@ def subscription_create(
     url: str,
     secret: str,
     events: list[str],
-    location: Location | None = None,
+    location: models.Model | None = None,
     description: str = "",
     actor: AbstractBaseUser | None = None,
 ) -> WebhookSubscription:

@@ -7,7 +7,7 @@ import hmac
 import json
 from datetime import datetime
 
-from orders.api.representation import moment
+from core.api.values import moment
 
 SIGNATURE_HEADER = "X-OMS-Signature"
 EVENT_ID_HEADER = "X-OMS-Event-Id"

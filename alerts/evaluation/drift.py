@@ -1,4 +1,4 @@
-"""Stock drift found by `stock_reconcile` (inventory.reconcile), as alert rows."""
+"""Stock drift found by `stock_reconcile` (inventory.reconcile.stock_drift), as alert rows."""
 
 from __future__ import annotations
 

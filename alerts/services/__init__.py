@@ -6,6 +6,7 @@ from alerts.services.evaluate import (
     alerts_sweep,
     stock_changes_evaluate,
     stock_drift_alerts_record,
+    stock_reconcile,
 )
 from alerts.services.lifecycle import alert_acknowledge, alert_resolve, alert_snooze
 from alerts.services.rules import network_rule_set, stock_rule_save, stock_rule_set
@@ -20,6 +21,7 @@ __all__ = [
     "network_rule_set",
     "stock_changes_evaluate",
     "stock_drift_alerts_record",
+    "stock_reconcile",
     "stock_rule_save",
     "stock_rule_set",
 ]

@@ -21,9 +21,10 @@ from alerts.evaluation import webhooks as webhook_rules
 from alerts.evaluation.engine import Applied, Hits, hits_apply
 from alerts.evaluation.sql import ids_in, when
 from alerts.evaluation.stock import EVERYTHING, StockScope
-from alerts.kicks import Changed, changed_pop, changed_restore, shared_set
 from alerts.models import Alert, AlertPolicy, NetworkRule, Watermark
 from alerts.notify import low_stock_events_emit
+from inventory.moved import Changed, changed_pop, changed_restore, shared_set
+from inventory.reconcile import Drift, stock_drift
 
 STOCK_MARK = "stock"
 # A change stamped before the previous run began may commit after it read: read again this
@@ -87,7 +88,7 @@ def alerts_sweep(*, now: datetime | None = None) -> dict[str, Applied]:
 
 
 def stock_changes_evaluate(*, now: datetime | None = None) -> dict[str, Applied]:
-    """Evaluate the stock rows that moved since the last run (see alerts.kicks).
+    """Evaluate the stock rows that moved since the last run (see inventory.moved).
 
     With Redis, the rows the stock services named, popped from the shared set; embedded,
     the rows whose `updated_at` passed the watermark.
@@ -134,3 +135,11 @@ def stock_drift_alerts_record(*, drift: Iterable, now: datetime | None = None) -
     """Open an alert per drifting balance that `stock_reconcile` found; resolve the others."""
     now = now or timezone.now()
     return _apply(drift_rule.stock_drift(drift), now=now, policy=AlertPolicy.current())
+
+
+def stock_reconcile() -> list[Drift]:
+    """Return the drift `stock_drift` finds, and keep one alert open per drifting balance
+    (resolving those that agree again): people see it in the alerts, not only in a log."""
+    drift = stock_drift()
+    stock_drift_alerts_record(drift=drift)
+    return drift

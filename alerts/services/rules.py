@@ -13,10 +13,13 @@ from alerts.models import (
     channel_scope_of,
     scope_of,
 )
+from core.enqueue import task_send
 from inventory.models import Location, Product
 from orders.models import Channel
 
 logger = logging.getLogger(__name__)
+# Named, not imported: the tasks module imports this one.
+RULE_TASK = "alerts.tasks.alerts_rule_changed_task"
 UNSET = object()
 
 
@@ -113,16 +116,13 @@ def network_rule_set(
 
 
 def _evaluate_after_commit(*, product_id: int | None, location_id: int | None) -> None:
-    from alerts.tasks import alerts_rule_changed_task
-
-    transaction.on_commit(
-        lambda: _send(alerts_rule_changed_task, product_id=product_id, location_id=location_id)
-    )
+    transaction.on_commit(lambda: _send(RULE_TASK, product_id=product_id, location_id=location_id))
 
 
-def _send(task, **kwargs) -> None:
+def _send(task_name: str, **kwargs) -> None:
     try:
-        task.apply_async(
+        task_send(
+            task_name,
             kwargs=kwargs,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )

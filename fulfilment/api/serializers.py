@@ -1,24 +1,17 @@
 """What the fulfilment endpoints accept (…Input) and answer (…Output), kept apart.
 
-A fulfilment names its order by `number` and its location by `code` (docs/api.md).
+A fulfilment names its order by `number` and its location by `code` (docs/api.md). The output
+serializer declares the answer's shape for the schema; `to_representation` draws it with
+`fulfilment.representation`, which the `fulfilment.*` events use as well.
 """
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from fulfilment.models import Fulfilment
-from fulfilment.services import RejectReason
-from inventory.models import Allocation
-from orders.api.serializers import (
-    CustomerOutputSerializer,
-    FulfilmentLineOutputSerializer,
-    FulfilmentStatusField,
-    ShippingAddressOutputSerializer,
-    fulfilment_lines,
-)
+from fulfilment.models import Fulfilment, RejectReason
+from fulfilment.representation import fulfilment_representation_read
 
 
 class FulfilmentRejectInputSerializer(serializers.Serializer):
@@ -38,23 +31,47 @@ class FulfilmentShipInputSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=128)
 
 
-def fulfilments_for_output() -> QuerySet[Fulfilment]:
-    """Return fulfilments with what `FulfilmentOutputSerializer` reads, in three queries."""
-    return Fulfilment.objects.select_related("order", "location").prefetch_related(
-        Prefetch(
-            "allocations",
-            queryset=Allocation.objects.holding().select_related("order_line__product"),
-            to_attr="holding",
-        )
-    )
+# Output: the customer and address of an order, shown the same by the order's answer.
 
 
+class CustomerOutputSerializer(serializers.Serializer):
+    email = serializers.CharField(source="customer_email")
+    name = serializers.CharField(source="customer_name")
+    phone = serializers.CharField(source="customer_phone")
+
+
+class ShippingAddressOutputSerializer(serializers.Serializer):
+    line1 = serializers.CharField(source="ship_line1")
+    line2 = serializers.CharField(source="ship_line2")
+    city = serializers.CharField(source="ship_city")
+    postcode = serializers.CharField(source="ship_postcode")
+    country = serializers.CharField(source="ship_country")
+    lat = serializers.FloatField(source="ship_lat", allow_null=True)
+    lon = serializers.FloatField(source="ship_lon", allow_null=True)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": Fulfilment.Status.values}, component_name="FulfilmentStatus"
+)
+class FulfilmentStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=Fulfilment.Status.choices, **kwargs)
+
+
+class FulfilmentLineOutputSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+# Read from `fulfilments_for_output()` (no docstring: it would become the schema's text).
 class FulfilmentOutputSerializer(serializers.ModelSerializer):
     order = serializers.CharField(source="order.number", help_text="The order number.")
     location = serializers.CharField(source="location.code", help_text="The location code.")
     status = FulfilmentStatusField()
-    lines = serializers.SerializerMethodField(
-        help_text="Units to pick, per SKU: the fulfilment's open and shipped allocations."
+    lines = FulfilmentLineOutputSerializer(
+        many=True,
+        read_only=True,
+        help_text="Units to pick, per SKU: the fulfilment's open and shipped allocations.",
     )
     delivery_method = serializers.CharField(source="order.delivery_method")
     customer = CustomerOutputSerializer(source="order")
@@ -82,9 +99,5 @@ class FulfilmentOutputSerializer(serializers.ModelSerializer):
             "collected_at",
         ]
 
-    @extend_schema_field(FulfilmentLineOutputSerializer(many=True))
-    def get_lines(self, fulfilment: Fulfilment) -> list[dict]:
-        holding = getattr(fulfilment, "holding", None)
-        if holding is None:  # not read through fulfilments_for_output() (e.g. a webhook)
-            holding = fulfilment.allocations.holding().select_related("order_line__product")
-        return fulfilment_lines(holding)
+    def to_representation(self, instance: Fulfilment) -> dict:
+        return fulfilment_representation_read(instance)

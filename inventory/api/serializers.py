@@ -6,6 +6,7 @@ Payloads name products by `sku` and locations by `code`, never by database id.
 from datetime import time
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
@@ -247,8 +248,8 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=32, required=False)
 
     def validate_channel(self, value: str):
-        from orders.models import Channel
-
+        # By name: channels are a model of orders, above inventory.
+        Channel = apps.get_model("orders", "Channel")
         channel = Channel.objects.filter(code=value).first()
         if channel is None:
             raise serializers.ValidationError(f"No channel with code '{value}'.")

@@ -11,9 +11,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
 from django.utils import timezone
 
-from alerts.kicks import stock_changed
 from inventory.locks import lock_stock_ids
 from inventory.models import Allocation, StockLevel, StockMovement
+from inventory.moved import stock_changed
 from inventory.notify import stock_freed
 from inventory.services.counters import counter_move
 from inventory.services.ledger import movement_apply

@@ -39,14 +39,19 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.scoping import location_ids_for
-from alerts.kicks import stock_changed
+from core.enqueue import task_send_after_commit
 from core.exceptions import DomainError
 from inventory.countfile import CountLine, RowError, parse_count_file
 from inventory.exceptions import CountRejected
 from inventory.models import Location, StockCountImport, StockMovement
+from inventory.moved import stock_changed
 from inventory.notify import stock_freed
 
 logger = logging.getLogger(__name__)
+
+# Named, not imported: the tasks module imports this one.
+CHECK_TASK = "inventory.tasks.stock_count_import_check_task"
+APPLY_TASK = "inventory.tasks.stock_count_import_apply_task"
 
 Status = StockCountImport.Status
 Progress = Callable[[int, str], None]
@@ -226,8 +231,6 @@ def stock_count_import_start(
 
     Return the import that already applied the same bytes instead, if there is one.
     """
-    from inventory.tasks import stock_count_import_check_task
-
     digest = file_digest(data)
     first = _applied_import(digest)
     if first is not None:
@@ -243,7 +246,7 @@ def stock_count_import_start(
             phase="Waiting for a worker to check the file",
             actor=_person(actor),
         )
-        transaction.on_commit(lambda: stock_count_import_check_task.delay(record.pk))
+        task_send_after_commit(CHECK_TASK, record.pk)
     return record
 
 
@@ -293,8 +296,6 @@ def stock_count_import_confirm(
     *, count_import: StockCountImport, actor: AbstractBaseUser | None
 ) -> StockCountImport:
     """Queue the application of a previewed import, once."""
-    from inventory.tasks import stock_count_import_apply_task
-
     with transaction.atomic():
         confirmed = StockCountImport.objects.filter(
             pk=count_import.pk, status=Status.PREVIEWED
@@ -307,7 +308,7 @@ def stock_count_import_confirm(
         )
         if not confirmed:
             raise DomainError("This import is not waiting for confirmation.", field="status")
-        transaction.on_commit(lambda: stock_count_import_apply_task.delay(count_import.pk))
+        task_send_after_commit(APPLY_TASK, count_import.pk)
     count_import.refresh_from_db()
     return count_import
 

@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from alerts.kicks import stock_changed
 from inventory.exceptions import IdempotencyConflict, InsufficientStock, InvalidQuantity
 from inventory.locks import lock_stock
 from inventory.models import Location, Product, StockLevel, StockMovement
+from inventory.moved import stock_changed
 from inventory.notify import stock_freed
 
 Kind = StockMovement.Kind

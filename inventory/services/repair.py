@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.kicks import stock_changed
+from inventory.moved import stock_changed
 from inventory.locks import lock_stock_ids
 from inventory.models import StockLevel
 from inventory.reconcile import Drift, stock_drift

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from alerts.kicks import stock_changed
+from inventory.moved import stock_changed
 from inventory.services.counters import counter_move
 
 

@@ -20,17 +20,17 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import authentication
+from accounts import authentication
 from core.api.fields import StrictFloatField, StrictIntegerField
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.parsers import JSONParser
+from core.api.values import moment, money
 from core.sql import instances
 from inventory.models import Location, Product
-from orders.api.representation import moment, money
 from orders.api.serializers import MAX_LINES, LineListSerializer, country_format
 from orders.channels import channel_locations
-from orders.delivery.options import Destination, Quote, delivery_quote
 from orders.models import MAX_LINE_QUANTITY, Channel, Order, Reservation
+from orders.services.delivery_options import Destination, Quote, delivery_quote
 from orders.services.reservations import ReservedLine, reservation_cancel, reservation_create
 
 # Quotes for a moment further than this from now are refused: calendars hold a year.

@@ -13,21 +13,22 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator, validate_email
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import StrictFloatField, StrictIntegerField
 from core.sql import instances
-from fulfilment.models import Fulfilment
-from inventory.models import Allocation, Location, Product
-from orders.api.representation import (
-    fulfilment_lines,  # noqa: F401 - the fulfilment API draws its lines with it too
-    order_representation_read,
+from fulfilment.api.serializers import (
+    CustomerOutputSerializer,
+    FulfilmentLineOutputSerializer,
+    FulfilmentStatusField,
+    ShippingAddressOutputSerializer,
 )
+from inventory.models import Allocation, Location, Product
 from orders.channels import channel_locations
-from orders.models import MAX_LINE_QUANTITY, Channel, Order, OrderEvent, OrderLine, Reservation
-from orders.services.capture import LineInput, OrderInput, phone_digits
+from orders.inputs import LineInput, OrderInput, phone_digits
+from orders.models import MAX_LINE_QUANTITY, Channel, Order, OrderLine, Reservation
+from orders.representation import order_representation_read
 
 MAX_LINES = 500
 DM = Order.DeliveryMethod
@@ -493,46 +494,9 @@ class OrderNoteInputSerializer(serializers.Serializer):
 # Output
 #
 # The output serializers describe the order's shape for the schema; `to_representation`
-# draws it with `orders.api.representation.order_representation`, the one function every
+# draws it with `orders.representation.order_representation`, the one function every
 # answer showing an order goes through (tests/orders/test_api_orders_read.py holds the
 # two to the same fields).
-
-
-def orders_for_output(*, events: bool = True) -> QuerySet[Order]:
-    """Return orders with all that `OrderOutputSerializer` reads, in a fixed number of queries."""
-    orders = Order.objects.select_related("channel", "pickup_location").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
-        Prefetch(
-            "lines__allocations",
-            queryset=Allocation.objects.holding().select_related("stock__location"),
-            to_attr="holding",
-        ),
-        Prefetch(
-            "fulfilments",
-            queryset=Fulfilment.objects.select_related("location").order_by("created_at", "id"),
-        ),
-    )
-    if events:
-        orders = orders.prefetch_related(
-            Prefetch("events", queryset=OrderEvent.objects.select_related("actor"))
-        )
-    return orders
-
-
-class CustomerOutputSerializer(serializers.Serializer):
-    email = serializers.CharField(source="customer_email")
-    name = serializers.CharField(source="customer_name")
-    phone = serializers.CharField(source="customer_phone")
-
-
-class ShippingAddressOutputSerializer(serializers.Serializer):
-    line1 = serializers.CharField(source="ship_line1")
-    line2 = serializers.CharField(source="ship_line2")
-    city = serializers.CharField(source="ship_city")
-    postcode = serializers.CharField(source="ship_postcode")
-    country = serializers.CharField(source="ship_country")
-    lat = serializers.FloatField(source="ship_lat", allow_null=True)
-    lon = serializers.FloatField(source="ship_lon", allow_null=True)
 
 
 class LineOutputSerializer(serializers.ModelSerializer):
@@ -578,23 +542,10 @@ class AllocationOutputSerializer(serializers.Serializer):
     )
 
 
-@extend_schema_field(
-    {"type": "string", "enum": Fulfilment.Status.values}, component_name="FulfilmentStatus"
-)
-class FulfilmentStatusField(serializers.ChoiceField):
-    def __init__(self, **kwargs):
-        super().__init__(choices=Fulfilment.Status.choices, **kwargs)
-
-
 @extend_schema_field({"type": "string", "enum": Order.Status.values}, component_name="OrderStatus")
 class OrderStatusField(serializers.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=Order.Status.choices, **kwargs)
-
-
-class FulfilmentLineOutputSerializer(serializers.Serializer):
-    sku = serializers.CharField()
-    quantity = serializers.IntegerField()
 
 
 class OrderFulfilmentOutputSerializer(serializers.Serializer):

@@ -1,8 +1,8 @@
-"""Order endpoints under /api/v1/ (docs/api.md "Orders")."""
+"""Order and fulfilment endpoints under /api/v1/ (docs/api.md, "Orders" and "Fulfilment")."""
 
 from django.urls import path
 
-from orders.api import delivery, views
+from orders.api import delivery, fulfilments, views
 
 urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="orders"),
@@ -21,5 +21,36 @@ urlpatterns = [
         "reservations/<str:reservation_id>/",
         delivery.ReservationDetailView.as_view(),
         name="reservation-detail",
+    ),
+    path("fulfilments/", fulfilments.FulfilmentListView.as_view(), name="fulfilments"),
+    path(
+        "fulfilments/<int:pk>/",
+        fulfilments.FulfilmentDetailView.as_view(),
+        name="fulfilment-detail",
+    ),
+    path(
+        "fulfilments/<int:pk>/accept/",
+        fulfilments.FulfilmentAcceptView.as_view(),
+        name="fulfilment-accept",
+    ),
+    path(
+        "fulfilments/<int:pk>/reject/",
+        fulfilments.FulfilmentRejectView.as_view(),
+        name="fulfilment-reject",
+    ),
+    path(
+        "fulfilments/<int:pk>/ship/",
+        fulfilments.FulfilmentShipView.as_view(),
+        name="fulfilment-ship",
+    ),
+    path(
+        "fulfilments/<int:pk>/ready/",
+        fulfilments.FulfilmentReadyView.as_view(),
+        name="fulfilment-ready",
+    ),
+    path(
+        "fulfilments/<int:pk>/collected/",
+        fulfilments.FulfilmentCollectedView.as_view(),
+        name="fulfilment-collected",
     ),
 ]

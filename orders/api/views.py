@@ -13,12 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import authentication
 from accounts.scoping import scope_orders
-from core.api import authentication
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.parsers import JSONParser
 from orders.api.filters import OrderFilter
-from orders.api.representation import order_representation
 from orders.api.serializers import (
     OrderCancelInputSerializer,
     OrderDetailOutputSerializer,
@@ -27,9 +26,9 @@ from orders.api.serializers import (
     OrderNoteInputSerializer,
     OrderOutputSerializer,
     order_input_parse,
-    orders_for_output,
 )
 from orders.models import Order
+from orders.representation import order_representation, orders_for_output
 from orders.services.capture import order_capture
 from orders.services.lifecycle import (
     order_cancel,

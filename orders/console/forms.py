@@ -2,7 +2,7 @@
 
 from django import forms
 
-from fulfilment.services import RejectReason
+from fulfilment.models import RejectReason
 from orders.models import MAX_LINE_QUANTITY
 
 REJECT_REASON_CHOICES = [

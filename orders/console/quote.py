@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from inventory.models import Product
-from orders.delivery.options import Destination, delivery_quote
 from orders.models import MAX_LINE_QUANTITY, Channel
+from orders.services.delivery_options import Destination, delivery_quote
 
 MAX_QUOTE_LINES = 50
 

@@ -22,13 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.scoping import scope_orders, scope_to_locations
 from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
-    fulfilment_accept,
-    fulfilment_collect,
-    fulfilment_ready,
-    fulfilment_reject,
-    fulfilment_ship,
-)
 from inventory.models import Allocation
 from orders.console.explain import explanation_sections
 from orders.console.forms import (
@@ -40,6 +33,13 @@ from orders.console.forms import (
 )
 from orders.models import Order, OrderEvent, OrderLine
 from orders.selectors import promise_at_risk
+from orders.services.fulfilments import (
+    fulfilment_accept,
+    fulfilment_collect,
+    fulfilment_ready,
+    fulfilment_reject,
+    fulfilment_ship,
+)
 from orders.services.lifecycle import (
     order_cancel,
     order_line_cancel,

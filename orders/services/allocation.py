@@ -28,8 +28,10 @@ from django.utils import timezone
 import sourcing
 from core.sql import rows_insert
 from fulfilment.models import Fulfilment
+from fulfilment.payloads import fulfilment_draft
 from inventory.locks import lock_stock, lock_stock_at
 from inventory.models import Allocation, Location, StockLevel
+from inventory.moved import stock_changed
 from inventory.selectors import (
     Candidates,
     Place,
@@ -43,7 +45,6 @@ from inventory.services.allocations import stock_allocate_many
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_REQUESTED
-from outbox.payloads import fulfilment_draft
 from sourcing.jsonio import allocation_to_json, explanation_to_json
 
 OPTIMISTIC_ATTEMPTS = 2

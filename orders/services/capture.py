@@ -6,7 +6,6 @@ again — even by many clients at the same moment — yields the one order.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,12 +17,13 @@ from django.utils import timezone
 from core.retry import retry_on_conflict
 from core.sql import rows_insert
 from fulfilment.models import Fulfilment
-from inventory.models import Allocation, Location, Product
+from inventory.models import Allocation, Location
 from inventory.selectors import channel_location_q
-from orders.delivery.options import order_promise
 from orders.exceptions import OrderRejected
+from orders.inputs import OrderInput, phone_digits
 from orders.models import Channel, Order, OrderEvent, OrderLine, Reservation
 from orders.numbers import order_number_new
+from orders.payloads import order_captured_drafts
 from orders.services.allocation import (
     Recorded,
     Want,
@@ -33,32 +33,9 @@ from orders.services.allocation import (
     plan_cost,
     stock_source,
 )
+from orders.services.delivery_options import order_promise
 from orders.services.reservations import reservation_attach, reservation_consume
 from outbox.emit import events_emit
-from outbox.payloads import order_captured_drafts
-
-
-@dataclass(frozen=True)
-class LineInput:
-    product: Product
-    quantity: int
-    unit_price: Decimal = Decimal("0")
-
-
-@dataclass(frozen=True)
-class OrderInput:
-    channel: Channel
-    lines: list[LineInput]
-    external_id: str = ""
-    email: str = ""
-    name: str = ""
-    phone: str = ""
-    address: dict = field(default_factory=dict)
-    delivery_method: str = Order.DeliveryMethod.STANDARD
-    pickup_location: Location | None = None
-    currency: str = "EUR"
-    # A basket reservation (orders.services.reservations) this order consumes.
-    reservation: Reservation | None = None
 
 
 @dataclass(frozen=True)
@@ -310,9 +287,3 @@ def _order(
         created_at=now,
         updated_at=now,
     )
-
-
-def phone_digits(phone: str) -> str:
-    """Return the digits of a phone number, with an international 00 prefix folded into +."""
-    digits = re.sub(r"\D", "", phone or "")
-    return digits[2:] if digits.startswith("00") else digits

@@ -13,18 +13,19 @@ from django.db.models import Exists, OuterRef
 from core.exceptions import DomainError, NotFoundError
 from core.retry import retry_on_conflict
 from fulfilment.models import Fulfilment
+from fulfilment.payloads import fulfilment_draft
 from inventory.models import Allocation
 from inventory.services.allocations import allocation_shrink, allocations_release
 from orders.events import order_event_add
 from orders.exceptions import InvalidTransition
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent, OrderLine
+from orders.payloads import order_draft
 from orders.services.allocation import order_allocate
 from orders.services.status import order_status_refresh
 from orders.transitions import order_ensure_can_become
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_CANCELLED, ORDER_CANCELLED
-from outbox.payloads import fulfilment_draft, order_draft
 
 logger = logging.getLogger(__name__)
 S = Order.Status

@@ -8,17 +8,19 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.enqueue import task_send_after_commit
 from core.exceptions import DomainError
 from orders.models import Order
 from orders.services.lifecycle import order_cancel
 from orders.tracking.links import tracking_url
 
 logger = logging.getLogger(__name__)
+# Named, not imported: the tasks module imports this one.
+NOTIFY_TASK = "orders.tasks.pickup_ready_notify_task"
 S = Order.Status
 
 
@@ -27,10 +29,8 @@ def pickup_ready_announce(*, order: Order) -> None:
     the transaction). Call with the order's lock held, once it is ready for pickup."""
     if order.status != S.READY_FOR_PICKUP or order.pickup_notified_at is not None:
         return
-    from orders.tasks import pickup_ready_notify_task
-
     order_id = order.pk
-    transaction.on_commit(lambda: pickup_ready_notify_task.delay(order_id))
+    task_send_after_commit(NOTIFY_TASK, order_id)
 
 
 def pickup_ready_notify(*, order_id: int, now: datetime | None = None) -> bool:

@@ -6,11 +6,12 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from alerts.kicks import STOCK_TASK, Changed, changed_pop, shared_set
 from alerts.models import Alert, Watermark
 from alerts.services import stock_changes_evaluate
+from alerts.tasks import STOCK_TASK
 from inventory.countfile import CountLine
 from inventory.models import StockLevel
+from inventory.moved import Changed, changed_pop, shared_set
 from inventory.services import stock_adjust
 from inventory.services.counts import stock_count_apply
 from orders.models import Channel
@@ -46,7 +47,7 @@ def test_a_transaction_moving_many_rows_queues_one_evaluation(django_capture_on_
                 movement_apply(stock=row, kind="receipt", quantity=5)
 
     # then: one alerts hook among the commit hooks, however many rows moved
-    hooks = [c for c in callbacks if c.__module__ == "alerts.kicks"]
+    hooks = [c for c in callbacks if c.__module__ == "inventory.moved"]
     assert len(hooks) == 1
 
 

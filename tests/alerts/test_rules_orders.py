@@ -10,9 +10,9 @@ from django.utils import timezone
 from alerts.models import Alert
 from alerts.services import alerts_evaluate_orders
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept
 from inventory.models import StockLevel
 from orders.models import Order
+from orders.services.fulfilments import fulfilment_accept
 from outbox.models import Delivery, OutboxEvent, WebhookSubscription
 from tests.orders.helpers import place, product, stocked, warehouse
 

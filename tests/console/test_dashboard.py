@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from console.selectors.stock import SNAPSHOT_KEY
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept, fulfilment_ship
 from orders.models import Channel, Order
+from orders.services.fulfilments import fulfilment_accept, fulfilment_ship
 from orders.services.reservations import ReservedLine, reservation_create
 from tests.console.helpers import person
 from tests.factories import StoreFactory

@@ -6,8 +6,8 @@ from django.urls import reverse
 from console.jobs import SYNC_MAX_ROWS
 from console.models import BackgroundJob
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept, fulfilment_ready
 from orders.models import Order
+from orders.services.fulfilments import fulfilment_accept, fulfilment_ready
 from tests.console.helpers import person
 from tests.factories import StoreFactory
 from tests.orders.helpers import place, product, stocked, warehouse

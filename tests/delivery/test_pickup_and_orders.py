@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_ready
 from inventory.models import StockLevel
 from orders.models import Order
 from orders.selectors import orders_at_risk, orders_late
+from orders.services.fulfilments import fulfilment_ready
 from orders.services.pickup import pickup_ready_notify, pickups_expire
 from orders.tasks import pickups_expire_task
 

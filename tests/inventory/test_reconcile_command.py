@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from alerts.tasks import stock_reconcile_task
 from inventory.models import StockLevel
 from inventory.services import stock_receive
-from inventory.tasks import stock_reconcile_task
 from tests.factories import LocationFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from inventory.models import Location, Product, StockLevel
 from inventory.services import stock_receive
+from orders.inputs import LineInput, OrderInput
 from orders.models import Channel, Order
-from orders.services.capture import LineInput, OrderInput, order_place
+from orders.services.capture import order_place
 from tests.factories import LocationFactory, ProductFactory
 
 PARIS = (48.8566, 2.3522)

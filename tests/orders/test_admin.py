@@ -6,9 +6,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_ship
 from inventory.models import StockLevel
 from orders.models import Channel, Order, OrderEvent
+from orders.services.fulfilments import fulfilment_ship
 from tests.factories import UserFactory
 from tests.orders.helpers import place, product, stocked, warehouse
 

@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_reject, fulfilment_ship
 from inventory.models import Allocation, StockLevel
 from orders.models import Order, OrderEvent
+from orders.services.fulfilments import fulfilment_reject, fulfilment_ship
 from tests.orders.helpers import place, product, stocked, warehouse
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from django.test import Client
 from django.urls import reverse
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_ship
 from inventory.models import StockLevel
 from orders.models import Order, OrderEvent
+from orders.services.fulfilments import fulfilment_ship
 from tests.factories import StoreFactory, UserFactory
 from tests.orders.helpers import place, product, stocked, warehouse
 

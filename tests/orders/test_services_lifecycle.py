@@ -5,7 +5,12 @@ from django.test import override_settings
 
 from core.exceptions import ConflictError, NotFoundError
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
+from inventory.models import Allocation, StockLevel, StockMovement
+from inventory.reconcile import stock_drift
+from inventory.services import stock_receive
+from orders.exceptions import InvalidTransition
+from orders.models import Order
+from orders.services.fulfilments import (
     RejectReason,
     fulfilment_accept,
     fulfilment_collect,
@@ -13,11 +18,6 @@ from fulfilment.services import (
     fulfilment_reject,
     fulfilment_ship,
 )
-from inventory.models import Allocation, StockLevel, StockMovement
-from inventory.reconcile import stock_drift
-from inventory.services import stock_receive
-from orders.exceptions import InvalidTransition
-from orders.models import Order
 from orders.services.lifecycle import (
     backorders_allocate,
     order_cancel,

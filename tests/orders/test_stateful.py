@@ -18,12 +18,12 @@ from hypothesis.stateful import (
 
 from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_reject, fulfilment_ship
 from inventory.countfile import CountLine
 from inventory.models import Allocation, Location, Product, StockLevel, StockMovement
 from inventory.services import stock_receive
 from inventory.services.counts import stock_count_apply
 from orders.models import Order
+from orders.services.fulfilments import fulfilment_reject, fulfilment_ship
 from orders.services.lifecycle import order_cancel
 from tests.orders.helpers import place
 

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
+from orders.services.fulfilments import (
     fulfilment_collect,
     fulfilment_ready,
     fulfilment_reject,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_ship
+from orders.services.fulfilments import fulfilment_ship
 from orders.services.lifecycle import order_cancel
 from outbox.emit import event_emit
 from outbox.models import Delivery, OutboxEvent

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import StockMovement
+from inventory.stock_changes import GAP_WAIT, stock_changes_emit
 from outbox.models import OutboxCursor, OutboxEvent
 from outbox.relay import outbox_relay
-from outbox.stock_changes import GAP_WAIT, stock_changes_emit
 from tests.orders.helpers import product, stocked, warehouse
 from tests.outbound.helpers import subscribed
 

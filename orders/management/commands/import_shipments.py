@@ -4,8 +4,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfilment.exchange import ShipmentsRejected, shipments_import
 from inventory.models import Location
+from orders.exchange import ShipmentsRejected, shipments_import
 
 
 class Command(BaseCommand):

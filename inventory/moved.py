@@ -1,4 +1,7 @@
-"""The one call the stock services make when balances move: evaluate them after commit.
+"""The one call the stock services make when balances move: have them read after commit.
+
+The reader is a task of an app above inventory (the alerts evaluate the moved rows); it
+names itself in its `AppConfig.ready` (`reader_register`), so inventory imports none of it.
 
 It must cost next to nothing on the order capture path (bench/orders.py): no task message
 per commit, only the shared marker of core/kick.py, and at most one hook per transaction
@@ -23,6 +26,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
@@ -31,12 +35,21 @@ from core.kick import CACHE_ALIAS, _marker, kick
 
 logger = logging.getLogger(__name__)
 
-STOCK_TASK = "alerts.tasks.alerts_stock_changed_task"
 STOCK_KEY = "alerts-stock"
 CHANGED_KEY = "alerts-stock-changed"
 KICK_TTL = 5  # seconds, as core.kick: a lost task message delays evaluation this long
 # Members of the set: "s<stock id>", "l<location id>", or EVERY_ROW.
 EVERY_ROW = "*"
+
+# The task that reads the moved rows; None until an app registers one (then nothing is kept).
+_reader: str | None = None
+
+
+def reader_register(task_name: str) -> None:
+    """Kick `task_name` after each commit that moves stock; it reads what moved with
+    `changed_pop` (Redis) or from its own watermark."""
+    global _reader
+    _reader = task_name
 
 
 @dataclass
@@ -75,6 +88,8 @@ def stock_changed(
 ) -> None:
     """Queue the evaluation of these stock rows (or of every row at these locations) once
     this transaction commits. Without ids, every row is evaluated: name them."""
+    if _reader is None:
+        return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         changed = Changed()
@@ -110,7 +125,7 @@ def shared_set() -> bool:
 def _send(changed: Changed) -> None:
     changed.sent = True
     if not (shared_set() and changed):
-        kick(task_name=STOCK_TASK, key=STOCK_KEY)
+        kick(task_name=_reader, key=STOCK_KEY)
         return
     cache = caches[CACHE_ALIAS]
     key = cache.make_and_validate_key(CHANGED_KEY)
@@ -144,16 +159,14 @@ def _client(cache):
 
 
 def _task_send(cache, marker: str) -> None:
-    from oms.celery import app
-
     try:
-        app.send_task(
-            STOCK_TASK,
+        current_app.send_task(
+            _reader,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )
     except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
         cache._cache.get_client(marker, write=True).delete(marker)
-        logger.warning("could not queue %s; the periodic sweep will run it", STOCK_TASK)
+        logger.warning("could not queue %s; the periodic sweep will run it", _reader)
 
 
 def changed_pop() -> Changed:

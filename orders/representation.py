@@ -11,17 +11,42 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
 
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.api.values import moment, money
 from fulfilment.models import Fulfilment
+from fulfilment.representation import (
+    address_representation,
+    customer_representation,
+    fulfilment_lines,
+)
 from inventory.models import Allocation
 from orders.models import Order, OrderEvent, OrderLine
 from orders.tracking.links import tracking_url
 
-CENT = Decimal("0.01")
+
+def orders_for_output(*, events: bool = True) -> QuerySet[Order]:
+    """Return orders with all that `OrderOutputSerializer` reads, in a fixed number of queries."""
+    orders = Order.objects.select_related("channel", "pickup_location").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
+        Prefetch(
+            "lines__allocations",
+            queryset=Allocation.objects.holding().select_related("stock__location"),
+            to_attr="holding",
+        ),
+        Prefetch(
+            "fulfilments",
+            queryset=Fulfilment.objects.select_related("location").order_by("created_at", "id"),
+        ),
+    )
+    if events:
+        orders = orders.prefetch_related(
+            Prefetch("events", queryset=OrderEvent.objects.select_related("actor"))
+        )
+    return orders
 
 
 def order_representation(
@@ -53,20 +78,8 @@ def order_representation(
         "status": str(order.status),
         "channel": order.channel.code,
         "external_id": order.external_id,
-        "customer": {
-            "email": order.customer_email,
-            "name": order.customer_name,
-            "phone": order.customer_phone,
-        },
-        "shipping_address": {
-            "line1": order.ship_line1,
-            "line2": order.ship_line2,
-            "city": order.ship_city,
-            "postcode": order.ship_postcode,
-            "country": order.ship_country,
-            "lat": _float(order.ship_lat),
-            "lon": _float(order.ship_lon),
-        },
+        "customer": customer_representation(order),
+        "shipping_address": address_representation(order),
         "delivery_method": str(order.delivery_method),
         "pickup_location": pickup.code if pickup is not None else None,
         "currency": order.currency,
@@ -102,7 +115,7 @@ def order_representation(
                 "status": str(fulfilment.status),
                 "carrier": fulfilment.carrier,
                 "tracking_number": fulfilment.tracking_number,
-                "lines": _fulfilment_lines(by_fulfilment[fulfilment.pk], line_of),
+                "lines": fulfilment_lines(by_fulfilment[fulfilment.pk], line_of),
             }
             for fulfilment in fulfilments
         ],
@@ -150,36 +163,3 @@ def line_holding(line: OrderLine) -> list[Allocation]:
     if holding is None:
         holding = list(line.allocations.holding().select_related("stock__location"))
     return holding
-
-
-def fulfilment_lines(allocations) -> list[dict]:
-    """Group allocations by SKU, in the order their lines come: `[{"sku", "quantity"}]`."""
-    return _fulfilment_lines(
-        allocations, {allocation.order_line_id: allocation.order_line for allocation in allocations}
-    )
-
-
-def _fulfilment_lines(allocations, line_of: dict[int, OrderLine]) -> list[dict]:
-    by_sku: dict[str, int] = defaultdict(int)
-    for allocation in sorted(allocations, key=lambda a: (line_of[a.order_line_id].line_no, a.pk)):
-        by_sku[line_of[allocation.order_line_id].product.sku] += allocation.quantity
-    return [{"sku": sku, "quantity": quantity} for sku, quantity in by_sku.items()]
-
-
-def money(value) -> str:
-    """Return an amount as DRF's DecimalField(decimal_places=2) draws it: "19.90"."""
-    if not isinstance(value, Decimal):
-        value = Decimal(str(value).strip())
-    return f"{value.quantize(CENT):f}"
-
-
-def moment(value, zone=None) -> str | None:
-    """Return a time as DRF's DateTimeField draws it: ISO 8601, in the current time zone."""
-    if not value:
-        return None
-    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)

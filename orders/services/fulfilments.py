@@ -1,5 +1,10 @@
 """What a location does with a fulfilment request: accept, reject, ship, stage for pickup,
-hand over. Each locks the order first (then stock rows), like every order write."""
+hand over. Each locks the order first (then stock rows), like every order write.
+
+The workflow lives with the orders, above the fulfilment app: every action moves the order
+as well (its timeline and status; a rejection sources the lines again elsewhere), so it
+calls down to each part in turn rather than the fulfilment app reaching up.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from django.utils import timezone
 
 from core.exceptions import ConflictError, NotFoundError
 from core.retry import retry_on_conflict
-from fulfilment.models import Fulfilment
+from fulfilment.models import Fulfilment, RejectReason
+from fulfilment.payloads import fulfilment_draft
 from inventory.locks import lock_stock_ids
 from inventory.models import StockMovement
 from inventory.services.allocations import allocations_release, allocations_ship
@@ -18,6 +24,7 @@ from inventory.services.ledger import movement_apply
 from orders.events import order_event_add
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent
+from orders.payloads import order_draft
 from orders.services.allocation import order_allocate
 from orders.services.lifecycle import rejected_location_ids
 from orders.services.pickup import pickup_ready_announce
@@ -25,19 +32,8 @@ from orders.services.status import order_status_refresh
 from orders.transitions import fulfilment_ensure_can_become
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_SHIPPED, ORDER_SHIPPED
-from outbox.payloads import fulfilment_draft, order_draft
 
 FS = Fulfilment.Status
-
-
-class RejectReason:
-    """Why a location refuses, and what it says about its stock."""
-
-    OUT_OF_STOCK = "out_of_stock"  # the shelf lacks the units: on hand was wrong
-    DAMAGED = "damaged"  # the units are there but unsellable
-    NO_CAPACITY = "no_capacity"  # the stock is fine; the location cannot process it now
-    OTHER = "other"
-    CHOICES = (OUT_OF_STOCK, DAMAGED, NO_CAPACITY, OTHER)
 
 
 def _locked(fulfilment_id: int) -> tuple[Fulfilment, Order]:

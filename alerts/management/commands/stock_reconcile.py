@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.reconcile import stock_reconcile
+from alerts.services import stock_reconcile
 from inventory.services.repair import stock_counters_repair
 
 

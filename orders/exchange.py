@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
-from fulfilment.api.serializers import FulfilmentOutputSerializer, fulfilments_for_output
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_ship_within
+from fulfilment.representation import fulfilment_representation_read, fulfilments_for_output
 from fulfilment.shipment_file import parse_shipment_file
 from inventory.countfile import RowError
 from inventory.models import Location
+from orders.services.fulfilments import fulfilment_ship_within
 
 FS = Fulfilment.Status
 EXPORT_COLUMNS = [
@@ -76,7 +76,7 @@ def fulfilments_export(*, location: Location, write=None) -> Exported:
     writer.writerow(EXPORT_COLUMNS)
     rows = 0
     for fulfilment in fulfilments:
-        shown = FulfilmentOutputSerializer(fulfilment).data
+        shown = fulfilment_representation_read(fulfilment)
         address, customer = shown["shipping_address"], shown["customer"]
         for line in shown["lines"]:
             rows += 1

@@ -1,7 +1,8 @@
 """Fulfilment endpoints for warehouses, stores and 3PL (docs/api.md "Fulfilment").
 
-Each action calls one service and answers the fulfilment as it is after it; a transition
-the fulfilment's state does not allow is a 409.
+They live with the orders: each action moves the fulfilment's order too (its timeline, its
+status, a new sourcing after a rejection). Each action calls one service and answers the
+fulfilment as it is after it; a transition the fulfilment's state does not allow is a 409.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from fulfilment.api.serializers import (
     FulfilmentOutputSerializer,
     FulfilmentRejectInputSerializer,
     FulfilmentShipInputSerializer,
-    fulfilments_for_output,
 )
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
+from fulfilment.representation import fulfilments_for_output
+from orders.services.fulfilments import (
     fulfilment_accept,
     fulfilment_collect,
     fulfilment_ready,

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.api.values import moment
 from inventory.models import StockMovement
-from orders.api.representation import moment
 from outbox.emit import Draft, events_write
 from outbox.events import STOCK_CHANGED
 from outbox.models import OutboxCursor

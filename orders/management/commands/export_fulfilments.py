@@ -3,8 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfilment.exchange import fulfilments_export
 from inventory.models import Location
+from orders.exchange import fulfilments_export
 
 
 class Command(BaseCommand):

@@ -8,6 +8,10 @@ the settings come from the per-process snapshot (`orders.delivery.config`).
 
 `order_promise` dates and prices the option an order is placed with, from the plan order
 capture has just confirmed: no query at all.
+
+Reads only, yet beside the services: a basket is sourced as allocation sources an order
+(the same candidates and engine, `orders.services.allocation`), and capture takes its
+promise from here. The calendars and prices it reads are `orders.delivery`, below both.
 """
 
 from __future__ import annotations
