@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from inventory.availability import available_sql, buffer_apply, reserved_expired
 from inventory.models import Location, Product, StockLevel

@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.moved import stock_changed
 from inventory.locks import lock_stock_ids
 from inventory.models import StockLevel
+from inventory.moved import stock_changed
 from inventory.reconcile import Drift, stock_drift
 from inventory.services.counters import COUNTERS
 

@@ -31,7 +31,6 @@ from fulfilment.models import Fulfilment
 from fulfilment.payloads import fulfilment_draft
 from inventory.locks import lock_stock, lock_stock_at
 from inventory.models import Allocation, Location, StockLevel
-from inventory.moved import stock_changed
 from inventory.selectors import (
     Candidates,
     Place,
