@@ -1,6 +1,6 @@
 """Wake a draining task after commit, without paying for a task message on every commit.
 
-Sending a Celery task costs the caller about 1.5 ms of CPU (../shared/PERFORMANCE-NOTES.md):
+Sending a Celery task costs the caller about 1.5 ms of CPU:
 too much on the order hot path for work that one run can do for many commits at once
 (deliver pending webhook events, evaluate the stock rows that moved). A marker in the
 cache shared by web servers and workers says "a run is already queued". The run clears the

@@ -1,4 +1,4 @@
-"""Every integration endpoint under /api/v1/ (../shared/API.md)."""
+"""Every integration endpoint under /api/v1/."""
 
 from django.urls import include, path
 
