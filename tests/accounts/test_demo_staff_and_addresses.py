@@ -13,9 +13,9 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from demo.management.commands.seed_demo_staff import PASSWORD
 from accounts.models import Membership
 from accounts.roles import ROLE_NAMES
+from demo.management.commands.seed_demo_staff import PASSWORD
 from tests.factories import StoreFactory
 from tests.orders.helpers import warehouse
 
