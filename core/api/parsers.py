@@ -20,7 +20,3 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
-
-
-# DRF's defaults with the JSON parser above.
-DEFAULT = [JSONParser, parsers.FormParser, parsers.MultiPartParser]
