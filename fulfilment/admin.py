@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 
 from accounts.admin_scoping import LocationScopedAdmin
 from console.changelist import QuickActionCheckbox
-from console.pagination import EstimatedCountPaginator
+from core.paginators import EstimatedCountPaginator
 from fulfilment.models import Fulfilment
 from fulfilment.services import (
     fulfilment_accept,

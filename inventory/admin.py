@@ -15,14 +15,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm
@@ -30,8 +28,8 @@ from import_export.forms import ConfirmImportForm
 from accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
 from console.admin_exports import BackgroundExportMixin
 from console.changelist import QuickActionCheckbox
-from console.pagination import EstimatedCountPaginator
 from core.exceptions import DomainError
+from core.paginators import CappedCountPaginator, EstimatedCountPaginator
 from inventory.countfile import count_file_rows
 from inventory.models import (
     STOCK_BELOW_SAFETY,
@@ -64,21 +62,6 @@ from inventory.services.ledger import (
 SEARCH_PRODUCTS = 1000
 # An action runs one transaction per row: a few hundred at a time, not a whole table.
 MAX_ROWS = 500
-
-
-class CappedCountPaginator(Paginator):
-    """Count at most `cap` rows: a COUNT(*) over the whole ledger grows with it, and past
-    a hundred pages a person narrows the list with filters and search anyway."""
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.cap
 
 
 class EscapedExportMixin(BackgroundExportMixin, ExportMixin):

@@ -21,8 +21,8 @@ from django.utils.html import format_html
 
 from accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
 from console.changelist import QuickActionCheckbox
-from console.pagination import EstimatedCountPaginator
 from core.exceptions import DomainError
+from core.paginators import EstimatedCountPaginator
 from fulfilment.models import Fulfilment
 from orders.api.serializers import ISO_4217
 from orders.console.forms import OrderCancelForm
@@ -161,7 +161,7 @@ class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
         "An order number, e-mail, phone number, external id or tracking number, exactly."
     )
     show_full_result_count = False
-    # A million orders: count up to a cap, never the whole table (console.pagination).
+    # A million orders: count up to a cap, never the whole table (core.paginators).
     paginator = EstimatedCountPaginator
     # A page people scan, then narrow with the filters or the search: 50 rows draw in half
     # the time of 100, and drawing rows is most of this page's time.

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.scoping import location_ids_for
 from console.jobs import SYNC_MAX_ROWS, action_apply, job_start
 from console.models import BackgroundJob
-from console.pagination import EstimatedCountPaginator
 from console.queues import QUEUES, Queue
 from console.views.context import console_context
+from core.paginators import EstimatedCountPaginator
 from fulfilment.services import RejectReason
 from inventory.models import Location
 from orders.console.forms import REJECT_REASON_CHOICES
