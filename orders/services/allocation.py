@@ -26,6 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 import sourcing
+from accounts.actors import acting_person
 from alerts.kicks import stock_changed
 from core.sql import rows_insert
 from fulfilment.models import Fulfilment
@@ -294,7 +295,7 @@ def allocations_write(
     rows_insert(allocations)
     _allocated_raise(raise_by, now)
     plan = sourced.plan
-    person = _person(actor)
+    person = acting_person(actor)
     events = [
         OrderEvent(
             order=order,
@@ -374,10 +375,6 @@ def _location(site: Site) -> Location:
 def plan_cost(sourced: Sourced | None) -> Decimal | None:
     """Return what the plan's locations cost us, to the cent."""
     return None if sourced is None else Decimal(str(round(sourced.plan["cost"], 2)))
-
-
-def _person(actor):
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def lines_wanting(order: Order) -> tuple[list[OrderLine], list[Want]]:
