@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from accounts.admin_scoping import LocationScopedAdmin
 from console.changelist import QuickActionCheckbox
 from core.paginators import EstimatedCountPaginator
+from core.read_only_admin import ReadOnlyAdminMixin
 from fulfilment.models import Fulfilment
 from fulfilment.services import (
     fulfilment_accept,
@@ -31,7 +32,9 @@ FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 
 
 @admin.register(Fulfilment)
-class FulfilmentAdmin(QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin):
+class FulfilmentAdmin(
+    ReadOnlyAdminMixin, QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin
+):
     list_display = [
         "id",
         "order_page",
@@ -82,15 +85,6 @@ class FulfilmentAdmin(QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin
     @admin.display(description="order", ordering="order__number")
     def order_page(self, fulfilment: Fulfilment) -> str:
         return console_link(fulfilment.order, fulfilment.order.number)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_fulfil_permission(self, request) -> bool:
         return request.user.has_perm(FULFILMENT_PERMISSION)

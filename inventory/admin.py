@@ -30,6 +30,7 @@ from console.admin_exports import BackgroundExportMixin
 from console.changelist import QuickActionCheckbox
 from core.exceptions import DomainError
 from core.paginators import CappedCountPaginator, EstimatedCountPaginator
+from core.read_only_admin import ReadOnlyAdminMixin
 from inventory.countfile import count_file_rows
 from inventory.models import (
     STOCK_BELOW_SAFETY,
@@ -586,7 +587,9 @@ class StockLevelAdmin(
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(LocationScopedAdmin, EscapedExportMixin, admin.ModelAdmin):
+class StockMovementAdmin(
+    ReadOnlyAdminMixin, LocationScopedAdmin, EscapedExportMixin, admin.ModelAdmin
+):
     """The ledger: append-only, so view-only here."""
 
     location_path = "stock__location"
@@ -624,15 +627,6 @@ class StockMovementAdmin(LocationScopedAdmin, EscapedExportMixin, admin.ModelAdm
         # Links from a count import list the movements of its operation.
         return lookup == "operation" or super().lookup_allowed(lookup, value, request)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="SKU", ordering="stock__product__sku")
     def sku(self, movement: StockMovement) -> str:
         return movement.stock.product.sku
@@ -647,7 +641,7 @@ class StockMovementAdmin(LocationScopedAdmin, EscapedExportMixin, admin.ModelAdm
 
 
 @admin.register(Allocation)
-class AllocationAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class AllocationAdmin(ReadOnlyAdminMixin, LocationScopedAdmin, admin.ModelAdmin):
     """Units promised to order lines: written by allocation, shipping and release only."""
 
     location_path = "stock__location"
@@ -669,15 +663,6 @@ class AllocationAdmin(LocationScopedAdmin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Order", ordering="order_line__order__number")
     def order_number(self, allocation: Allocation) -> str:
         return allocation.order_line.order.number
@@ -692,9 +677,10 @@ class AllocationAdmin(LocationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(StockCountImport)
-class StockCountImportAdmin(ColleagueScopedAdmin, admin.ModelAdmin):
+class StockCountImportAdmin(ReadOnlyAdminMixin, ColleagueScopedAdmin, admin.ModelAdmin):
     """Uploaded stock count files: what became of each. New ones come through
-    Stock levels › Import."""
+    Stock levels › Import; none is deleted, as its digest keeps the same file from being
+    applied twice."""
 
     list_display = [
         "__str__",
@@ -733,15 +719,6 @@ class StockCountImportAdmin(ColleagueScopedAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         # The file, preview and results can be megabytes: not for a list.
         return super().get_queryset(request).defer("data", "preview", "changes", "errors")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the digest keeps the same file from being applied twice
 
     @admin.display(description="Details")
     def details(self, record: StockCountImport):

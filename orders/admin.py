@@ -23,6 +23,7 @@ from accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
 from console.changelist import QuickActionCheckbox
 from core.exceptions import DomainError
 from core.paginators import EstimatedCountPaginator
+from core.read_only_admin import ReadOnlyAdminMixin
 from fulfilment.models import Fulfilment
 from orders.api.serializers import ISO_4217
 from orders.console.forms import OrderCancelForm
@@ -74,18 +75,9 @@ def console_link(order: Order, text: str = "Open") -> str:
     )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -142,7 +134,7 @@ class PromiseFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "channel",
@@ -226,16 +218,6 @@ class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
     @admin.display(description="console")
     def console(self, order: Order) -> str:
         return console_link(order, "Order page")
-
-    # Read-only: writes go through services (the actions, the console).
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_customer_service_permission(self, request) -> bool:
         return request.user.has_perm(ORDER_PERMISSION)
@@ -397,7 +379,7 @@ class ReservationLineInline(ReadOnlyInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdminMixin, LocationScopedAdmin, admin.ModelAdmin):
     """Basket holds: written by the reservation services only, so view-only here."""
 
     # Staff of a location see the holds on their stock.
@@ -408,12 +390,3 @@ class ReservationAdmin(LocationScopedAdmin, admin.ModelAdmin):
     list_select_related = ["channel", "order"]
     search_fields = ["=public_id", "=order__number"]
     inlines = [ReservationLineInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
