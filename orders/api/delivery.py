@@ -31,6 +31,7 @@ from orders.api.serializers import (
     MAX_LINES,
     LineListSerializer,
     active_channel,
+    coordinates_paired,
     country_format,
     skus_named_in,
     sold_product,
@@ -100,9 +101,7 @@ class DestinationInputSerializer(serializers.Serializer):
     lon = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
 
     def validate(self, data: dict) -> dict:
-        if (data["lat"] is None) != (data["lon"] is None):
-            missing = "lat" if data["lat"] is None else "lon"
-            raise serializers.ValidationError({missing: ["Give lat and lon together, or neither."]})
+        coordinates_paired(data)
         return data
 
 

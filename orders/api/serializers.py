@@ -73,6 +73,13 @@ class CustomerInputSerializer(serializers.Serializer):
         return value
 
 
+def coordinates_paired(data: dict) -> None:
+    """Refuse a point given by one coordinate only: a 400 on the one missing."""
+    if (data["lat"] is None) != (data["lon"] is None):
+        missing = "lat" if data["lat"] is None else "lon"
+        raise serializers.ValidationError({missing: ["Give lat and lon together, or neither."]})
+
+
 class ShippingAddressInputSerializer(serializers.Serializer):
     line1 = serializers.CharField(max_length=255)
     line2 = serializers.CharField(max_length=255, allow_blank=True, allow_null=True, default="")
@@ -83,9 +90,7 @@ class ShippingAddressInputSerializer(serializers.Serializer):
     lon = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
 
     def validate(self, data: dict) -> dict:
-        if (data["lat"] is None) != (data["lon"] is None):
-            missing = "lat" if data["lat"] is None else "lon"
-            raise serializers.ValidationError({missing: ["Give lat and lon together, or neither."]})
+        coordinates_paired(data)
         data["line2"] = data["line2"] or ""
         data["country"] = data["country"].upper()
         return data
