@@ -25,7 +25,7 @@ from core.exceptions import DomainError
 from core.paginators import EstimatedCountPaginator
 from core.read_only_admin import ReadOnlyAdminMixin
 from fulfilment.models import Fulfilment
-from orders.api.serializers import ISO_4217
+from orders.api.serializers import currency_code
 from orders.console.forms import OrderCancelForm
 from orders.models import (
     CarrierService,
@@ -353,11 +353,8 @@ class DeliveryPriceForm(forms.ModelForm):
         model = DeliveryPrice
         fields = ["channel", "method", "price", "free_above", "currency", "active"]
 
-    def clean_currency(self):
-        currency = self.cleaned_data["currency"].upper()
-        if currency not in ISO_4217:
-            raise ValidationError(f"'{currency}' is not an ISO 4217 currency code (e.g. EUR).")
-        return currency
+    def clean_currency(self) -> str:
+        return currency_code(self.cleaned_data["currency"])
 
 
 @admin.register(DeliveryPrice)

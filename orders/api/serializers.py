@@ -49,6 +49,14 @@ ISO_4217 = frozenset(
     )
 )
 
+
+def currency_code(value: str) -> str:
+    """Return `value` as an ISO 4217 code in capitals; refuse one not in use."""
+    if value.upper() not in ISO_4217:
+        raise DjangoValidationError(f"'{value}' is not an ISO 4217 currency code (e.g. EUR).")
+    return value.upper()
+
+
 country_format = RegexValidator(
     r"^[A-Za-z]{2}$", "An ISO 3166 country code: two letters (e.g. FR)."
 )
@@ -197,11 +205,7 @@ class OrderInputSerializer(serializers.Serializer):
         return active_channel(Channel.objects.filter(code=value).first(), value)
 
     def validate_currency(self, value: str) -> str:
-        if value.upper() not in ISO_4217:
-            raise serializers.ValidationError(
-                f"'{value}' is not an ISO 4217 currency code (e.g. EUR)."
-            )
-        return value.upper()
+        return currency_code(value)
 
     def validate(self, data: dict) -> dict:
         errors: dict[str, list[str]] = {}
