@@ -30,16 +30,18 @@ run: $(STAMP) ## Set up, load demo data once, and serve the console on http://12
 	DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py ensure_admin
 	DEBUG=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
-test: $(STAMP) ## Set up, then lint and run the whole test suite
+test: $(STAMP) ## Set up, then lint, type-check and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=oms.test_settings
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n auto
 
-lint: $(STAMP) ## ruff check and format check; import-linter holds the layers
+lint: $(STAMP) ## ruff check and format check, mypy; import-linter holds the layers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(STAMP) ## Format the code with ruff

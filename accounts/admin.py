@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db.models import Prefetch
 
 from accounts.models import Membership, Staff
+from core.read_only_admin import ReadOnlyAdminMixin
 
 
 class MembershipInline(admin.TabularInline):
@@ -55,7 +56,7 @@ class OmsUserAdmin(_RolesAndLocations, UserAdmin):
 
 
 @admin.register(Staff)
-class StaffAdmin(_RolesAndLocations, admin.ModelAdmin):
+class StaffAdmin(ReadOnlyAdminMixin, _RolesAndLocations, admin.ModelAdmin):
     """Everyone who works in the OMS, with roles and places at a glance; edit on the User page."""
 
     list_display = ["username", "full_name", "roles", "locations", "is_staff", "last_login"]
@@ -65,15 +66,6 @@ class StaffAdmin(_RolesAndLocations, admin.ModelAdmin):
     show_full_result_count = False
     fields = ["username", "full_name", "email", "roles", "locations", "is_staff", "last_login"]
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("auth.view_user")

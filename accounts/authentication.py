@@ -8,35 +8,41 @@ Every API request authenticates first, and DRF's ORM read of the token
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import ForeignKey, Model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.drainage import set_override
 from rest_framework import authentication, exceptions
 from rest_framework.settings import api_settings
 
 from accounts.access import access_columns, remember_access
-from core.sql import instances
+from core.sql import column, instances
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's `TokenAuthentication`, reading the token with one plain query."""
 
-    def authenticate_credentials(self, key):
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         token_model, user_model = self.get_model(), get_user_model()
         token_fields = _attnames(token_model)
         user_fields = _attnames(user_model)
         user_fk = token_model._meta.get_field("user")
+        assert isinstance(user_fk, ForeignKey)  # DRF's Token model: `user` is a one-to-one key
+        user_pk, token_pk = column(user_model._meta.pk), column(token_model._meta.pk)
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {_columns('t', token_model)}, {_columns('u', user_model)}"
                 # The user's permissions and locations, for the checks every view makes.
-                f", {access_columns('u.' + quote(user_model._meta.pk.column))}"
+                f", {access_columns('u.' + quote(user_pk))}"
                 f" FROM {token_model._meta.db_table} t"
                 f" JOIN {user_model._meta.db_table} u"
-                f" ON u.{quote(user_model._meta.pk.column)} = t.{quote(user_fk.column)}"
-                f" WHERE t.{quote(token_model._meta.pk.column)} = %s",
+                f" ON u.{quote(user_pk)} = t.{quote(column(user_fk))}"
+                f" WHERE t.{quote(token_pk)} = %s",
                 [key],
             )
             row = cursor.fetchone()
@@ -57,21 +63,26 @@ class TokenAuthentication(authentication.TokenAuthentication):
 set_override(TokenAuthentication, "suppress_collision_warning", True)
 
 
-def authentication_classes() -> list[type]:
+def authentication_classes() -> list[type[authentication.BaseAuthentication]]:
     """Return the project's authentication classes, DRF's token one swapped for the above.
 
     The settings name the class above already; this keeps a view correct if they don't.
     """
+    # `api_settings` imports the dotted paths of the setting; the stubs type them as strings.
+    configured = cast(
+        Sequence[type[authentication.BaseAuthentication]],
+        api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+    )
     return [
         TokenAuthentication if cls is authentication.TokenAuthentication else cls
-        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+        for cls in configured
     ]
 
 
-def _attnames(model) -> tuple[str, ...]:
+def _attnames(model: type[Model]) -> tuple[str, ...]:
     return tuple(field.attname for field in model._meta.concrete_fields)
 
 
-def _columns(alias: str, model) -> str:
+def _columns(alias: str, model: type[Model]) -> str:
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    return ", ".join(f"{alias}.{quote(column(field))}" for field in model._meta.concrete_fields)

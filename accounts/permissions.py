@@ -82,7 +82,7 @@ def _queryset_model(view):
     if queryset is None and hasattr(view, "get_queryset"):
         try:
             queryset = view.get_queryset()
-        except Exception:  # noqa: BLE001 - a view that needs its URL kwargs to build one
+        except Exception:  # a view that needs its URL kwargs to build one
             return None
     return getattr(queryset, "model", None)
 

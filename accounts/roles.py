@@ -118,5 +118,3 @@ ROLES = [
     ),
 ]
 ROLE_NAMES = [role.name for role in ROLES]
-# Roles whose members are tied to the locations of their memberships.
-LOCATION_ROLES = (STORE_STAFF, WAREHOUSE_STAFF)

@@ -31,7 +31,7 @@ def alerts_digests_send(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     interval = timedelta(minutes=AlertPolicy.current().digest_interval_minutes)
     sent = 0
-    User = get_user_model()  # noqa: N806 - a class, named as one
+    User = get_user_model()  # a class, named as one
     recipients = digest_recipients()
     users = User.objects.in_bulk(list(recipients))
     for user_id, location_ids in sorted(recipients.items()):

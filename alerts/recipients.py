@@ -15,7 +15,7 @@ from accounts.models import Membership
 def digest_recipients() -> dict[int, frozenset[int] | None]:
     """Return `{user id: the location ids whose alerts they get, or None for every alert}`
     for the people who receive alert e-mails (active, with an address)."""
-    User = get_user_model()  # noqa: N806 - a class, named as one
+    User = get_user_model()  # a class, named as one
     by_user: dict[int, set[int]] = {}
     for user_id, location_id in Membership.objects.filter(
         user__is_active=True, user__email__gt=""

@@ -75,7 +75,7 @@ def stacked(
     ]
     rows = []
     for i, cat in enumerate(categories):
-        x = LABEL_WIDTH
+        x: float = LABEL_WIDTH
         segments = []
         for entry in legend:
             count = values.get(cat, {}).get(entry["key"], 0)

@@ -33,7 +33,6 @@ from orders.services.lifecycle import order_cancel, order_resource
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 ORDER_PERMISSION = "orders.change_order"
 CANCEL_PERMISSION = "orders.cancel_order"
-PICKUP = Order.DeliveryMethod.CLICK_AND_COLLECT
 
 
 class InputError(DomainError):

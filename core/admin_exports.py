@@ -9,8 +9,10 @@ every app use the mixin; none of them imports the console, which sits above them
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 # The export form's own fields which do not say what to write.
@@ -34,12 +36,21 @@ class BackgroundExportMixin:
     bases of a ModelAdmin. Without a registered runner every export answers in the request.
     """
 
-    def _do_file_export(self, file_format, request: HttpRequest, queryset, export_form=None):
+    def _do_file_export(
+        self,
+        file_format: Any,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        export_form: Any = None,
+    ) -> HttpResponse:
         limit = settings.OMS_EXPORT_SYNC_MAX_ROWS
         # Bounded: a changelist of millions of rows is not counted to say "more than 2000".
         if _runner is None or queryset.values("pk")[: limit + 1].count() <= limit:
-            return super()._do_file_export(file_format, request, queryset, export_form)
-        formats = list(self.get_export_formats())
+            # The ModelAdmin this is mixed into (django-import-export's) defines both methods.
+            return super()._do_file_export(  # type: ignore[misc,no-any-return]
+                file_format, request, queryset, export_form
+            )
+        formats = list(self.get_export_formats())  # type: ignore[attr-defined]
         data = export_form.data if export_form is not None else QueryDict()
         return _runner(
             model_admin=self,

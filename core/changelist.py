@@ -7,6 +7,7 @@ action checkbox alone went through a widget template (a third of a 100-row page)
 from __future__ import annotations
 
 from django.contrib.admin import helpers
+from django.db.models import Model
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ class QuickActionCheckbox:
     reads its name and class), without rendering a form widget template per row.
     """
 
-    def action_checkbox(self, obj) -> str:
+    def action_checkbox(self, obj: Model) -> str:
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,

@@ -34,7 +34,7 @@ def kick(*, task_name: str, key: str, ttl: float = 5.0) -> bool:
     try:
         if not cache.add(marker, 1, timeout=ttl):
             return False
-    except Exception:  # noqa: BLE001 - Redis down: the committed change stands, sweeps run it
+    except Exception:  # Redis down: the committed change stands, sweeps run it
         logger.warning("could not reach the coordination cache to queue %s", task_name)
         return False
     try:
@@ -42,7 +42,7 @@ def kick(*, task_name: str, key: str, ttl: float = 5.0) -> bool:
             task_name,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )
-    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
+    except Exception:  # a broker outage must not fail a committed change
         cache.delete(marker)
         logger.warning("could not queue %s; the periodic sweep will run it", task_name)
         return False

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 
@@ -57,7 +57,7 @@ def outbound_addresses(host: str, port: int, *, field: str = "url") -> list[str]
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as error:
             raise OutboundRefused(f"The host {host} does not resolve.", field=field) from error
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     for address in addresses:
         if not _public(address):
             raise OutboundRefused(
@@ -69,7 +69,7 @@ def outbound_addresses(host: str, port: int, *, field: str = "url") -> list[str]
     return list(dict.fromkeys(str(address) for address in addresses))
 
 
-def _parts(url: str, *, field: str):
+def _parts(url: str, *, field: str) -> SplitResult:
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises ValueError for a port out of range

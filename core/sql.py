@@ -14,12 +14,14 @@ hot paths write their SQL themselves and use these two helpers to stay true to t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import DateField, Field, Model
+from django.db.models.expressions import Col
 
 M = TypeVar("M", bound=Model)
 
@@ -54,7 +56,7 @@ def rows_insert(objs: Sequence[Model]) -> None:
     model = type(objs[0])
     fields = _writable(model)
     auto = _auto_now(model)
-    params = []
+    params: list[Any] = []
     for obj in objs:
         for field, plain in fields:
             value = getattr(obj, field.attname)
@@ -70,7 +72,7 @@ def rows_insert(objs: Sequence[Model]) -> None:
         obj._state.db = db.alias
 
 
-def instances(model: type[M], field_names: Sequence[str], rows: Iterable[Sequence]) -> list[M]:
+def instances(model: type[M], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[M]:
     """Return instances of `model` from rows of plain SQL, their values those of
     `field_names` (attnames, in the model's field order); the other fields are deferred."""
     db = connections[DEFAULT_DB_ALIAS]
@@ -78,13 +80,13 @@ def instances(model: type[M], field_names: Sequence[str], rows: Iterable[Sequenc
     converted = _converted(model, field_names, db.vendor)
     if converted:
         table = model._meta.db_table
-        fields = [model._meta.get_field(name) for name in field_names]
+        fields = [_field(model, name) for name in field_names]
         converters = [
             (
                 i,
-                column := fields[i].get_col(table),
+                col := fields[i].get_col(table),
                 [
-                    *db.ops.get_db_converters(column),
+                    *db.ops.get_db_converters(col),
                     *fields[i].get_db_converters(db),
                 ],
             )
@@ -94,12 +96,30 @@ def instances(model: type[M], field_names: Sequence[str], rows: Iterable[Sequenc
     return [model.from_db(db.alias, field_names, row) for row in rows]
 
 
-def _convert(row: Sequence, converters: list, db) -> list:
-    row = list(row)
-    for i, column, functions in converters:
+def column(field: Field[Any, Any]) -> str:
+    """Return the column of a concrete field (the stubs allow None, for fields without one)."""
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return field.column
+
+
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise ValueError(f"{model.__name__}.{name} is a relation, not a column")
+    return field
+
+
+def _convert(
+    row: Sequence[Any],
+    converters: list[tuple[int, Col, list[Callable[..., Any]]]],
+    db: BaseDatabaseWrapper,
+) -> list[Any]:
+    values = list(row)
+    for i, col, functions in converters:
         for function in functions:
-            row[i] = function(row[i], column, db)
-    return row
+            values[i] = function(values[i], col, db)
+    return values
 
 
 @cache
@@ -108,15 +128,15 @@ def _converted(model: type[Model], field_names: tuple[str, ...], vendor: str) ->
     table = model._meta.db_table
     found = []
     for i, name in enumerate(field_names):
-        field = model._meta.get_field(name)
-        column = field.get_col(table)
-        if connection.ops.get_db_converters(column) or field.get_db_converters(connection):
+        field = _field(model, name)
+        col = field.get_col(table)
+        if connection.ops.get_db_converters(col) or field.get_db_converters(connection):
             found.append(i)
     return tuple(found)
 
 
 @cache
-def _writable(model: type[Model]) -> list[tuple[Field, bool]]:
+def _writable(model: type[Model]) -> list[tuple[Field[Any, Any], bool]]:
     """Return the model's columns to write, each with whether its values go as they are."""
     return [
         (field, field.get_internal_type() in _PLAIN)
@@ -126,7 +146,7 @@ def _writable(model: type[Model]) -> list[tuple[Field, bool]]:
 
 
 @cache
-def _auto_now(model: type[Model]) -> frozenset[Field]:
+def _auto_now(model: type[Model]) -> frozenset[Field[Any, Any]]:
     return frozenset(
         field
         for field in model._meta.concrete_fields
@@ -141,6 +161,6 @@ def _insert_sql(model: type[Model], count: int, vendor: str) -> str:
     row = f"({', '.join(['%s'] * len(fields))})"
     return (
         f"INSERT INTO {quote(model._meta.db_table)}"
-        f" ({', '.join(quote(field.column) for field, _ in fields)})"
-        f" VALUES {', '.join([row] * count)} RETURNING {quote(model._meta.pk.column)}"
+        f" ({', '.join(quote(column(field)) for field, _ in fields)})"
+        f" VALUES {', '.join([row] * count)} RETURNING {quote(column(model._meta.pk))}"
     )

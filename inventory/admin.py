@@ -15,14 +15,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import ConfirmImportForm
@@ -31,7 +29,8 @@ from accounts.admin_scoping import ColleagueScopedAdmin, LocationScopedAdmin
 from core.admin_exports import BackgroundExportMixin
 from core.changelist import QuickActionCheckbox
 from core.exceptions import DomainError
-from core.pagination import EstimatedCountPaginator
+from core.paginators import CappedCountPaginator, EstimatedCountPaginator
+from core.read_only_admin import ReadOnlyAdminMixin
 from inventory.countfile import count_file_rows
 from inventory.models import (
     Allocation,
@@ -62,21 +61,6 @@ from inventory.services.ledger import (
 SEARCH_PRODUCTS = 1000
 # An action runs one transaction per row: a few hundred at a time, not a whole table.
 MAX_ROWS = 500
-
-
-class CappedCountPaginator(Paginator):
-    """Count at most `cap` rows: a COUNT(*) over the whole ledger grows with it, and past
-    a hundred pages a person narrows the list with filters and search anyway."""
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.cap
 
 
 class EscapedExportMixin(BackgroundExportMixin, ExportMixin):
@@ -603,7 +587,9 @@ class StockLevelAdmin(
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(LocationScopedAdmin, EscapedExportMixin, admin.ModelAdmin):
+class StockMovementAdmin(
+    ReadOnlyAdminMixin, LocationScopedAdmin, EscapedExportMixin, admin.ModelAdmin
+):
     """The ledger: append-only, so view-only here."""
 
     location_path = "stock__location"
@@ -641,15 +627,6 @@ class StockMovementAdmin(LocationScopedAdmin, EscapedExportMixin, admin.ModelAdm
         # Links from a count import list the movements of its operation.
         return lookup == "operation" or super().lookup_allowed(lookup, value, request)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="SKU", ordering="stock__product__sku")
     def sku(self, movement: StockMovement) -> str:
         return movement.stock.product.sku
@@ -664,7 +641,7 @@ class StockMovementAdmin(LocationScopedAdmin, EscapedExportMixin, admin.ModelAdm
 
 
 @admin.register(Allocation)
-class AllocationAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class AllocationAdmin(ReadOnlyAdminMixin, LocationScopedAdmin, admin.ModelAdmin):
     """Units promised to order lines: written by allocation, shipping and release only."""
 
     location_path = "stock__location"
@@ -686,15 +663,6 @@ class AllocationAdmin(LocationScopedAdmin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Order", ordering="order_line__order__number")
     def order_number(self, allocation: Allocation) -> str:
         return allocation.order_line.order.number
@@ -709,9 +677,10 @@ class AllocationAdmin(LocationScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(StockCountImport)
-class StockCountImportAdmin(ColleagueScopedAdmin, admin.ModelAdmin):
+class StockCountImportAdmin(ReadOnlyAdminMixin, ColleagueScopedAdmin, admin.ModelAdmin):
     """Uploaded stock count files: what became of each. New ones come through
-    Stock levels › Import."""
+    Stock levels › Import; none is deleted, as its digest keeps the same file from being
+    applied twice."""
 
     list_display = [
         "__str__",
@@ -750,15 +719,6 @@ class StockCountImportAdmin(ColleagueScopedAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         # The file, preview and results can be megabytes: not for a list.
         return super().get_queryset(request).defer("data", "preview", "changes", "errors")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the digest keeps the same file from being applied twice
 
     @admin.display(description="Details")
     def details(self, record: StockCountImport):

@@ -138,7 +138,7 @@ def _send(changed: Changed) -> None:
         pipe.sadd(key, *changed.members())
         pipe.set(marker, 1, ex=KICK_TTL, nx=True)
         _, queued = pipe.execute()
-    except Exception:  # noqa: BLE001 - Redis down: the committed change stands
+    except Exception:  # Redis down: the committed change stands
         logger.warning("could not record changed stock rows; the periodic sweep will")
         return
     if queued:
@@ -164,7 +164,7 @@ def _task_send(cache, marker: str) -> None:
             _reader,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )
-    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed change
+    except Exception:  # a broker outage must not fail a committed change
         cache._cache.get_client(marker, write=True).delete(marker)
         logger.warning("could not queue %s; the periodic sweep will run it", _reader)
 

@@ -31,5 +31,5 @@ def _send(product_ids: list[int]) -> None:
             args=[product_ids],
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )
-    except Exception:  # noqa: BLE001 - the broker being down must not fail a committed change
+    except Exception:  # the broker being down must not fail a committed change
         logger.warning("could not enqueue backorder allocation for %s; the sweep will", product_ids)

@@ -22,9 +22,10 @@ from django.utils.html import format_html
 from accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
 from core.changelist import QuickActionCheckbox
 from core.exceptions import DomainError
-from core.pagination import EstimatedCountPaginator
+from core.paginators import EstimatedCountPaginator
+from core.read_only_admin import ReadOnlyAdminMixin
 from fulfilment.models import Fulfilment
-from orders.api.serializers import ISO_4217
+from orders.api.serializers import currency_code
 from orders.console.forms import OrderCancelForm, RejectForm, ShipForm
 from orders.inputs import phone_digits
 from orders.models import (
@@ -81,18 +82,9 @@ def console_link(order: Order, text: str = "Open") -> str:
     )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -149,7 +141,7 @@ class PromiseFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "channel",
@@ -168,7 +160,7 @@ class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
         "An order number, e-mail, phone number, external id or tracking number, exactly."
     )
     show_full_result_count = False
-    # A million orders: count up to a cap, never the whole table (core.pagination).
+    # A million orders: count up to a cap, never the whole table (core.paginators).
     paginator = EstimatedCountPaginator
     # A page people scan, then narrow with the filters or the search: 50 rows draw in half
     # the time of 100, and drawing rows is most of this page's time.
@@ -233,16 +225,6 @@ class OrderAdmin(QuickActionCheckbox, OrderScopedAdmin, admin.ModelAdmin):
     @admin.display(description="console")
     def console(self, order: Order) -> str:
         return console_link(order, "Order page")
-
-    # Read-only: writes go through services (the actions, the console).
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_customer_service_permission(self, request) -> bool:
         return request.user.has_perm(ORDER_PERMISSION)
@@ -378,11 +360,8 @@ class DeliveryPriceForm(forms.ModelForm):
         model = DeliveryPrice
         fields = ["channel", "method", "price", "free_above", "currency", "active"]
 
-    def clean_currency(self):
-        currency = self.cleaned_data["currency"].upper()
-        if currency not in ISO_4217:
-            raise ValidationError(f"'{currency}' is not an ISO 4217 currency code (e.g. EUR).")
-        return currency
+    def clean_currency(self) -> str:
+        return currency_code(self.cleaned_data["currency"])
 
 
 @admin.register(DeliveryPrice)
@@ -404,7 +383,7 @@ class ReservationLineInline(ReadOnlyInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(LocationScopedAdmin, admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdminMixin, LocationScopedAdmin, admin.ModelAdmin):
     """Basket holds: written by the reservation services only, so view-only here."""
 
     # Staff of a location see the holds on their stock.
@@ -416,15 +395,6 @@ class ReservationAdmin(LocationScopedAdmin, admin.ModelAdmin):
     search_fields = ["=public_id", "=order__number"]
     inlines = [ReservationLineInline]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 # Fulfilment requests: a location's queue, read-only, with its actions. Each action moves the
 # fulfilment's order as well, so the queue is administered with the orders.
@@ -433,7 +403,9 @@ FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
 
 
 @admin.register(Fulfilment)
-class FulfilmentAdmin(QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin):
+class FulfilmentAdmin(
+    ReadOnlyAdminMixin, QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin
+):
     list_display = [
         "id",
         "order_page",
@@ -484,15 +456,6 @@ class FulfilmentAdmin(QuickActionCheckbox, LocationScopedAdmin, admin.ModelAdmin
     @admin.display(description="order", ordering="order__number")
     def order_page(self, fulfilment: Fulfilment) -> str:
         return console_link(fulfilment.order, fulfilment.order.number)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_fulfil_permission(self, request) -> bool:
         return request.user.has_perm(FULFILMENT_PERMISSION)

@@ -19,5 +19,5 @@ def next_try(*, attempts: int, now: datetime, horizon_at: datetime) -> datetime 
         return None
     base = settings.OMS_WEBHOOK_RETRY_BASE_SECONDS
     delay = min(base * 2 ** max(attempts - 1, 0), settings.OMS_WEBHOOK_RETRY_MAX_SECONDS)
-    delay = delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not a secret
+    delay = delay / 2 + random.uniform(0, delay / 2)  # jitter, not a secret
     return min(now + timedelta(seconds=delay), horizon_at)

@@ -52,7 +52,7 @@ def _purge_unconsumed_tasks() -> None:
     try:
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
-    except Exception:  # noqa: BLE001 - a broker that is down has nothing to purge
+    except Exception:  # a broker that is down has nothing to purge
         pass
 
 

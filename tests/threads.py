@@ -17,7 +17,7 @@ def run_in_threads(work, count: int) -> tuple[list, list[BaseException]]:
         try:
             barrier.wait()
             results.append(work(i))
-        except BaseException as error:  # noqa: BLE001 - asserted on by the caller
+        except BaseException as error:  # asserted on by the caller
             errors.append(error)
         finally:
             connections.close_all()

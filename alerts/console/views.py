@@ -81,7 +81,7 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             form = SnoozeForm(request.POST)
             if not form.is_valid():
-                messages.error(request, " ".join(form.errors["until"]))
+                messages.error(request, " ".join(str(error) for error in form.errors["until"]))
             else:
                 until = form.until_moment()
                 alert_snooze(alert=alert, until=until, actor=request.user)

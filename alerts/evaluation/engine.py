@@ -30,6 +30,17 @@ HITS = "alerts_hits"
 UNRESOLVED = "status <> 'resolved'"
 
 
+# The columns of a rule's SELECT, in the order `Hits.rows` holds them too.
+HIT_COLUMNS = (
+    "alert_subject",
+    "alert_product",
+    "alert_location",
+    "alert_order",
+    "alert_opens",
+    "alert_details",
+)
+
+
 @dataclass(frozen=True)
 class Hits:
     """A rule's answer: a SELECT (or literal rows) of the subjects it holds true for."""

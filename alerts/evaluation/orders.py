@@ -11,7 +11,7 @@ from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.db.models.query import QuerySet
 from django.utils import timezone
 
-from alerts.evaluation.engine import Hits
+from alerts.evaluation.engine import HIT_COLUMNS, Hits
 from alerts.models import Alert, AlertPolicy
 from fulfilment.models import Fulfilment
 from orders.models import Order, OrderEvent
@@ -30,14 +30,7 @@ def _values(queryset: QuerySet, **details) -> QuerySet:
         alert_subject=Cast("pk", CharField()),
         alert_opens=Value(True),
         alert_details=JSONObject(**details),
-    ).values_list(
-        "alert_subject",
-        "alert_product",
-        "alert_location",
-        "alert_order",
-        "alert_opens",
-        "alert_details",
-    )
+    ).values_list(*HIT_COLUMNS)
 
 
 def unaccepted_fulfilments(policy: AlertPolicy, *, now: datetime) -> Hits:

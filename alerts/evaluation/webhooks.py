@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import CharField, Count, F, IntegerField, Max, Value
 from django.db.models.functions import Cast, JSONObject
 
-from alerts.evaluation.engine import Hits
+from alerts.evaluation.engine import HIT_COLUMNS, Hits
 from alerts.models import Alert
 from outbox.models import Delivery, WebhookSubscription
 
@@ -38,14 +38,7 @@ def webhooks_dead(*, now: datetime) -> Hits:
                 subscription="pk", url="url", dead_events="dead", last_dead_at="last_dead_at"
             )
         )
-        .values_list(
-            "alert_subject",
-            "alert_product",
-            "alert_location",
-            "alert_order",
-            "alert_opens",
-            "alert_details",
-        )
+        .values_list(*HIT_COLUMNS)
     )
     sql, params = queryset.query.sql_with_params()
     return Hits(kind=Alert.Kind.WEBHOOK_DEAD, sql=sql, params=list(params))

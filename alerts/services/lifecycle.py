@@ -13,16 +13,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actors import acting_person
 from alerts.badge import badge_forget
 from alerts.exceptions import AlertConflict, InvalidSnooze
 from alerts.models import Alert
 from alerts.transitions import ALLOWED
 
 Status = Alert.Status
-
-
-def _person(actor: AbstractBaseUser | None):
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _from(target: str) -> list[str]:
@@ -43,7 +40,7 @@ def alert_acknowledge(
     """Mark that someone is on it. Acknowledging twice is harmless; a resolved alert refuses."""
     now = now or timezone.now()
     changed = Alert.objects.filter(pk=alert.pk, status__in=_from(Status.ACKNOWLEDGED)).update(
-        status=Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=_person(actor)
+        status=Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=acting_person(actor)
     )
     alert = _reload(alert)
     if not changed and alert.status != Status.ACKNOWLEDGED:
@@ -84,7 +81,7 @@ def alert_resolve(
     changed = Alert.objects.filter(pk=alert.pk, status__in=_from(Status.RESOLVED)).update(
         status=Status.RESOLVED,
         resolved_at=now,
-        resolved_by=_person(actor),
+        resolved_by=acting_person(actor),
         resolution=Alert.Resolution.MANUAL,
     )
     alert = _reload(alert)

@@ -126,5 +126,5 @@ def _send(task_name: str, **kwargs) -> None:
             kwargs=kwargs,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )
-    except Exception:  # noqa: BLE001 - a broker outage must not fail a saved rule
+    except Exception:  # a broker outage must not fail a saved rule
         logger.warning("could not queue a rule evaluation; the sweep will")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from console import charts
 from console.queues import of_locations
 from console.selectors.time import days_back, today_start
+from core.paginators import capped_count
 from fulfilment.models import Fulfilment
 from inventory.models import Location
 from orders import selectors
@@ -44,11 +45,6 @@ def scoped_orders(
     if since is not None:
         at = at.filter(created_at__gte=since)
     return rows.filter(Q(pickup_location_id__in=scope) | Q(pk__in=at.values("order_id")))
-
-
-def capped_count(rows: QuerySet, cap: int = COUNT_CAP) -> int:
-    """Count at most `cap + 1` rows: enough to say "more than cap" without a full count."""
-    return rows.order_by().values("pk")[: cap + 1].count()
 
 
 def orders_today(*, scope: frozenset[int] | None, now: datetime) -> dict:
@@ -83,8 +79,8 @@ def orders_at_risk(*, scope: frozenset[int] | None, now: datetime) -> dict:
     if scope is not None:
         at_risk, late = at_risk.filter(of_locations(scope)), late.filter(of_locations(scope))
     return {
-        "late": capped_count(late),
-        "at_risk": capped_count(at_risk),
+        "late": capped_count(late, COUNT_CAP),
+        "at_risk": capped_count(at_risk, COUNT_CAP),
         "cap": COUNT_CAP,
         "orders": list(at_risk.select_related("channel")[:AT_RISK_SHOWN]),
     }

@@ -13,8 +13,9 @@ from console.queues import queues_for
 from console.selectors import fulfilment as fulfilment_figures
 from console.selectors import health, stock
 from console.selectors import orders as order_figures
-from console.selectors.orders import COUNT_CAP, capped_count
+from console.selectors.orders import COUNT_CAP
 from console.views.context import console_context
+from core.paginators import capped_count
 from fulfilment.models import Fulfilment
 from inventory.models import Location
 
@@ -30,7 +31,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     sees_fulfilments = user.has_perm("fulfilment.view_fulfilment")
     sees_stock = user.has_perm("inventory.view_stocklevel")
     queues = [
-        {"queue": queue, "count": capped_count(queue.rows(user))} for queue in queues_for(user)
+        {"queue": queue, "count": capped_count(queue.rows(user), COUNT_CAP)}
+        for queue in queues_for(user)
     ]
     context = console_context(
         request,

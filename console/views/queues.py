@@ -21,7 +21,7 @@ from console.jobs import SYNC_MAX_ROWS, action_apply, job_start
 from console.models import BackgroundJob
 from console.queues import QUEUES, Queue
 from console.views.context import console_context
-from core.pagination import EstimatedCountPaginator
+from core.paginators import EstimatedCountPaginator
 from fulfilment.models import RejectReason
 from inventory.models import Location
 from orders.console.forms import REJECT_REASON_CHOICES

@@ -1,6 +1,7 @@
 """One error shape for the whole API: 400 `{"errors": {field: [messages]}}` (docs/api.md)."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,7 +16,7 @@ from core.exceptions import DomainError
 logger = logging.getLogger(__name__)
 
 
-def _as_field_errors(detail) -> dict:
+def _as_field_errors(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
         return {
             str(key): value if isinstance(value, list | dict) else [value]
@@ -26,10 +27,10 @@ def _as_field_errors(detail) -> dict:
     return {"non_field_errors": [detail]}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain errors to 400/409 and validation errors to the `errors` envelope."""
     if isinstance(exc, DomainError):
-        body = {"errors": {exc.field or "non_field_errors": [exc.message]}}
+        body: dict[str, Any] = {"errors": {exc.field or "non_field_errors": [exc.message]}}
         if exc.code:
             body["code"] = exc.code
         return Response(body, status=exc.http_status)

@@ -5,6 +5,7 @@ integers (docs/api.md), and a typo'd type should be a 400 naming the field, not 
 """
 
 import math
+from typing import Any
 
 from rest_framework import serializers
 
@@ -17,12 +18,12 @@ class StrictIntegerField(serializers.IntegerField):
 
     default_error_messages = {"invalid": 'A whole number is required (e.g. 3, not "3" or 3.0).'}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", -INT32_MAX)
         kwargs.setdefault("max_value", INT32_MAX)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return data
@@ -33,7 +34,7 @@ class StrictFloatField(serializers.FloatField):
 
     default_error_messages = {"invalid": "A number is required (e.g. 48.8566)."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> float:
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         try:

@@ -30,10 +30,13 @@ import functools
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeAlias
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -42,8 +45,11 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.models import IdempotencyRecord
+
+Handler: TypeAlias = Callable[..., Response]
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -67,20 +73,20 @@ def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
-def idempotent(handler):
+def idempotent(handler: Handler) -> Handler:
     """Decorate a DRF view's `post` so that an `Idempotency-Key` header makes it idempotent."""
 
     @functools.wraps(handler)
-    def wrapper(view, request: Request, *args, **kwargs):
+    def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
         if key is None or not request.user.is_authenticated:
             return handler(view, request, *args, **kwargs)
         key = _clean_key(key)
         endpoint = f"{request.method} {request.path}"[:512]
         digest = _body_hash(request)
-        record, answer = _claim(request.user, key, endpoint, digest)
-        if answer is not None:
-            return answer
+        record = _claim(request.user, key, endpoint, digest)
+        if isinstance(record, Response):
+            return record
         try:
             response = handler(view, request, *args, **kwargs)
         except Exception as exc:
@@ -150,11 +156,12 @@ def _body_hash(request: Request) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def _form_hash(django_request) -> str:
+def _form_hash(django_request: HttpRequest) -> str:
     digest = hashlib.sha256()
     for name, values in sorted(django_request.POST.lists()):
         digest.update(json.dumps([name, values]).encode())
-    for name, upload in sorted(django_request.FILES.items()):
+    for name in sorted(django_request.FILES):
+        upload = django_request.FILES.getlist(name)[-1]  # the last one sent under the name
         digest.update(name.encode())
         for chunk in upload.chunks():
             digest.update(chunk)
@@ -162,8 +169,8 @@ def _form_hash(django_request) -> str:
     return digest.hexdigest()
 
 
-def _claim(user, key: str, endpoint: str, digest: str):
-    """Insert the claim and return (record, None); or (None, the answer to send instead)."""
+def _claim(user: Any, key: str, endpoint: str, digest: str) -> IdempotencyRecord | Response:
+    """Insert the claim and return its record; or the answer to send instead."""
     deadline = time.monotonic() + _setting("OMS_IDEMPOTENCY_WAIT_SECONDS", 2)
     stale_after = timedelta(seconds=_setting("OMS_IDEMPOTENCY_STALE_SECONDS", 120))
     ttl = timedelta(hours=_setting("OMS_IDEMPOTENCY_TTL_HOURS", 24))
@@ -171,10 +178,10 @@ def _claim(user, key: str, endpoint: str, digest: str):
         now = timezone.now()
         try:
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
+                claimed = IdempotencyRecord.objects.create(
                     user=user, key=key, endpoint=endpoint, request_hash=digest, claimed_at=now
                 )
-            return record, None
+            return claimed
         except IntegrityError:
             pass
         record = IdempotencyRecord.objects.filter(user=user, key=key).first()
@@ -184,12 +191,12 @@ def _claim(user, key: str, endpoint: str, digest: str):
             IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
             continue
         if record.endpoint != endpoint or record.request_hash != digest:
-            return None, _conflict(
+            return _conflict(
                 f"This {HEADER} was already used for a different request "
                 f"({record.endpoint}, another body). Use a new key for a new request."
             )
         if record.response_status is not None:
-            return None, _replay(record)
+            return _replay(record)
         if record.claimed_at < now - stale_after:
             # The worker that claimed it died. Take the claim over; of two retries doing so
             # at once, the conditional update lets one win.
@@ -198,14 +205,14 @@ def _claim(user, key: str, endpoint: str, digest: str):
             ).update(claimed_at=now)
             if retaken == 1:
                 record.claimed_at = now
-                return record, None
+                return record
             continue
         if time.monotonic() >= deadline:
             response = _conflict(
                 f"A request with this {HEADER} is still in progress; retry in a moment."
             )
             response["Retry-After"] = "1"
-            return None, response
+            return response
         time.sleep(_POLL_SECONDS)
 
 

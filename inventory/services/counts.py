@@ -38,6 +38,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.actors import acting_person
 from accounts.scoping import location_ids_for
 from core.enqueue import task_send_after_commit
 from core.exceptions import DomainError
@@ -204,7 +205,7 @@ def stock_count_file_apply(
         status=Status.APPLIED,
         counted_at=counted_at,
         total_rows=parsed.total_rows,
-        actor=_person(actor),
+        actor=acting_person(actor),
     )
     try:
         changes = _apply_new_import(record=record, parsed_lines=parsed.lines, errors=parsed.errors)
@@ -244,7 +245,7 @@ def stock_count_import_start(
             data=data,
             counted_at=timezone.now(),
             phase="Waiting for a worker to check the file",
-            actor=_person(actor),
+            actor=acting_person(actor),
         )
         task_send_after_commit(CHECK_TASK, record.pk)
     return record
@@ -303,7 +304,7 @@ def stock_count_import_confirm(
             status=Status.CONFIRMED,
             phase="Waiting for a worker to apply the counts",
             progress=0,
-            actor=_person(actor) or count_import.actor,
+            actor=acting_person(actor) or count_import.actor,
             updated_at=timezone.now(),
         )
         if not confirmed:
@@ -387,10 +388,6 @@ _FINISHED = {
     Status.CANCELLED,
     Status.FAILED,
 }
-
-
-def _person(actor: AbstractBaseUser | None):
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _applied_import(digest: str) -> StockCountImport | None:

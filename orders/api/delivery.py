@@ -27,7 +27,15 @@ from core.api.parsers import JSONParser
 from core.api.values import moment, money
 from core.sql import instances
 from inventory.models import Location, Product
-from orders.api.serializers import MAX_LINES, LineListSerializer, country_format
+from orders.api.serializers import (
+    MAX_LINES,
+    LineListSerializer,
+    active_channel,
+    coordinates_paired,
+    country_format,
+    skus_named_in,
+    sold_product,
+)
 from orders.channels import channel_locations
 from orders.models import MAX_LINE_QUANTITY, Channel, Order, Reservation
 from orders.services.delivery_options import Destination, Quote, delivery_quote
@@ -78,12 +86,7 @@ class QuoteLineInputSerializer(serializers.Serializer):
     quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
     def validate_sku(self, value: str) -> Product:
-        product = self.root.context["products"].get(value)
-        if product is None:
-            raise serializers.ValidationError(f"Unknown SKU '{value}'.")
-        if not product.active:
-            raise serializers.ValidationError(f"SKU '{value}' is no longer sold.")
-        return product
+        return sold_product(self.root.context["products"], value)
 
     class Meta:
         list_serializer_class = LineListSerializer
@@ -98,9 +101,7 @@ class DestinationInputSerializer(serializers.Serializer):
     lon = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
 
     def validate(self, data: dict) -> dict:
-        if (data["lat"] is None) != (data["lon"] is None):
-            missing = "lat" if data["lat"] is None else "lon"
-            raise serializers.ValidationError({missing: ["Give lat and lon together, or neither."]})
+        coordinates_paired(data)
         return data
 
 
@@ -121,12 +122,7 @@ class BasketInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate_channel(self, value: str) -> Channel:
-        channel = _row_named(Channel, "code", value)
-        if channel is None:
-            raise serializers.ValidationError(f"Unknown channel '{value}'.")
-        if not channel.active:
-            raise serializers.ValidationError(f"Channel '{value}' is not active.")
-        return channel
+        return active_channel(_row_named(Channel, "code", value), value)
 
     def validate_lines(self, lines: list[dict]) -> list[tuple[Product, int]]:
         """Merge lines of one SKU: a basket holds a product once, whatever the cart sent."""
@@ -198,19 +194,8 @@ class ReservationInputSerializer(BasketInputSerializer):
         return data
 
 
-def _products_named_in(data) -> dict[str, Product]:
-    lines = data.get("lines") if isinstance(data, dict) else None
-    if not isinstance(lines, list):
-        return {}
-    skus = {
-        line["sku"]
-        for line in lines[:MAX_LINES]
-        if isinstance(line, dict)
-        and isinstance(line.get("sku"), str)
-        and 0 < len(line["sku"]) <= 64
-        and "\x00" not in line["sku"]
-        and line["sku"].isprintable()
-    }
+def _products_named_in(data: object) -> dict[str, Product]:
+    skus = skus_named_in(data)
     if not skus:
         return {}
     return {p.sku: p for p in _rows_named(Product, "sku", skus, PRODUCT_FIELDS)}

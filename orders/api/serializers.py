@@ -50,6 +50,14 @@ ISO_4217 = frozenset(
     )
 )
 
+
+def currency_code(value: str) -> str:
+    """Return `value` as an ISO 4217 code in capitals; refuse one not in use."""
+    if value.upper() not in ISO_4217:
+        raise DjangoValidationError(f"'{value}' is not an ISO 4217 currency code (e.g. EUR).")
+    return value.upper()
+
+
 country_format = RegexValidator(
     r"^[A-Za-z]{2}$", "An ISO 3166 country code: two letters (e.g. FR)."
 )
@@ -74,6 +82,13 @@ class CustomerInputSerializer(serializers.Serializer):
         return value
 
 
+def coordinates_paired(data: dict) -> None:
+    """Refuse a point given by one coordinate only: a 400 on the one missing."""
+    if (data["lat"] is None) != (data["lon"] is None):
+        missing = "lat" if data["lat"] is None else "lon"
+        raise serializers.ValidationError({missing: ["Give lat and lon together, or neither."]})
+
+
 class ShippingAddressInputSerializer(serializers.Serializer):
     line1 = serializers.CharField(max_length=255)
     line2 = serializers.CharField(max_length=255, allow_blank=True, allow_null=True, default="")
@@ -84,9 +99,7 @@ class ShippingAddressInputSerializer(serializers.Serializer):
     lon = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
 
     def validate(self, data: dict) -> dict:
-        if (data["lat"] is None) != (data["lon"] is None):
-            missing = "lat" if data["lat"] is None else "lon"
-            raise serializers.ValidationError({missing: ["Give lat and lon together, or neither."]})
+        coordinates_paired(data)
         data["line2"] = data["line2"] or ""
         data["country"] = data["country"].upper()
         return data
@@ -124,14 +137,9 @@ class LineInputSerializer(serializers.Serializer):
 
     def validate_sku(self, value: str) -> Product:
         products = self.root.context.get("products")
-        product = products.get(value) if products is not None else None
-        if product is None and products is None:
-            product = Product.objects.filter(sku=value).first()
-        if product is None:
-            raise serializers.ValidationError(f"Unknown SKU '{value}'.")
-        if not product.active:
-            raise serializers.ValidationError(f"SKU '{value}' is no longer sold.")
-        return product
+        if products is None:  # used on its own, without the order serializer's reading
+            products = {p.sku: p for p in Product.objects.filter(sku=value)}
+        return sold_product(products, value)
 
     class Meta:
         list_serializer_class = LineListSerializer
@@ -195,19 +203,10 @@ class OrderInputSerializer(serializers.Serializer):
         return reservation
 
     def validate_channel(self, value: str) -> Channel:
-        channel = Channel.objects.filter(code=value).first()
-        if channel is None:
-            raise serializers.ValidationError(f"Unknown channel '{value}'.")
-        if not channel.active:
-            raise serializers.ValidationError(f"Channel '{value}' is not active.")
-        return channel
+        return active_channel(Channel.objects.filter(code=value).first(), value)
 
     def validate_currency(self, value: str) -> str:
-        if value.upper() not in ISO_4217:
-            raise serializers.ValidationError(
-                f"'{value}' is not an ISO 4217 currency code (e.g. EUR)."
-            )
-        return value.upper()
+        return currency_code(value)
 
     def validate(self, data: dict) -> dict:
         errors: dict[str, list[str]] = {}
@@ -424,15 +423,40 @@ def _channel_and_products(code: str, skus: set[str]) -> tuple[Channel | None, di
     return channel, {product.sku: product for product in instances(Product, _PRODUCT_FIELDS, found)}
 
 
-def _products_named_in(data) -> dict[str, Product]:
+def skus_named_in(data: object) -> set[str]:
+    """Return the SKUs that the lines of a raw body name and a query can take as they are,
+    so that one query reads every line's product before the lines are validated."""
     lines = data.get("lines") if isinstance(data, dict) else None
     if not isinstance(lines, list):
-        return {}
-    skus = {
+        return set()
+    return {
         line["sku"]
         for line in lines[:MAX_LINES]
         if isinstance(line, dict) and _queryable(line.get("sku"))
     }
+
+
+def sold_product(products: dict[str, Product], sku: str) -> Product:
+    """Return the product of `sku` among those read for the body; a 400 if unknown or retired."""
+    product = products.get(sku)
+    if product is None:
+        raise serializers.ValidationError(f"Unknown SKU '{sku}'.")
+    if not product.active:
+        raise serializers.ValidationError(f"SKU '{sku}' is no longer sold.")
+    return product
+
+
+def active_channel(channel: Channel | None, code: str) -> Channel:
+    """Return the channel read for `code`; a 400 if there is none or it is switched off."""
+    if channel is None:
+        raise serializers.ValidationError(f"Unknown channel '{code}'.")
+    if not channel.active:
+        raise serializers.ValidationError(f"Channel '{code}' is not active.")
+    return channel
+
+
+def _products_named_in(data: object) -> dict[str, Product]:
+    skus = skus_named_in(data)
     return {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
 
 

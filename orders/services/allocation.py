@@ -26,6 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 import sourcing
+from accounts.actors import acting_person
 from core.sql import rows_insert
 from fulfilment.models import Fulfilment
 from fulfilment.payloads import fulfilment_draft
@@ -291,7 +292,7 @@ def allocations_write(
     rows_insert(allocations)
     stock_allocate_many(units_by_stock=raise_by, now=now)
     plan = sourced.plan
-    person = _person(actor)
+    person = acting_person(actor)
     events = [
         OrderEvent(
             order=order,
@@ -356,10 +357,6 @@ def plan_cost(sourced: Sourced | None) -> Decimal | None:
     """Return what the plan's locations cost us, to the cent."""
     # From the cost as the plan's JSON states it (6 decimals), as the timeline records it.
     return None if sourced is None else Decimal(str(round(round(sourced.plan.cost, 6), 2)))
-
-
-def _person(actor):
-    return actor if actor is not None and actor.is_authenticated else None
 
 
 def lines_wanting(order: Order) -> tuple[list[OrderLine], list[Want]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -216,7 +215,3 @@ def _close_emptied_fulfilments(order: Order, reason: str) -> None:
 def _fulfilments_cancelled_emit(fulfilment_ids: list[int]) -> None:
     """Tell each location that a request it had is off."""
     events_emit(drafts=[fulfilment_draft(FULFILMENT_CANCELLED, pk) for pk in fulfilment_ids])
-
-
-def attempts_exhausted(order: Order) -> bool:
-    return order.sourcing_attempts >= settings.OMS_MAX_SOURCING_ATTEMPTS

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from core.pagination import EstimatedCountPaginator
+from core.paginators import EstimatedCountPaginator
 from inventory.models import Product
 from tests.factories import ProductFactory
 

@@ -222,7 +222,7 @@ def test_concurrent_twins_with_one_key_move_stock_once():
             answers.append(
                 client.post(MOVEMENTS, RECEIPT, format="json", HTTP_IDEMPOTENCY_KEY="twin")
             )
-        except BaseException as error:  # noqa: BLE001 - asserted on below
+        except BaseException as error:  # asserted on below
             errors.append(error)
         finally:
             connections.close_all()

@@ -52,7 +52,7 @@ def test_count_beside_concurrent_sales_and_transfers_keeps_the_ledger_and_the_ru
                         stock_transfer(product=product, source=back, destination=shop, quantity=1)
                 except InsufficientStock:
                     pass
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:  # reported by the test
             errors.append(exc)
         finally:
             connection.close()
@@ -60,7 +60,7 @@ def test_count_beside_concurrent_sales_and_transfers_keeps_the_ledger_and_the_ru
     def count():
         try:
             stock_count_file_apply(data=data, actor=None, source="api", counted_at=counted_at)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:  # reported by the test
             errors.append(exc)
         finally:
             connection.close()

@@ -26,7 +26,7 @@ def _run_in_threads(work, count: int) -> list[BaseException]:
         try:
             barrier.wait()
             work(i)
-        except BaseException as error:  # noqa: BLE001 - collected and asserted on below
+        except BaseException as error:  # collected and asserted on below
             errors.append(error)
         finally:
             connections.close_all()

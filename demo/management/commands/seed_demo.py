@@ -368,12 +368,12 @@ class Command(BaseCommand):
         if not 1 <= products <= 5_000:
             raise CommandError("--products takes 1 to 5000.")
         rng = random.Random(SEED)
-        products = _products(rng, products)
+        catalogue = _products(rng, products)
         created = {
             "locations": self._locations(),
-            "products": self._products(products),
+            "products": self._products(catalogue),
         }
-        stock_rows, units = self._stock(rng, [product.sku for product in products])
+        stock_rows, units = self._stock(rng, [product.sku for product in catalogue])
         created["stock rows"] = stock_rows
         created["channel settings"] = self._channels()
         created["carrier services"] = self._carriers()

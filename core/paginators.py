@@ -8,31 +8,50 @@ ANALYZE and autovacuum) tells how big it is.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+if TYPE_CHECKING:
+    _Paginator = Paginator[Any]
+else:  # Django's Paginator is generic in its stubs only
+    _Paginator = Paginator
 
-class EstimatedCountPaginator(Paginator):
+
+def capped_count(rows: QuerySet[Any], cap: int) -> int:
+    """Count at most `cap + 1` rows: enough to say "more than cap" without a full count."""
+    # Ordering does not change a count; without it no index or sort is needed.
+    return rows.order_by().values("pk")[: cap + 1].count()
+
+
+class CappedCountPaginator(_Paginator):
+    """Count at most `cap` rows; `capped` says when there are more."""
+
     cap = 10_000
 
     @cached_property
     def count(self) -> int:
         rows = self.object_list
-        if not hasattr(rows, "query"):
+        if not isinstance(rows, QuerySet):
             return super().count
-        # Ordering does not change a count; without it no index or sort is needed.
-        return rows.order_by().values("pk")[: self.cap + 1].count()
+        return capped_count(rows, self.cap)
 
     @property
     def capped(self) -> bool:
         return self.count > self.cap
 
+
+class EstimatedCountPaginator(CappedCountPaginator):
+    """A capped count, and past the cap PostgreSQL's estimate of a whole table's rows."""
+
     @cached_property
     def estimate(self) -> int | None:
         """Return the table's estimated rows when the list is the whole (big) table."""
         rows = self.object_list
-        if not self.capped or not hasattr(rows, "query") or rows.query.where:
+        if not self.capped or not isinstance(rows, QuerySet) or rows.query.where:
             return None
         connection = connections[rows.db]
         if connection.vendor != "postgresql":
