@@ -1,6 +1,9 @@
-"""The client's address behind a known number of reverse proxies, for login lockouts."""
+"""The client's address behind a known number of reverse proxies: the key of the login
+lockouts (axes, AXES_CLIENT_IP_CALLABLE) and of the tracking page's rate limit."""
 
 from __future__ import annotations
+
+import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -12,7 +15,9 @@ def client_ip(request: HttpRequest) -> str | None:
     Each trusted proxy appends the address it saw to X-Forwarded-For, so with N proxies
     the client is the N-th entry from the right; entries further left were written by the
     client itself and are not trusted (a forged header must not pick whom to lock out).
-    With no trusted proxy, or a header shorter than the chain, the connection's address.
+    With no trusted proxy (`OMS_TRUSTED_PROXY_COUNT=0`, the default: nothing in front of
+    the app) the header is ignored and the connection's address is the client's; likewise
+    when the header is shorter than the chain, or its entry is not an address.
     """
     count = settings.OMS_TRUSTED_PROXY_COUNT
     remote = request.META.get("REMOTE_ADDR")
@@ -25,4 +30,7 @@ def client_ip(request: HttpRequest) -> str | None:
     ]
     if len(forwarded) < count:
         return remote
-    return forwarded[-count][:45]
+    try:
+        return str(ipaddress.ip_address(forwarded[-count]))
+    except ValueError:
+        return remote

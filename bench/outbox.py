@@ -163,6 +163,8 @@ def main() -> int:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-" + "x" * 40,
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
+        # The receiver listens on this machine, which webhooks may reach only when allowed.
+        "OMS_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
     }
     os.environ.update(env)
     out_dir = ROOT / "bench" / "out"

@@ -40,14 +40,16 @@ def outbound_url_check(url: str, *, field: str = "url") -> None:
 def outbound_addresses(host: str, port: int, *, field: str = "url") -> list[str]:
     """Return the addresses of `host` to connect to, every one of them allowed.
 
-    An allowed host (setting) is returned as it is, unresolved. Raise OutboundRefused when the
-    name does not resolve or any of its addresses is not public: one private address among
-    public ones is enough for a resolver to hand it out.
+    An allowed host (setting) is returned as it is, unresolved; an allowed address also
+    admits the names that resolve to it. Raise OutboundRefused when the name does not
+    resolve or any of its addresses is neither public nor allowed: one private address
+    among public ones is enough for a resolver to hand it out.
     """
     host = host.strip().strip("[]").rstrip(".").lower()
     if not host:
         raise OutboundRefused("The URL has no host.", field=field)
-    if host in _allowed_hosts():
+    allowed = _allowed_hosts()
+    if host in allowed:
         return [host]
     literal = _ip(host)
     if literal is not None:
@@ -59,7 +61,7 @@ def outbound_addresses(host: str, port: int, *, field: str = "url") -> list[str]
             raise OutboundRefused(f"The host {host} does not resolve.", field=field) from error
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     for address in addresses:
-        if not _public(address):
+        if not _public(address) and str(address) not in allowed:
             raise OutboundRefused(
                 f"The host {host} is not a public address ({address}): the OMS sends requests "
                 "only to public hosts.",

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body larger than its endpoint takes is refused before anything reads it.
+    "core.limits.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,7 +181,17 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Request bodies, refused with 413 before they are read (core/limits.py): API endpoints,
+# stock counts through the API (JSON lines or a CSV file), and pages (admin imports).
+OMS_API_MAX_BODY_BYTES = int(os.environ.get("OMS_API_MAX_BODY_BYTES", str(1024 * 1024)))
+OMS_STOCK_COUNT_MAX_BODY_BYTES = int(
+    os.environ.get("OMS_STOCK_COUNT_MAX_BODY_BYTES", str(20 * 1024 * 1024))
+)
+OMS_PAGE_MAX_BODY_BYTES = int(os.environ.get("OMS_PAGE_MAX_BODY_BYTES", str(50 * 1024 * 1024)))
+# Django's own cap on what it reads into memory: never below the caps above, which answer first.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    OMS_API_MAX_BODY_BYTES, OMS_STOCK_COUNT_MAX_BODY_BYTES, OMS_PAGE_MAX_BODY_BYTES
+)
 
 LOGIN_URL = "admin:login"
 
@@ -198,8 +210,9 @@ AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 # How many reverse proxies in front of the app append to X-Forwarded-For: the client is
-# the address the outermost trusted one saw. 0 trusts no header (a direct connection).
-OMS_TRUSTED_PROXY_COUNT = int(os.environ.get("OMS_TRUSTED_PROXY_COUNT", "0" if DEBUG else "1"))
+# the address the outermost trusted one saw. 0 (the default) trusts no header: without a
+# proxy the client writes X-Forwarded-For itself, and could pick its own rate-limit bucket.
+OMS_TRUSTED_PROXY_COUNT = int(os.environ.get("OMS_TRUSTED_PROXY_COUNT", "0"))
 
 # Security: strict by default, relaxed only for a local DEBUG run.
 SESSION_COOKIE_HTTPONLY = True

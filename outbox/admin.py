@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from accounts.admin_scoping import LocationScopedAdmin
+from core.outbound import OutboundRefused, outbound_url_check
 from outbox.events import EVENT_TYPES
 from outbox.models import Delivery, OutboxEvent, WebhookSubscription
 from outbox.services import deliveries_replay, deliveries_retry_now
@@ -36,12 +37,23 @@ class WebhookSubscriptionForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Signs each body (X-OMS-Signature). Leave empty to keep the current one.",
+        help_text=(
+            "Signs each delivery (X-OMS-Signature-256, X-OMS-Signature). Leave empty to keep "
+            "the current one."
+        ),
     )
 
     class Meta:
         model = WebhookSubscription
         fields = ["url", "events", "location", "description", "active", "secret"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            outbound_url_check(url)
+        except OutboundRefused as refused:
+            raise forms.ValidationError(refused.message) from None
+        return url
 
     def clean_secret(self) -> str:
         secret = self.cleaned_data["secret"]

@@ -5,6 +5,7 @@ OMS_REQUIRE_POSTGRES=1 (CI) a skipped postgres test fails the run instead.
 """
 
 import os
+import socket
 from importlib import import_module
 
 import pytest
@@ -114,3 +115,35 @@ def anonymous_api():
 def admin_client_logged(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+class Resolver(dict):
+    """Host names the test machine resolves, name -> address; any other name goes to the
+    system resolver. The machine has no DNS: outbound URL checks (core/outbound.py) need
+    names of their own."""
+
+    def getaddrinfo(self, host, port, *args, **kwargs):
+        name = str(host).rstrip(".").lower() if host is not None else ""
+        address = self.get(name)
+        if address is None and ("." + name).rpartition(".example.")[2] in EXAMPLE_DOMAINS:
+            address = EXAMPLE_ADDRESS
+        if address is None:
+            return _real_getaddrinfo(host, port, *args, **kwargs)
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sockaddr = (address, port or 0, 0, 0) if family == socket.AF_INET6 else (address, port or 0)
+        return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
+
+
+_real_getaddrinfo = socket.getaddrinfo
+# RFC 2606 names: example.com, example.org, example.net and their subdomains.
+EXAMPLE_DOMAINS = ("com", "org", "net")
+EXAMPLE_ADDRESS = "93.184.216.34"
+
+
+@pytest.fixture(autouse=True)
+def resolver(monkeypatch):
+    """Names under example.com (.org, .net) resolve to a public address, as they would on the
+    internet; tests add names of their own (`resolver["rebind.test"] = "127.0.0.1"`)."""
+    names = Resolver()
+    monkeypatch.setattr(socket, "getaddrinfo", names.getaddrinfo)
+    return names

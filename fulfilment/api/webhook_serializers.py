@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.outbound import OutboundRefused, outbound_url_check
 from inventory.models import Location
 from outbox.events import EVENT_TYPES
 from outbox.models import WebhookSubscription
@@ -15,12 +16,22 @@ MIN_SECRET_LENGTH = 16
 
 
 class WebhookInputSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=500, help_text="Where the events are POSTed (https).")
+    url = serializers.URLField(
+        max_length=500,
+        help_text=(
+            "Where the events are POSTed: https (or http), to a public host; redirects are "
+            "not followed."
+        ),
+    )
     secret = serializers.CharField(
         min_length=MIN_SECRET_LENGTH,
         max_length=255,
         trim_whitespace=False,
-        help_text="Signs each body: X-OMS-Signature is sha256=<hex HMAC-SHA256 of the body>.",
+        help_text=(
+            "Signs each delivery: X-OMS-Signature-256 is t=<X-OMS-Timestamp>,v1=<hex "
+            'HMAC-SHA256 of "<timestamp>.<body>">; X-OMS-Signature is sha256=<hex HMAC-SHA256 '
+            "of the body>."
+        ),
     )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES),
@@ -36,8 +47,12 @@ class WebhookInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=255, required=False, default="")
 
     def validate_url(self, value: str) -> str:
-        if not value.lower().startswith(("https://", "http://")):
-            raise serializers.ValidationError("Enter an http or https URL.")
+        # A host that is or resolves to a non-public address is refused here, and again
+        # before every delivery (outbox/transport.py).
+        try:
+            outbound_url_check(value)
+        except OutboundRefused as refused:
+            raise serializers.ValidationError(refused.message) from None
         return value
 
     def validate_location(self, value: str | None) -> Location | None:

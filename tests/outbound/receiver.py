@@ -1,6 +1,7 @@
 """A real HTTP receiver on localhost for webhook tests: it records what it is sent.
 
-It answers `status` (200 by default); `hold` makes it keep each request waiting until
+It answers `status` (200 by default), with `answer` as the body and `headers` when set;
+`hold` makes it keep each request waiting until
 released (to kill a worker in the middle of a delivery). It can stop and start again on the
 same port (a receiver that is down, then back).
 """
@@ -31,6 +32,8 @@ class Received:
 class Receiver:
     def __init__(self, *, status: int = 200):
         self.status = status
+        self.answer: bytes | None = None
+        self.headers: dict[str, str] = {}
         self.received: list[Received] = []
         self.hold = threading.Event()
         self.hold.set()  # set: answer at once
@@ -55,8 +58,12 @@ class Receiver:
                 receiver.received.append(Received(dict(self.headers.items()), body))
                 receiver.arrived.set()
                 receiver.hold.wait(60)
-                answer = b'{"ok": true}' if receiver.status < 300 else b"receiver exploded"
+                answer = receiver.answer
+                if answer is None:
+                    answer = b'{"ok": true}' if receiver.status < 300 else b"receiver exploded"
                 self.send_response(receiver.status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
