@@ -3,7 +3,8 @@ from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
-    """Staff: which locations a person (or an integration's API user) works for, and roles."""
+    """Staff: which locations (and, for API users, channels) a person or token works for, and
+    roles."""
 
     name = "accounts"
     label = "accounts"
@@ -11,7 +12,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.scoping import scope_for
         from accounts.sync import sync_after_migrate
+        from core.api.idempotency import caller_scope_register
+
+        # A replayed answer is for the scope that asked: core reads it through this.
+        caller_scope_register(lambda user: scope_for(user).fingerprint())
 
         # Sent once per app; only ours answers, after every app's tables exist.
         post_migrate.connect(sync_after_migrate, sender=self, dispatch_uid="accounts-roles")

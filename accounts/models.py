@@ -29,6 +29,32 @@ class Membership(models.Model):
         return f"{self.user} @ {self.location_id}"
 
 
+class ChannelScope(models.Model):
+    """A user may work for a sales channel only: a storefront's or marketplace's API token.
+
+    A user with channel scopes places, reads and cancels the orders of those channels only
+    (and quotes and holds stock for them); see accounts.scoping. It narrows the API: the
+    console and the admin go by location memberships.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_scopes"
+    )
+    channel = models.ForeignKey(
+        "orders.Channel", on_delete=models.CASCADE, related_name="user_scopes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "channel"], name="channel_scope_unique"),
+        ]
+        verbose_name = "channel scope"
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.channel_id}"
+
+
 class RoleGrant(models.Model):
     """A permission that `roles_sync` once gave to a role's group.
 

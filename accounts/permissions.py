@@ -1,14 +1,24 @@
-"""Which Django permissions each API route needs (DRF permission class of the whole API).
+"""Which Django permissions and which callers each API route admits (DRF permission class
+of the whole API).
 
-A view may say so itself (`required_permissions = {"GET": (...), "POST": (...)}`);
-otherwise the table below, keyed by URL name, says it; otherwise the model of the view's
-queryset gives the usual view/add/change/delete. tests/accounts/test_permission_matrix.py
+Permissions: a view may say so itself (`required_permissions = {"GET": (...), "POST":
+(...)}`); otherwise the table below, keyed by URL name, says it; otherwise the model of the
+view's queryset gives the usual view/add/change/delete. tests/accounts/test_permission_matrix.py
 fails for a route none of them covers.
+
+Scope rules: which kinds of caller (accounts.scoping) may reach the route at all, per
+method (`Reach`); a view may say so itself (`scope_rules = {"GET": Reach.SCOPED}`),
+otherwise `API_SCOPES` does. A route and method with no rule refuses every scoped caller
+(403), and tests/accounts/test_scope_matrix.py fails for it: deny by default.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from accounts.scoping import Scope, scope_for
 
 _METHOD_ACTION = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
@@ -60,6 +70,90 @@ API_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+class Reach(StrEnum):
+    """Which callers a route admits, beyond its permissions."""
+
+    # Every caller; the view narrows objects and lists to its scope (accounts.scoping).
+    SCOPED = "scoped"
+    # Work at a location (stock movements, counts, subscriptions, thresholds): a caller not
+    # scoped, or scoped by location; the view checks the location is one of its own.
+    LOCATION = "location"
+    # Work for a channel (orders, quotes, reservations): a caller not scoped, or scoped by
+    # channel; the view checks the channel is one of its own.
+    CHANNEL = "channel"
+    # A network-wide change (catalogue, locations): callers with no scope only.
+    NETWORK = "network"
+
+
+_S, _L, _C, _N = Reach.SCOPED, Reach.LOCATION, Reach.CHANNEL, Reach.NETWORK
+
+# URL name -> {method: reach}; "GET" also answers HEAD and OPTIONS.
+API_SCOPES: dict[str, dict[str, Reach]] = {
+    "products": {"GET": _S, "POST": _N},
+    "product-detail": {"GET": _S, "PATCH": _N},
+    "locations": {"GET": _S, "POST": _N},
+    "location-detail": {"GET": _S, "PATCH": _N},
+    "stock": {"GET": _S},
+    "stock-movements": {"POST": _L},
+    "stock-counts": {"POST": _L},
+    "availability": {"GET": _S},
+    "orders": {"GET": _S, "POST": _C},
+    "order-detail": {"GET": _S},
+    "order-cancel": {"POST": _S},
+    "order-line-cancel": {"POST": _S},
+    "order-notes": {"POST": _S},
+    "order-resource": {"POST": _S},
+    "fulfilments": {"GET": _S},
+    "fulfilment-detail": {"GET": _S},
+    "fulfilment-accept": {"POST": _S},
+    "fulfilment-reject": {"POST": _S},
+    "fulfilment-ship": {"POST": _S},
+    "fulfilment-ready": {"POST": _S},
+    "fulfilment-collected": {"POST": _S},
+    "delivery-options": {"POST": _C},
+    "reservations": {"POST": _C},
+    "reservation-detail": {"GET": _S, "DELETE": _S},
+    # A subscription without a location is network-wide: the view refuses it to a scoped
+    # caller (400 on `location`).
+    "webhooks": {"GET": _S, "POST": _L},
+    "webhook-detail": {"GET": _S, "DELETE": _S},
+    "alert-rules-low-stock": {"GET": _S, "POST": _L},
+    "alerts": {"GET": _S},
+    "alert-acknowledge": {"POST": _S},
+    "alert-snooze": {"POST": _S},
+    "alert-resolve": {"POST": _S},
+}
+
+_REFUSALS = {
+    Reach.LOCATION: "This is work at a location: a token scoped to channels cannot do it.",
+    Reach.CHANNEL: "This is work for a sales channel: a token scoped to locations cannot do it.",
+    Reach.NETWORK: "A network-wide change needs a token without location or channel scope.",
+}
+
+
+def scope_rule(view, request) -> Reach | None:
+    """Return the scope rule of `request` on `view`, or None when the route has none."""
+    method = "GET" if request.method in SAFE_METHODS else request.method
+    table = getattr(view, "scope_rules", None)
+    if table is None:
+        match = getattr(request, "resolver_match", None)
+        table = API_SCOPES.get(match.url_name) if match is not None else None
+    return table.get(method) if table is not None else None
+
+
+def scope_admits(rule: Reach | None, scope: Scope) -> bool:
+    """Return whether a caller of `scope` may reach a route of `rule` (None: no rule)."""
+    if scope.unscoped:
+        return True
+    if rule is Reach.SCOPED:
+        return True
+    if rule is Reach.LOCATION:
+        return scope.locations is not None
+    if rule is Reach.CHANNEL:
+        return scope.channels is not None
+    return False  # NETWORK, or a route nobody gave a rule: denied by default
+
+
 def required_permissions(view, request) -> tuple[str, ...] | None:
     """Return the permissions `request` needs on `view`, or None when nothing says."""
     method = "GET" if request.method in SAFE_METHODS else request.method
@@ -88,11 +182,19 @@ def _queryset_model(view):
 
 
 class RolePermission(BasePermission):
-    """Authenticated, and holding the Django permissions the route needs (a role's group)."""
+    """Authenticated, holding the Django permissions the route needs (a role's group), and
+    of a scope the route's scope rule admits."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not (user and user.is_authenticated):
             return False
         needed = required_permissions(view, request)
-        return not needed or user.has_perms(needed)
+        if needed and not user.has_perms(needed):
+            return False
+        rule = scope_rule(view, request)
+        if scope_admits(rule, scope_for(user)):
+            return True
+        # DRF instantiates permissions per request: the message is this request's.
+        self.message = _REFUSALS.get(rule, "This route admits no scoped token.")  # type: ignore[arg-type]
+        return False

@@ -40,6 +40,15 @@ def customer_representation(order) -> dict:
     }
 
 
+def recipient_representation(order) -> dict:
+    """Return whom a fulfilment ships to, as its carrier needs it: name and phone.
+
+    A location (a 3PL, a store) sees an order only through its fulfilments and their events:
+    what the parcel needs, not the customer's e-mail (the order's own answer has it).
+    """
+    return {"name": order.customer_name, "phone": order.customer_phone}
+
+
 def address_representation(order) -> dict:
     """Return the shipping address of an order, as the order and its fulfilments show it."""
     return {
@@ -82,7 +91,7 @@ def fulfilment_representation(fulfilment: Fulfilment, *, order, lines: list[dict
         "tracking_number": fulfilment.tracking_number,
         "reason": fulfilment.reason,
         "delivery_method": str(order.delivery_method),
-        "customer": customer_representation(order),
+        "customer": recipient_representation(order),
         "shipping_address": address_representation(order),
         "created_at": moment(fulfilment.created_at, zone),
         "updated_at": moment(fulfilment.updated_at, zone),

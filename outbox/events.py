@@ -1,4 +1,4 @@
-"""The event types the OMS sends to subscribers, and which of them belong to a location."""
+"""The event types the OMS sends to subscribers."""
 
 from __future__ import annotations
 
@@ -22,11 +22,9 @@ EVENT_TYPES = (
     STOCK_CHANGED,
 )
 
-# A subscription with a location receives only the events of that location among these; the
-# other events (an order as a whole) carry no single location.
-LOCATION_EVENTS = frozenset(
-    {FULFILMENT_REQUESTED, FULFILMENT_CANCELLED, FULFILMENT_SHIPPED, STOCK_LOW, STOCK_CHANGED}
-)
+# Which events a subscription with a location receives is decided by the location written on
+# each event (outbox.models.WebhookSubscription.wants): fulfilment and stock events carry
+# theirs; order events carry none, so they reach subscriptions without a location only.
 
 
 def fulfilment_key(fulfilment_id: int) -> str:

@@ -57,14 +57,15 @@ class WebhookSubscription(models.Model):
         return f"…{self.secret[-4:]}" if len(self.secret) > 8 else "…"
 
     def wants(self, event: str, location_id: int | None) -> bool:
-        """Return whether this subscription receives `event` at `location_id`."""
-        from outbox.events import LOCATION_EVENTS
+        """Return whether this subscription receives `event` about `location_id`.
 
+        A subscription with a location receives only events about that location: an event
+        with no location (an order as a whole, with its customer) never reaches it, whatever
+        its type. Domains say what an event is about by the location they write on it.
+        """
         if not self.active or event not in self.events:
             return False
-        if self.location_id is None:
-            return True
-        return event not in LOCATION_EVENTS or location_id == self.location_id
+        return self.location_id is None or location_id == self.location_id
 
 
 class OutboxEvent(models.Model):

@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scoping import location_allowed, scope_to_locations
+from accounts.scoping import api_location_work, location_allowed
 from alerts.api import filters
 from alerts.api.serializers import (
     AlertOutputSerializer,
@@ -34,7 +34,7 @@ class AlertListView(generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            alerts_visible_to(self.request.user)
+            api_location_work(alerts_visible_to(self.request.user), self.request.user, "location")
             .select_related("product", "location", "order")
             .only(
                 "id",
@@ -55,7 +55,7 @@ class AlertListView(generics.ListAPIView):
 
 
 def _alert(pk: int, user) -> Alert:
-    alert = alerts_visible_to(user).filter(pk=pk).first()
+    alert = api_location_work(alerts_visible_to(user), user, "location").filter(pk=pk).first()
     if alert is None:
         raise NotFound(f"No alert {pk}.")
     return alert
@@ -143,7 +143,7 @@ class LowStockRuleView(generics.ListAPIView):
     def get_queryset(self):
         rules = StockRule.objects.select_related("product", "location").order_by("scope", "id")
         # A token tied to locations reads and sets the thresholds of its own locations only.
-        return scope_to_locations(rules, self.request.user, "location")
+        return api_location_work(rules, self.request.user, "location")
 
     @extend_schema(
         summary="Set a low-stock threshold",

@@ -16,10 +16,12 @@ How a POST with the header runs:
      (default 2 s), then replay its answer, or answer 409 with `Retry-After: 1`.
 
 Keys belong to a user: two integrations that happen to pick the same key do not
-see each other's answers. A claim older than `OMS_IDEMPOTENCY_STALE_SECONDS`
-(default 120 s, beyond any request timeout) was left by a worker that died and is
-taken over by the next retry; the stock ledger carries the key too
-(`ledger_idempotency_key`), so a movement that did commit is not written twice.
+see each other's answers. The caller's scope counts as part of the request (accounts
+registers how to read it, `caller_scope_register`): a token whose locations or channels
+changed since the first answer gets a 409, never that answer. A claim older than
+`OMS_IDEMPOTENCY_STALE_SECONDS` (default 120 s, beyond any request timeout) was left
+by a worker that died and is taken over by the next retry; the stock ledger carries
+the key too (`ledger_idempotency_key`), so a movement that did commit is not written twice.
 Records older than `OMS_IDEMPOTENCY_TTL_HOURS` (default 24 h) no longer count;
 `idempotency_records_purge` deletes them.
 """
@@ -69,6 +71,16 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 
+# Reads a caller's scope as a short string; registered by accounts (above core) at start-up.
+_caller_scope: Callable[[Any], str] | None = None
+
+
+def caller_scope_register(reader: Callable[[Any], str]) -> None:
+    """Make `reader(user)` part of every request's hash: a replay needs the same scope."""
+    global _caller_scope
+    _caller_scope = reader
+
+
 def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
@@ -83,7 +95,7 @@ def idempotent(handler: Handler) -> Handler:
             return handler(view, request, *args, **kwargs)
         key = _clean_key(key)
         endpoint = f"{request.method} {request.path}"[:512]
-        digest = _body_hash(request)
+        digest = _request_hash(request)
         record = _claim(request.user, key, endpoint, digest)
         if isinstance(record, Response):
             return record
@@ -140,6 +152,14 @@ def _clean_key(key: str) -> str:
     return key
 
 
+def _request_hash(request: Request) -> str:
+    """Hash the body and, when accounts registered how to read it, the caller's scope."""
+    digest = _body_hash(request)
+    if _caller_scope is None:
+        return digest
+    return hashlib.sha256(f"{digest}|{_caller_scope(request.user)}".encode()).hexdigest()
+
+
 def _body_hash(request: Request) -> str:
     """Hash the body; JSON is hashed in a canonical form, so key order and spacing don't count."""
     try:
@@ -193,7 +213,8 @@ def _claim(user: Any, key: str, endpoint: str, digest: str) -> IdempotencyRecord
         if record.endpoint != endpoint or record.request_hash != digest:
             return _conflict(
                 f"This {HEADER} was already used for a different request "
-                f"({record.endpoint}, another body). Use a new key for a new request."
+                f"({record.endpoint}, another body or another token scope). Use a new key "
+                "for a new request."
             )
         if record.response_status is not None:
             return _replay(record)

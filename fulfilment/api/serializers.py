@@ -40,6 +40,11 @@ class CustomerOutputSerializer(serializers.Serializer):
     phone = serializers.CharField(source="customer_phone")
 
 
+class RecipientOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(source="customer_name")
+    phone = serializers.CharField(source="customer_phone")
+
+
 class ShippingAddressOutputSerializer(serializers.Serializer):
     line1 = serializers.CharField(source="ship_line1")
     line2 = serializers.CharField(source="ship_line2")
@@ -74,7 +79,9 @@ class FulfilmentOutputSerializer(serializers.ModelSerializer):
         help_text="Units to pick, per SKU: the fulfilment's open and shipped allocations.",
     )
     delivery_method = serializers.CharField(source="order.delivery_method")
-    customer = CustomerOutputSerializer(source="order")
+    customer = RecipientOutputSerializer(
+        source="order", help_text="Whom the parcel goes to: name and phone, for the carrier."
+    )
     shipping_address = ShippingAddressOutputSerializer(source="order")
 
     class Meta:

@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scoping import location_allowed, scope_to_locations
+from accounts.scoping import api_location_work, location_allowed
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from fulfilment.api.webhook_serializers import WebhookInputSerializer, WebhookOutputSerializer
 from outbox.models import WebhookSubscription
@@ -23,7 +23,7 @@ class WebhookListView(generics.ListAPIView):
 
     def get_queryset(self):
         # A 3PL's token sees the subscriptions of its own locations only.
-        return scope_to_locations(super().get_queryset(), self.request.user, "location")
+        return api_location_work(super().get_queryset(), self.request.user, "location")
 
     @extend_schema(summary="List webhook subscriptions")
     def get(self, request, *args, **kwargs):
@@ -34,8 +34,10 @@ class WebhookListView(generics.ListAPIView):
         description=(
             "Each event is POSTed as `{id, event, created_at, data}` with `X-OMS-Signature: "
             "sha256=<hex HMAC-SHA256 of the raw body with the secret>` and `X-OMS-Event-Id`, "
-            "retried with backoff until a 2xx answer. With a `location`, only that "
-            "location's fulfilment and stock events are sent."
+            "retried with backoff until a 2xx answer. With a `location`, only the events "
+            "about that location are sent (its fulfilments and stock): never an `order.*` "
+            "event, which is about a whole order. A token scoped to locations must name one "
+            "of its own (400 on `location`); a token scoped to channels cannot subscribe (403)."
         ),
         request=WebhookInputSerializer,
         responses={
@@ -49,6 +51,9 @@ class WebhookListView(generics.ListAPIView):
         serializer = WebhookInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         location = serializer.validated_data["location"]
+        # A token scoped to locations subscribes to the events of one of them (a subscription
+        # without a location would receive the whole network's); accounts.permissions has
+        # already refused a token scoped to channels only.
         if not location_allowed(request.user, location.pk if location else None):
             raise ValidationError(
                 {"location": ["Subscribe to the events of one of your own locations."]}
@@ -62,7 +67,7 @@ class WebhookDetailView(APIView):
         subscription = None
         if pk <= MAX_ID:
             subscription = WebhookSubscription.objects.select_related("location").filter(pk=pk)
-            subscription = scope_to_locations(subscription, self.request.user, "location").first()
+            subscription = api_location_work(subscription, self.request.user, "location").first()
         if subscription is None:
             raise NotFound(f"No webhook subscription with id {pk}.")
         return subscription

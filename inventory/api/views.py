@@ -5,6 +5,7 @@ docs/api.md, "Catalogue and network" and "Stock".
 Each view parses its input, calls one service or selector, and renders the answer.
 """
 
+from django.apps import apps
 from django.db import DataError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,7 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scoping import location_allowed, scope_to_locations
+from accounts.scoping import api_location_rows, location_allowed, scope_for
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, ledger_idempotency_key
 from inventory.api import filters
 from inventory.api.serializers import (
@@ -47,8 +48,10 @@ def _product(sku: str) -> Product:
     return product
 
 
-def _location(code: str) -> Location:
-    location = Location.objects.filter(code=code).first() if "\x00" not in code else None
+def _location(code: str, user) -> Location:
+    # Another location is not there for a caller scoped to its own: 404.
+    visible = api_location_rows(Location.objects.filter(code=code), user, "")
+    location = visible.first() if "\x00" not in code else None
     if location is None:
         raise NotFound(f"No location with code '{code}'.")
     return location
@@ -109,6 +112,9 @@ class LocationListView(generics.ListAPIView):
     serializer_class = LocationOutputSerializer
     filterset_class = filters.LocationFilter
 
+    def get_queryset(self):
+        return api_location_rows(super().get_queryset(), self.request.user, "")
+
     @extend_schema(summary="List locations")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -132,7 +138,7 @@ class LocationListView(generics.ListAPIView):
 class LocationDetailView(APIView):
     @extend_schema(summary="Show a location", responses={200: LocationOutputSerializer})
     def get(self, request, code: str):
-        location = _location(code)
+        location = _location(code, request.user)
         return Response(LocationOutputSerializer(location).data)
 
     @extend_schema(
@@ -142,7 +148,7 @@ class LocationDetailView(APIView):
         responses={200: LocationOutputSerializer},
     )
     def patch(self, request, code: str):
-        location = _location(code)
+        location = _location(code, request.user)
         changes = _parse(LocationUpdateInputSerializer, request.data, partial=True)
         location = location_update(location=location, changes=changes)
         return Response(LocationOutputSerializer(location).data)
@@ -154,7 +160,7 @@ class StockListView(generics.ListAPIView):
     filterset_class = filters.StockFilter
 
     def get_queryset(self):
-        return scope_to_locations(super().get_queryset(), self.request.user, "location")
+        return api_location_rows(super().get_queryset(), self.request.user, "location")
 
     @extend_schema(summary="List stock rows", description="`?sku=` and `?location=` narrow it.")
     def get(self, request, *args, **kwargs):
@@ -231,4 +237,38 @@ class AvailabilityView(APIView):
     )
     def get(self, request):
         query = _parse(AvailabilityQuerySerializer, request.query_params)
-        return Response(availability_for_skus(skus=query["sku"], channel=query.get("channel")))
+        scope = scope_for(request.user)
+        channel = query.get("channel")
+        if scope.channels is not None:
+            channel = _scoped_channel(channel, scope.channels)
+        answer = availability_for_skus(skus=query["sku"], channel=channel)
+        if scope.locations is not None:
+            answer = _at_locations(answer, scope.locations)
+        return Response(answer)
+
+
+def _scoped_channel(channel, own: frozenset[int]):
+    """Return the channel a caller scoped to `own` channels asks about: the one it names (one
+    of its own), or its only one; a 400 on `channel` otherwise."""
+    if channel is None and len(own) == 1:
+        # By name: channels belong to orders, above inventory.
+        return apps.get_model("orders", "Channel").objects.get(pk=next(iter(own)))
+    if channel is None or channel.pk not in own:
+        raise serializers.ValidationError(
+            {"channel": ["Name one of the channels this token is scoped to."]}
+        )
+    return channel
+
+
+def _at_locations(answer: dict, own: frozenset[int]) -> dict:
+    """Keep of an availability answer the figures of the caller's own locations."""
+    codes = set(Location.objects.filter(pk__in=own).values_list("code", flat=True))
+    narrowed = {}
+    for sku, figures in answer.items():
+        mine = {code: n for code, n in figures["locations"].items() if code in codes}
+        narrowed[sku] = {**figures, "available": sum(mine.values()), "locations": mine}
+        if isinstance(figures.get("incoming"), list):
+            narrowed[sku]["incoming"] = [
+                supply for supply in figures["incoming"] if supply.get("location") in codes
+            ]
+    return narrowed

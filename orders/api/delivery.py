@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import authentication
+from accounts.scoping import api_channel_allowed, api_reservations
 from core.api.fields import StrictFloatField, StrictIntegerField
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.parsers import JSONParser
@@ -343,6 +344,7 @@ class DeliveryOptionsView(APIView):
         serializer = DeliveryOptionsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        _own_channel(request, data["channel"])
         destination = data["destination"]
         quote = delivery_quote(
             channel=data["channel"],
@@ -384,6 +386,7 @@ class ReservationListView(APIView):
         serializer = ReservationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        _own_channel(request, data["channel"])
         reservation = reservation_create(
             channel=data["channel"],
             lines=[ReservedLine(product, quantity) for product, quantity in data["lines"]],
@@ -394,16 +397,22 @@ class ReservationListView(APIView):
         return Response(reservation_representation(reservation), status=status.HTTP_201_CREATED)
 
 
-def _reservation(reservation_id: str) -> Reservation:
+def _own_channel(request, channel: Channel) -> None:
+    """Refuse a channel outside the caller's scope: 400 on `channel`."""
+    if not api_channel_allowed(request.user, channel.pk):
+        raise serializers.ValidationError(
+            {"channel": ["This token quotes and holds stock for its own channels only."]}
+        )
+
+
+def _reservation(reservation_id: str, user) -> Reservation:
     try:
         public_id = uuid.UUID(reservation_id)
     except ValueError:
         public_id = None
-    reservation = (
-        Reservation.objects.select_related("channel", "order").filter(public_id=public_id).first()
-        if public_id
-        else None
-    )
+    # Another caller's reservation is not there for a scoped one: 404.
+    reservations = api_reservations(Reservation.objects.filter(public_id=public_id), user)
+    reservation = reservations.select_related("channel", "order").first() if public_id else None
     if reservation is None:
         raise NotFound(f"No reservation '{reservation_id}'.")
     return reservation
@@ -418,7 +427,7 @@ class ReservationDetailView(APIView):
         responses={200: ReservationOutputSerializer, 404: OpenApiResponse(description="Unknown.")},
     )
     def get(self, request, reservation_id: str):
-        return Response(reservation_representation(_reservation(reservation_id)))
+        return Response(reservation_representation(_reservation(reservation_id, request.user)))
 
     @extend_schema(
         summary="Release a reservation",
@@ -433,5 +442,5 @@ class ReservationDetailView(APIView):
         },
     )
     def delete(self, request, reservation_id: str):
-        reservation_cancel(reservation=_reservation(reservation_id))
+        reservation_cancel(reservation=_reservation(reservation_id, request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)

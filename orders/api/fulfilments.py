@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scoping import scope_to_locations
+from accounts.scoping import api_location_work
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from fulfilment.api.filters import FulfilmentFilter
 from fulfilment.api.serializers import (
@@ -41,8 +41,8 @@ ERRORS_400 = OpenApiResponse(description='`{"errors": {field: [messages]}}`.')
 
 
 def _fulfilment_id(pk: int, user) -> int:
-    # Another location's fulfilment is not there for a user tied to locations: 404.
-    visible = scope_to_locations(Fulfilment.objects.filter(pk=pk), user, "location")
+    # A fulfilment outside the caller's locations is not there for it: 404.
+    visible = api_location_work(Fulfilment.objects.filter(pk=pk), user, "location")
     if pk > MAX_ID or not visible.exists():
         raise NotFound(f"No fulfilment with id {pk}.")
     return pk
@@ -64,7 +64,7 @@ class FulfilmentListView(generics.ListAPIView):
     filterset_class = FulfilmentFilter
 
     def get_queryset(self):
-        return scope_to_locations(super().get_queryset(), self.request.user, "location")
+        return api_location_work(super().get_queryset(), self.request.user, "location")
 
     @extend_schema(
         summary="List fulfilment requests",

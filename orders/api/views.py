@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import authentication
-from accounts.scoping import scope_orders
+from accounts.scoping import api_channel_allowed, api_orders, api_reservations
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.parsers import JSONParser
 from orders.api.filters import OrderFilter
@@ -27,7 +27,7 @@ from orders.api.serializers import (
     OrderOutputSerializer,
     order_input_parse,
 )
-from orders.models import Order
+from orders.models import Order, Reservation
 from orders.representation import order_representation, orders_for_output
 from orders.services.capture import order_capture
 from orders.services.lifecycle import (
@@ -57,8 +57,8 @@ def _parse(serializer_class, data) -> dict:
 
 
 def _order(number: str, user) -> Order:
-    # An order none of a location-bound user's locations works on is not there for it: 404.
-    orders = scope_orders(Order.objects.filter(number=number), user)
+    # An order outside the caller's scope is not there for it: 404.
+    orders = api_orders(Order.objects.filter(number=number), user)
     order = orders.first() if number_is_plausible(number) else None
     if order is None:
         raise NotFound(f"No order with number '{number}'.")
@@ -79,7 +79,7 @@ class OrderListView(generics.ListAPIView):
     parser_classes = [JSONParser]
 
     def get_queryset(self):
-        return scope_orders(orders_for_output(events=False), self.request.user)
+        return api_orders(orders_for_output(events=False), self.request.user)
 
     @extend_schema(
         summary="List orders",
@@ -130,6 +130,21 @@ class OrderListView(generics.ListAPIView):
             serializer = OrderInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.to_order_input()
+        # Before capture looks for the channel's external_id: a token scoped to other channels
+        # never learns whether that order exists.
+        if not api_channel_allowed(request.user, data.channel.pk):
+            raise serializers.ValidationError(
+                {"channel": ["This token places orders for its own channels only."]}
+            )
+        held = data.reservation
+        if (
+            held is not None
+            and not api_reservations(Reservation.objects.filter(pk=held.pk), request.user).exists()
+        ):
+            # Another caller's reservation is not there for this one (as for GET of it).
+            raise serializers.ValidationError(
+                {"reservation": [f"No reservation '{held.public_id}'."]}
+            )
         captured = order_capture(data=data, actor=request.user)
         if not captured.created:
             return _answer(captured.order.pk, request)

@@ -3,9 +3,12 @@ and one user per role."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
+from django.db import connection, transaction
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -152,3 +155,35 @@ def token_client(user: User) -> APIClient:
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@contextmanager
+def rolled_back():
+    """Run the block in a transaction rolled back at its end."""
+    with transaction.atomic():
+        # Services open durable blocks, which Django allows inside a test case's own blocks.
+        connection.atomic_blocks[-1]._from_testcase = True
+        yield
+        transaction.set_rollback(True)
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = (
+                f"{namespace}:{pattern.namespace}"
+                if pattern.namespace and namespace
+                else (pattern.namespace or namespace)
+            )
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names = set(pattern.pattern.regex.groupindex)
+            yield prefix + str(pattern.pattern), namespace, pattern, names
+
+
+def admin_routes():
+    return [r for r in _walk(get_resolver().url_patterns) if r[1] == "admin"]
+
+
+def api_routes():
+    return [r for r in _walk(get_resolver().url_patterns) if r[0].startswith("api/v1/")]
