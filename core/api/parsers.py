@@ -1,14 +1,54 @@
-"""Request parsers that answer 400 for any body they cannot read."""
+"""Request parsers that answer 400 for any body they cannot read or will not store.
+
+Every string of a JSON body (keys too) is checked for control characters before a view
+sees it (core.text): PostgreSQL refuses NUL in text, so a NUL that reached a query or an
+INSERT would be a 500; and no person types the other control characters. The 400 names
+the field by its path (`lines[2].sku`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from django.http import QueryDict
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import DataAndFiles
+
+from core.text import has_control_characters, text_problem
+
+if TYPE_CHECKING:
+    from django.http.request import _ImmutableQueryDict
+
+
+def control_characters_refuse(data: Any, path: str = "") -> None:
+    """Raise a ValidationError naming the first string of `data` (a decoded JSON value)
+    that holds a control character."""
+    if isinstance(data, str):
+        if has_control_characters(data):
+            raise ValidationError({path or "non_field_errors": [text_problem(data)]})
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and has_control_characters(key):
+                raise ValidationError({path or "non_field_errors": [text_problem(key)]})
+            control_characters_refuse(value, where)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            control_characters_refuse(value, f"{path}[{index}]")
+
+
+def _fields_check(data: QueryDict) -> None:
+    for key, values in data.lists():
+        control_characters_refuse(key, key)
+        for value in values:
+            control_characters_refuse(value, key)
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, plus: a body nested too deep to decode is a 400, not a 500."""
+    """DRF's JSON parser, plus: a body nested too deep to decode is a 400, not a 500; a
+    string with a control character is a 400 naming its field."""
 
     def parse(
         self,
@@ -17,6 +57,40 @@ class JSONParser(parsers.JSONParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
+        try:
+            control_characters_refuse(data)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+        return data
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser, plus the control-character check on every field."""
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> _ImmutableQueryDict:
+        data = super().parse(stream, media_type, parser_context)
+        _fields_check(data)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser, plus the control-character check on every non-file field
+    (a file's content is the reader's to check: count files name their bad rows)."""
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> DataAndFiles[Any, Any]:
+        parsed = super().parse(stream, media_type, parser_context)
+        _fields_check(parsed.data)
+        return parsed

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from inventory.models import Location
+from core.api.fields import CodeField
+from inventory.models import LOCATION_CODE_MAX_LENGTH, Location
 from outbox.events import EVENT_TYPES
 from outbox.models import WebhookSubscription
 
@@ -27,8 +28,10 @@ class WebhookInputSerializer(serializers.Serializer):
         allow_empty=False,
         max_length=len(EVENT_TYPES) * 2,
     )
-    location = serializers.CharField(
+    location = CodeField(
+        max_length=LOCATION_CODE_MAX_LENGTH,
         allow_null=True,
+        allow_blank=True,
         required=False,
         default=None,
         help_text="A location code: only that location's fulfilment and stock events.",

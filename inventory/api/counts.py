@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import location_ids_for
 from core.api.errors import exception_handler
+from core.api.fields import CodeField
 from inventory.countfile import (
     MAX_LOCATION_LENGTH,
     count_lines_from_records,
@@ -28,7 +29,7 @@ MAX_LINES = 100_000
 
 
 class StockCountInputSerializer(serializers.Serializer):
-    location = serializers.CharField(max_length=MAX_LOCATION_LENGTH)
+    location = CodeField(max_length=MAX_LOCATION_LENGTH)
     counted_at = serializers.CharField(
         required=False,
         allow_null=True,
@@ -40,7 +41,6 @@ class StockCountInputSerializer(serializers.Serializer):
     )
 
     def validate_location(self, value: str) -> str:
-        value = value.strip()
         if not Location.objects.filter(code=value).exists():
             raise serializers.ValidationError(f"unknown location '{value}'")
         return value

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import location_allowed, scope_to_locations
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, ledger_idempotency_key
+from core.text import code_lookup_form
 from inventory.api import filters
 from inventory.api.serializers import (
     AvailabilityQuerySerializer,
@@ -40,15 +41,18 @@ from inventory.services.ledger import stock_movement_record
 
 
 def _product(sku: str) -> Product:
-    # PostgreSQL refuses NUL in text, even to compare: no such product either way.
-    product = Product.objects.filter(sku=sku).first() if "\x00" not in sku else None
+    # Looked up in the form SKUs are kept in (core.text); a form no SKU can have (an
+    # invisible character, NUL that PostgreSQL refuses even to compare) finds none.
+    key = code_lookup_form(sku)
+    product = Product.objects.filter(sku=key).first() if key is not None else None
     if product is None:
         raise NotFound(f"No product with sku '{sku}'.")
     return product
 
 
 def _location(code: str) -> Location:
-    location = Location.objects.filter(code=code).first() if "\x00" not in code else None
+    key = code_lookup_form(code)
+    location = Location.objects.filter(code=key).first() if key is not None else None
     if location is None:
         raise NotFound(f"No location with code '{code}'.")
     return location
