@@ -1,9 +1,10 @@
 """Refuse a request whose URL holds control characters, before any view reads it.
 
 `?q=%00` or `/api/v1/products/%00/` would reach a query as a NUL, which PostgreSQL
-refuses in text (a 500); the other control characters are never typed by a person. The
-answer is a 400 naming the parameter: JSON under /api/ (as every API error), a short
-page elsewhere. Bodies are checked where they are parsed (core.api.parsers; Django's form
+refuses in text (a 500); the other control characters are never typed by a person. A query
+parameter holding one is a 400 naming the parameter; a path holding one names nothing that
+can exist, so it is a 404. JSON under /api/ (as every API error), a short page
+elsewhere. Bodies are checked where they are parsed (core.api.parsers; Django's form
 fields refuse NUL themselves).
 """
 
@@ -11,7 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+    JsonResponse,
+)
 from django.utils.html import escape
 
 from core.text import has_control_characters, text_problem
@@ -37,7 +44,16 @@ class InputGuardMiddleware:
         if problem is None:
             return self.get_response(request)
         what, why = problem
-        if request.path.startswith("/api/"):
+        api = request.path.startswith("/api/")
+        if what == "path":
+            # No object has such a key (an order number, a SKU): as for any unknown one.
+            if api:
+                return JsonResponse({"detail": "Not found."}, status=404)
+            return HttpResponseNotFound(
+                "<!doctype html><title>Not found</title><h1>Not found</h1>",
+                content_type="text/html; charset=utf-8",
+            )
+        if api:
             return JsonResponse({"errors": {what: [why]}}, status=400)
         return HttpResponseBadRequest(
             f"<!doctype html><title>Bad request</title><h1>Bad request</h1>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -130,6 +131,10 @@ class StockCountView(APIView):
         },
     )
     def post(self, request, *args, **kwargs):
+        if not isinstance(request.data, Mapping):  # JSON null, a list, a number
+            raise serializers.ValidationError(
+                {"non_field_errors": ["A JSON object or a multipart form is required."]}
+            )
         if "file" in request.FILES or "file" in request.data:
             self.input_key = "file"
             outcome = self._apply_file(request)

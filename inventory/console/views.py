@@ -20,6 +20,7 @@ from core.text import code_lookup_form
 from inventory.models import Location, Product, StockCountImport, StockMovement
 from inventory.selectors import stock_rows
 from inventory.services.counts import (
+    CANCELLABLE,
     count_import_progress,
     count_rows_unpack,
     stock_count_import_cancel,
@@ -122,6 +123,8 @@ def count_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_confirm": record.status == Status.PREVIEWED
         and request.user.has_perm(STOCK_PERMISSION),
         "working": record.status in WORKING,
+        # Until the counts are committed, whatever step it is at.
+        "can_cancel": record.status in CANCELLABLE and request.user.has_perm(STOCK_PERMISSION),
     }
     return render(request, "inventory/console/count_import.html", context)
 
@@ -161,9 +164,9 @@ def count_import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     record = get_object_or_404(_imports(request).defer("data", "preview"), pk=pk)
     try:
-        stock_count_import_cancel(count_import=record)
+        record = stock_count_import_cancel(count_import=record)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.info(request, "Cancelled: nothing was applied.")
+        messages.info(request, f"{record.phase}.")
     return redirect("console:count-import", pk=pk)

@@ -1,0 +1,74 @@
+"""The OpenAPI schema tells the truth: schemathesis sends every operation requests drawn from
+the schema (valid ones and broken ones) and checks each answer against it.
+
+Asserted for every answer: no 5xx; its status code is one the schema documents for the
+operation; its content type and body conform to what the schema says for that status.
+The number of examples per operation is bounded so that the whole run fits in CI.
+"""
+
+import json
+
+import pytest
+import schemathesis
+from django.contrib.auth import get_user_model
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, Phase, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import LocationFactory, ProductFactory
+
+# Per operation; about 40 operations. Raise it locally to search harder.
+EXAMPLES = 12
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def _schema_document() -> dict:
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(generated))
+
+
+schema = schemathesis.openapi.from_dict(_schema_document())
+schema.app = get_wsgi_application()
+
+
+@pytest.fixture
+def token(db, settings):
+    """A token of a superuser (every permission, no scope), and a little data to find."""
+    settings.ALLOWED_HOSTS = ["*"]
+    # The requests go through the WSGI handler inside the test's transaction: keep Django
+    # from closing the connection after each, as its own test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    user = get_user_model().objects.create_superuser("schema", "schema@example.com", "pw-x")
+    ProductFactory(sku="SKU-1")
+    LocationFactory(code="DC-1")
+    yield Token.objects.create(user=user).key
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_answers_as_the_schema_says(case, token):
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
