@@ -82,3 +82,23 @@ def token(db, settings):
 )
 def test_every_operation_answers_as_the_schema_says(case, token):
     case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
+
+
+def test_the_schema_gives_times_as_hh_mm_and_money_as_decimal_strings():
+    components = _schema_document()["components"]["schemas"]
+    for name in ("LocationOutput", "LocationInputRequest"):
+        cutoff = components[name]["properties"]
+        assert cutoff["cutoff_time"]["pattern"] == r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+        assert "format" not in cutoff["cutoff_time"]
+    price = components["ProductOutput"]["properties"]["price"]
+    assert price["type"] == "string" and price["format"] == "decimal"
+
+
+def test_every_operation_documents_its_error_answers():
+    document = _schema_document()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "403", "404"} <= codes, (method, path)
+            if method in ("post", "put", "patch"):
+                assert {"409", "413", "415"} <= codes, (method, path)
