@@ -25,18 +25,40 @@ if TYPE_CHECKING:
 def control_characters_refuse(data: Any, path: str = "") -> None:
     """Raise a ValidationError naming the first string of `data` (a decoded JSON value)
     that holds a control character."""
+    found = _first_refused(data)
+    if found is None:
+        return
+    parts, text = found
+    where = path
+    for part in reversed(parts):
+        where = (
+            f"{where}[{part}]" if isinstance(part, int) else f"{where}.{part}" if where else part
+        )
+    raise ValidationError({where or "non_field_errors": [text_problem(text)]})
+
+
+def _first_refused(data: Any) -> tuple[list[str | int], str] | None:
+    """Return the path (innermost first) and text of the first refused string, or None.
+    The path is built only for that one string: the walk itself stays cheap."""
     if isinstance(data, str):
-        if has_control_characters(data):
-            raise ValidationError({path or "non_field_errors": [text_problem(data)]})
-    elif isinstance(data, dict):
+        return ([], data) if has_control_characters(data) else None
+    if isinstance(data, dict):
         for key, value in data.items():
-            where = f"{path}.{key}" if path else str(key)
             if isinstance(key, str) and has_control_characters(key):
-                raise ValidationError({path or "non_field_errors": [text_problem(key)]})
-            control_characters_refuse(value, where)
+                return [], key
+            if isinstance(value, (str, dict, list)):
+                found = _first_refused(value)
+                if found is not None:
+                    found[0].append(str(key))
+                    return found
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            control_characters_refuse(value, f"{path}[{index}]")
+            if isinstance(value, (str, dict, list)):
+                found = _first_refused(value)
+                if found is not None:
+                    found[0].append(index)
+                    return found
+    return None
 
 
 def _fields_check(data: QueryDict) -> None:
