@@ -10,7 +10,7 @@ condition that stays true is one alert however many times it is evaluated.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -46,6 +46,11 @@ def channel_scope_of(*, product_id: int | None, channel_id: int | None) -> str:
     return ChannelScope.GLOBAL
 
 
+# Limits of a rule, for the model's validators and the API's serializers alike.
+MAX_THRESHOLD = 2_000_000_000
+MAX_LEAD_TIME_DAYS = 365
+
+
 class StockRule(models.Model):
     """A low-stock threshold (and lead time) for a product at a location, or a default.
 
@@ -65,11 +70,13 @@ class StockRule(models.Model):
     threshold = models.PositiveIntegerField(
         null=True,
         blank=True,
+        validators=[MaxValueValidator(MAX_THRESHOLD)],
         help_text="Alert when available falls to or below this. Blank: use a less specific rule.",
     )
     lead_time_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
+        validators=[MaxValueValidator(MAX_LEAD_TIME_DAYS)],
         help_text="Days a replenishment takes to arrive here. Blank: a less specific rule's, "
         "or the policy default.",
     )

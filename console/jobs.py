@@ -14,9 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from console.admin_export_job import admin_export_write
@@ -33,9 +34,9 @@ SYNC_MAX_ROWS = 25
 JOB_MAX_ROWS = 100_000
 ERRORS_KEPT = 200
 CHUNK = 100
-# A running job whose heartbeat is older than this lost its worker: the next delivery
-# of its task takes it over.
-STALE_AFTER = timedelta(minutes=10)
+# Runs a job may start before the sweep gives up on it (a job that kills its worker each
+# time must not be retried for ever).
+MAX_ATTEMPTS = 3
 # Spreadsheets run cells that start with these as formulas.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -91,21 +92,30 @@ def job_start(
     return job
 
 
+def _lease() -> timedelta:
+    """A running job whose heartbeat is older than this lost its worker."""
+    return timedelta(seconds=settings.OMS_JOB_LEASE_SECONDS)
+
+
 def job_run(*, job_id: int) -> None:
     """Claim the job and run it to the end; a job another worker holds is left alone."""
     now = timezone.now()
     claimed = BackgroundJob.objects.filter(
-        Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER),
+        Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=now - _lease()),
         pk=job_id,
     ).update(
         status=Status.RUNNING,
         started_at=now,
         heartbeat_at=now,
+        attempts=F("attempts") + 1,
         processed=0,
         succeeded=0,
         failed=0,
         errors=[],
-        summary="Started.",
+        summary=Case(
+            When(attempts__gt=0, then=Value(RESTARTED)),
+            default=Value("Started."),
+        ),
     )
     if claimed != 1:
         return
@@ -124,6 +134,50 @@ def job_run(*, job_id: int) -> None:
         raise
     else:
         _finish(job, Status.DONE, summary)
+
+
+RESTARTED = "The worker running this job stopped; it was restarted."
+
+
+def jobs_sweep() -> dict[str, int]:
+    """Restart or fail the running jobs whose worker died (heartbeat older than the lease),
+    and send again the tasks of jobs left waiting (a message the broker lost). Run by beat.
+
+    A restarted bulk action re-reads its rows through the queue, so the rows its first run
+    handled (they left the queue) are not acted on twice; an export starts over.
+    """
+    now = timezone.now()
+    stale = now - _lease()
+    done = {"restarted": 0, "failed": 0, "resent": 0}
+    with transaction.atomic():
+        lost = list(
+            BackgroundJob.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.RUNNING, heartbeat_at__lt=stale)
+            .only("pk", "attempts")
+        )
+        for job in lost:
+            if job.attempts >= MAX_ATTEMPTS:
+                BackgroundJob.objects.filter(pk=job.pk).update(
+                    status=Status.FAILED,
+                    summary=f"The worker running this job stopped {job.attempts} times; it "
+                    "failed. Rows it had done stay done; start it again for the rest.",
+                    finished_at=now,
+                )
+                done["failed"] += 1
+                continue
+            BackgroundJob.objects.filter(pk=job.pk).update(
+                status=Status.QUEUED, summary=RESTARTED, heartbeat_at=now
+            )
+            task_send_after_commit(JOB_TASK, job.pk)
+            done["restarted"] += 1
+        waiting = BackgroundJob.objects.filter(status=Status.QUEUED).filter(
+            Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale)
+        )
+        for pk in list(waiting.values_list("pk", flat=True)):
+            BackgroundJob.objects.filter(pk=pk, status=Status.QUEUED).update(heartbeat_at=now)
+            task_send_after_commit(JOB_TASK, pk)
+            done["resent"] += 1
+    return done
 
 
 def _rows(job: BackgroundJob):

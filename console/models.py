@@ -43,8 +43,10 @@ class BackgroundJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Moved at each progress step: a running job whose heartbeat stopped lost its worker.
+    # Moved at each progress step: a running job whose heartbeat stopped lost its worker
+    # (console.jobs.jobs_sweep restarts it, at most MAX_ATTEMPTS runs).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -30,6 +30,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok", "cache": cache})
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Answer JSON under /api/ (a body Django refused before any view ran: too big, too many
+    fields, a malformed upload); the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request: the body could not be read."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "You do not have permission to perform this action."}, status=403
+        )
+    return defaults.permission_denied(request, exception)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Answer JSON under /api/, as the rest of the API does; the HTML page elsewhere."""
     if request.path.startswith("/api/"):

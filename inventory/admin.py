@@ -31,6 +31,7 @@ from core.changelist import QuickActionCheckbox
 from core.exceptions import DomainError
 from core.paginators import CappedCountPaginator, EstimatedCountPaginator
 from core.read_only_admin import ReadOnlyAdminMixin
+from core.text import code_lookup_form
 from inventory.countfile import count_file_rows
 from inventory.models import (
     Allocation,
@@ -353,12 +354,14 @@ class StockLevelAdmin(
         term = search_term.strip()
         if not term or "\x00" in term:
             return queryset, False
+        # A SKU or code as it is kept (core.text); a term no key can have matches names only.
+        key = code_lookup_form(term) or ""
         products = list(
-            Product.objects.filter(Q(sku=term) | Q(name__icontains=term)).values_list(
+            Product.objects.filter(Q(sku=key) | Q(name__icontains=term)).values_list(
                 "pk", flat=True
             )[:SEARCH_PRODUCTS]
         )
-        locations = list(Location.objects.filter(code=term).values_list("pk", flat=True))
+        locations = list(Location.objects.filter(code=key).values_list("pk", flat=True))
         return queryset.filter(Q(product_id__in=products) | Q(location_id__in=locations)), False
 
     def has_add_permission(self, request):

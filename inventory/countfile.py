@@ -18,12 +18,16 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
+from core.text import TextRefused, code_normalise
+from inventory.models import LOCATION_CODE_MAX_LENGTH, SKU_MAX_LENGTH
+
 REQUIRED_COLUMNS = ("sku", "location", "quantity")
 OPTIONAL_COLUMNS = ("counted_at",)
 # A count above this is a typo (or an attempt to overflow a 32-bit column), not a shelf.
 MAX_QUANTITY = 1_000_000_000
-MAX_SKU_LENGTH = 64
-MAX_LOCATION_LENGTH = 32
+# The model's limits: a longer key cannot name a product or location.
+MAX_SKU_LENGTH = SKU_MAX_LENGTH
+MAX_LOCATION_LENGTH = LOCATION_CODE_MAX_LENGTH
 
 _INTEGER = re.compile(r"[0-9]+")
 
@@ -173,6 +177,11 @@ def parse_count_text(text: str) -> ParsedCountFile:
                     and len(quantity) < 10
                     and len(sku) <= MAX_SKU_LENGTH
                     and len(location) <= MAX_LOCATION_LENGTH
+                    # Printable ASCII is already in its normal form (core.text).
+                    and sku.isascii()
+                    and sku.isprintable()
+                    and location.isascii()
+                    and location.isprintable()
                     and (counted_at_at is None or not cells[counted_at_at].strip())
                     and (sku, location) not in seen
                 ):
@@ -215,11 +224,14 @@ def _check_row(
 ) -> CountLine | None:
     """Check a row the fast path did not take; return its line, or add its errors."""
     found_before = len(errors)
-    if not sku:
+    sku_given, location_given = bool(sku), bool(location)
+    sku = _key(row, "sku", sku, errors)
+    location = _key(row, "location", location, errors)
+    if not sku_given:
         errors.append(RowError(row, "sku", "sku is missing"))
-    elif len(sku) > MAX_SKU_LENGTH:
+    elif len(sku) > MAX_SKU_LENGTH:  # "" when _key refused it, and said why
         errors.append(RowError(row, "sku", f"unknown sku '{sku[:MAX_SKU_LENGTH]}…'"))
-    if not location:
+    if not location_given:
         errors.append(RowError(row, "location", "location is missing"))
     elif len(location) > MAX_LOCATION_LENGTH:
         errors.append(
@@ -246,6 +258,18 @@ def _check_row(
     if len(errors) > found_before:
         return None
     return CountLine(row, sku, location, quantity, counted_at)
+
+
+def _key(row: int, field: str, raw: str, errors: list[RowError]) -> str:
+    """Return a SKU or location code in its normal form (core.text), or "" after adding
+    the row's error."""
+    if not raw:
+        return ""
+    try:
+        return code_normalise(raw, what="A SKU" if field == "sku" else "A location code")
+    except TextRefused as refused:
+        errors.append(RowError(row, field, str(refused)))
+        return ""
 
 
 def parse_quantity(raw: str) -> tuple[int, str]:
@@ -310,7 +334,7 @@ def count_lines_from_records(
             errors.append(RowError(index, "sku", "sku must be a string"))
             sku = ""
         else:
-            sku = sku.strip()
+            sku = _key(index, "sku", sku, errors)
             if len(sku) > MAX_SKU_LENGTH:
                 errors.append(RowError(index, "sku", f"unknown sku '{sku[:MAX_SKU_LENGTH]}…'"))
         quantity = record.get("quantity")

@@ -16,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
+from core.model_fields import NaturalKeyCharField
 from inventory.availability import (
     available_expression,
     expired_expression,
@@ -24,9 +26,18 @@ from inventory.availability import (
     units_available,
 )
 
+# Limits kept once, here: the model's validators, its CHECK constraints and the API's
+# serializers all read these (a serializer that allowed more than the database is a 500).
+SKU_MAX_LENGTH = 64
+LOCATION_CODE_MAX_LENGTH = 32
+MAX_PROCESSING_DAYS = 60
+MAX_HOLD_DAYS = 90
+LATITUDE_LIMIT = 90
+LONGITUDE_LIMIT = 180
+
 
 class Product(models.Model):
-    sku = models.CharField("SKU", max_length=64, unique=True)
+    sku = NaturalKeyCharField("SKU", max_length=SKU_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=255)
     barcode = models.CharField(max_length=64, blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
@@ -36,6 +47,15 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["sku"]
+        constraints = [
+            # `ap-10001` beside `AP-10001` would be two products that people read as one.
+            models.UniqueConstraint(
+                Upper("sku"),
+                name="product_sku_unique_ignoring_case",
+                violation_error_message="A product with this SKU already exists "
+                "(SKUs are compared ignoring case).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} · {self.name}"
@@ -44,9 +64,6 @@ class Product(models.Model):
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"'{value}' is not a known time zone (e.g. Europe/Paris).")
-
-
-MAX_PROCESSING_DAYS = 60
 
 
 def weekdays_parse(value: str) -> frozenset[int]:
@@ -72,11 +89,15 @@ class Location(models.Model):
         STORE = "store", "Store"
         THIRD_PARTY = "third_party", "Third-party logistics"
 
-    code = models.CharField(max_length=32, unique=True)
+    code = NaturalKeyCharField(max_length=LOCATION_CODE_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=255)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WAREHOUSE)
-    lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    lat = models.FloatField(
+        validators=[MinValueValidator(-LATITUDE_LIMIT), MaxValueValidator(LATITUDE_LIMIT)]
+    )
+    lon = models.FloatField(
+        validators=[MinValueValidator(-LONGITUDE_LIMIT), MaxValueValidator(LONGITUDE_LIMIT)]
+    )
     address = models.CharField(max_length=255, blank=True)
     city = models.CharField(max_length=128, blank=True)
     postcode = models.CharField(max_length=16, blank=True)
@@ -114,7 +135,7 @@ class Location(models.Model):
     hold_days = models.PositiveSmallIntegerField(
         "hold period (days)",
         default=7,
-        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_HOLD_DAYS)],
         help_text="Click & collect: days an order ready for pickup waits before it is cancelled.",
     )
     opening_hours = models.TextField(
@@ -132,8 +153,16 @@ class Location(models.Model):
                 name="location_costs_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(hold_days__gte=1) & Q(processing_days__lte=MAX_PROCESSING_DAYS),
+                condition=Q(hold_days__gte=1)
+                & Q(hold_days__lte=MAX_HOLD_DAYS)
+                & Q(processing_days__lte=MAX_PROCESSING_DAYS),
                 name="location_calendar_sane",
+            ),
+            models.UniqueConstraint(
+                Upper("code"),
+                name="location_code_unique_ignoring_case",
+                violation_error_message="A location with this code already exists "
+                "(codes are compared ignoring case).",
             ),
         ]
 
@@ -429,6 +458,14 @@ class StockCountImport(models.Model):
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The lease of a background check or apply: the running task moves it at each step
+    # (outside its transaction; inside, the row lock it holds is the lease). A check or
+    # apply whose heartbeat is older than OMS_JOB_LEASE_SECONDS lost its worker: the sweep
+    # (inventory.tasks) restarts it, or fails it after MAX_ATTEMPTS runs.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Runs of its check or apply that a worker started."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     # First: a body larger than its endpoint takes is refused before anything reads it.
     "core.limits.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A URL with a control character (?q=%00) is a 400 before any view reads it.
+    "core.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -283,8 +285,14 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A task not acknowledged within this time (a worker died mid-task) is delivered again.
-        "visibility_timeout": 3600,
+        # A task taken by a worker and not acknowledged within this time (the worker was
+        # killed, and no process was left to give it back) is delivered again. Ten minutes:
+        # long enough that a task still running is rarely delivered twice (each long task
+        # claims its work under a lease, so a second delivery does nothing), short enough
+        # that a lost message comes back soon. Beat's sweeps restart dead jobs without
+        # waiting for it (OMS_JOB_LEASE_SECONDS); no task here is scheduled further ahead
+        # than this (an ETA beyond it would be delivered again).
+        "visibility_timeout": 600,
     }
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "oms")
 CELERY_TASK_IGNORE_RESULT = True
@@ -338,6 +346,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.alerts_sweep_task",
         "schedule": timedelta(minutes=10),
     },
+    # Count imports and console jobs whose worker died are restarted (or failed) once their
+    # lease runs out; tasks the broker lost are sent again.
+    "count-imports-sweep": {
+        "task": "inventory.tasks.stock_count_imports_sweep_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "console-jobs-sweep": {
+        "task": "console.tasks.console_jobs_sweep_task",
+        "schedule": timedelta(minutes=1),
+    },
     # Each person gets at most one e-mail per interval of the alert policy.
     "alerts-digests": {
         "task": "alerts.tasks.alerts_digests_send_task",
@@ -361,8 +379,8 @@ REST_FRAMEWORK = {
     # Bodies nested too deep for json are a 400, not a 500 (core.api.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "core.api.parsers.FormParser",
+        "core.api.parsers.MultiPartParser",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -374,6 +392,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers every operation shares, with their shapes (core/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LocationKindEnum": "inventory.models.Location.Kind",
         "MovementKindEnum": "inventory.models.StockMovement.Kind",
@@ -388,6 +411,9 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Stock counts larger than this run as a background task from the admin.
 OMS_COUNT_IMPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_COUNT_IMPORT_SYNC_MAX_ROWS", "2000"))
+# Background jobs (count imports, console jobs): a running job whose heartbeat is older
+# than this lost its worker, and the sweep restarts it (inventory.services.counts).
+OMS_JOB_LEASE_SECONDS = float(os.environ.get("OMS_JOB_LEASE_SECONDS", "120"))
 # Admin exports of more rows than this are written by a background job (console).
 OMS_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("OMS_EXPORT_SYNC_MAX_ROWS", "2000"))
 # Sourcing inside an order request runs under this budget (milliseconds).

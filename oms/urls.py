@@ -19,5 +19,8 @@ urlpatterns = [
     path("api/v1/", include("core.api.urls")),
 ]
 
+# Every error under /api/ is JSON, also those raised before a view runs.
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
 handler404 = "core.views.not_found"
 handler500 = "core.views.server_error"

@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from inventory.models import Location, Product, validate_weekdays
 
 MAX_LINE_QUANTITY = 1_000_000
+CHANNEL_CODE_MAX_LENGTH = 32
 # Orders whose promise is still to keep: nothing, or not everything, has left yet.
 PROMISE_OPEN_STATUSES = [
     "pending",
@@ -26,7 +28,7 @@ PROMISE_OPEN_STATUSES = [
 class Channel(models.Model):
     """A sales channel (web, app, store, marketplace ...)."""
 
-    code = models.SlugField(max_length=32, unique=True)
+    code = models.SlugField(max_length=CHANNEL_CODE_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=128)
     active = models.BooleanField(default=True)
     locations = models.ManyToManyField(
@@ -59,6 +61,12 @@ class Channel(models.Model):
             models.CheckConstraint(
                 condition=Q(buffer_percent__gte=0) & Q(buffer_percent__lte=100),
                 name="channel_buffer_percent_range",
+            ),
+            models.UniqueConstraint(
+                Upper("code"),
+                name="channel_code_unique_ignoring_case",
+                violation_error_message="A channel with this code already exists "
+                "(codes are compared ignoring case).",
             ),
         ]
 

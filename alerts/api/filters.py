@@ -3,13 +3,14 @@
 import django_filters
 
 from alerts.models import Alert, StockRule
+from core.api.filters import NaturalKeyFilter
 
 
 class AlertFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="kind", choices=Alert.Kind.choices)
     status = django_filters.ChoiceFilter(field_name="status", choices=Alert.Status.choices)
-    location = django_filters.CharFilter(field_name="location__code", help_text="Location code.")
-    sku = django_filters.CharFilter(field_name="product__sku", help_text="Exact SKU.")
+    location = NaturalKeyFilter(field_name="location__code", help_text="Location code.")
+    sku = NaturalKeyFilter(field_name="product__sku", help_text="Exact SKU.")
 
     class Meta:
         model = Alert
@@ -17,8 +18,8 @@ class AlertFilter(django_filters.FilterSet):
 
 
 class StockRuleFilter(django_filters.FilterSet):
-    sku = django_filters.CharFilter(field_name="product__sku", help_text="Exact SKU.")
-    location = django_filters.CharFilter(field_name="location__code", help_text="Location code.")
+    sku = NaturalKeyFilter(field_name="product__sku", help_text="Exact SKU.")
+    location = NaturalKeyFilter(field_name="location__code", help_text="Location code.")
 
     class Meta:
         model = StockRule

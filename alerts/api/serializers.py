@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from alerts.models import Alert, StockRule
-
-MAX_THRESHOLD = 2_000_000_000
+from alerts.models import MAX_LEAD_TIME_DAYS, MAX_THRESHOLD, Alert, StockRule
+from core.api.fields import CodeField, SkuField
+from inventory.models import LOCATION_CODE_MAX_LENGTH, SKU_MAX_LENGTH
 
 
 class AlertOutputSerializer(serializers.ModelSerializer):
@@ -26,15 +26,17 @@ class SnoozeInputSerializer(serializers.Serializer):
 
 
 class StockRuleInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(
-        allow_null=True, max_length=64, help_text="null: every product (a default)."
+    sku = SkuField(
+        allow_null=True, max_length=SKU_MAX_LENGTH, help_text="null: every product (a default)."
     )
-    location = serializers.CharField(
-        allow_null=True, max_length=32, help_text="null: every location (a default)."
+    location = CodeField(
+        allow_null=True,
+        max_length=LOCATION_CODE_MAX_LENGTH,
+        help_text="null: every location (a default).",
     )
     threshold = serializers.IntegerField(min_value=0, max_value=MAX_THRESHOLD)
     lead_time_days = serializers.IntegerField(
-        min_value=0, max_value=365, required=False, allow_null=True
+        min_value=0, max_value=MAX_LEAD_TIME_DAYS, required=False, allow_null=True
     )
 
 

@@ -2,11 +2,12 @@
 
 import django_filters
 
+from core.api.filters import NaturalKeyFilter
 from fulfilment.models import Fulfilment
 
 
 class FulfilmentFilter(django_filters.FilterSet):
-    location = django_filters.CharFilter(field_name="location__code", help_text="Location code.")
+    location = NaturalKeyFilter(field_name="location__code", help_text="Location code.")
     status = django_filters.MultipleChoiceFilter(
         field_name="status",
         choices=Fulfilment.Status.choices,

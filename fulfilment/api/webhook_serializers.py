@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api.fields import CodeField
 from core.outbound import OutboundRefused, outbound_url_check
-from inventory.models import Location
+from inventory.models import LOCATION_CODE_MAX_LENGTH, Location
 from outbox.events import EVENT_TYPES
 from outbox.models import WebhookSubscription
 
@@ -38,8 +39,10 @@ class WebhookInputSerializer(serializers.Serializer):
         allow_empty=False,
         max_length=len(EVENT_TYPES) * 2,
     )
-    location = serializers.CharField(
+    location = CodeField(
+        max_length=LOCATION_CODE_MAX_LENGTH,
         allow_null=True,
+        allow_blank=True,
         required=False,
         default=None,
         help_text="A location code: only that location's fulfilment and stock events.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import location_ids_for
 from core.api.errors import exception_handler
+from core.api.fields import CodeField
 from inventory.countfile import (
     MAX_LOCATION_LENGTH,
     count_lines_from_records,
@@ -28,7 +30,7 @@ MAX_LINES = 100_000
 
 
 class StockCountInputSerializer(serializers.Serializer):
-    location = serializers.CharField(max_length=MAX_LOCATION_LENGTH)
+    location = CodeField(max_length=MAX_LOCATION_LENGTH)
     counted_at = serializers.CharField(
         required=False,
         allow_null=True,
@@ -40,7 +42,6 @@ class StockCountInputSerializer(serializers.Serializer):
     )
 
     def validate_location(self, value: str) -> str:
-        value = value.strip()
         if not Location.objects.filter(code=value).exists():
             raise serializers.ValidationError(f"unknown location '{value}'")
         return value
@@ -130,6 +131,10 @@ class StockCountView(APIView):
         },
     )
     def post(self, request, *args, **kwargs):
+        if not isinstance(request.data, Mapping):  # JSON null, a list, a number
+            raise serializers.ValidationError(
+                {"non_field_errors": ["A JSON object or a multipart form is required."]}
+            )
         if "file" in request.FILES or "file" in request.data:
             self.input_key = "file"
             outcome = self._apply_file(request)

@@ -2,11 +2,12 @@
 
 import django_filters
 
+from core.api.filters import NaturalKeyFilter
 from inventory.models import Location, Product, StockLevel
 
 
 class ProductFilter(django_filters.FilterSet):
-    sku = django_filters.CharFilter(field_name="sku", help_text="Exact SKU.")
+    sku = NaturalKeyFilter(field_name="sku", help_text="Exact SKU.")
     name = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", help_text="Part of the name."
     )
@@ -18,7 +19,7 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class LocationFilter(django_filters.FilterSet):
-    code = django_filters.CharFilter(field_name="code", help_text="Exact code.")
+    code = NaturalKeyFilter(field_name="code", help_text="Exact code.")
     kind = django_filters.ChoiceFilter(field_name="kind", choices=Location.Kind.choices)
     active = django_filters.BooleanFilter(field_name="active")
     ships = django_filters.BooleanFilter(field_name="ships")
@@ -31,8 +32,8 @@ class LocationFilter(django_filters.FilterSet):
 
 
 class StockFilter(django_filters.FilterSet):
-    sku = django_filters.CharFilter(field_name="product__sku", help_text="Exact SKU.")
-    location = django_filters.CharFilter(field_name="location__code", help_text="Location code.")
+    sku = NaturalKeyFilter(field_name="product__sku", help_text="Exact SKU.")
+    location = NaturalKeyFilter(field_name="location__code", help_text="Location code.")
 
     class Meta:
         model = StockLevel

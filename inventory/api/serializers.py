@@ -12,8 +12,25 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import StrictFloatField, StrictIntegerField
-from inventory.models import Location, Product, StockLevel, StockMovement, validate_time_zone
+from core.api.fields import (
+    CodeField,
+    HourMinuteField,
+    SkuField,
+    StrictFloatField,
+    StrictIntegerField,
+)
+from inventory.models import (
+    LATITUDE_LIMIT,
+    LOCATION_CODE_MAX_LENGTH,
+    LONGITUDE_LIMIT,
+    MAX_PROCESSING_DAYS,
+    SKU_MAX_LENGTH,
+    Location,
+    Product,
+    StockLevel,
+    StockMovement,
+    validate_time_zone,
+)
 
 # Kinds an integration may post; counts and shipments have their own endpoints.
 POSTABLE_KINDS = [
@@ -25,9 +42,6 @@ POSTABLE_KINDS = [
 ]
 MAX_AVAILABILITY_SKUS = 500
 
-sku_format = RegexValidator(
-    r"^[^\x00-\x1f\x7f]+$", "A SKU is printable text, without control characters."
-)
 code_format = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
     "A code is letters, digits, '.', '_' and '-', starting with a letter or digit.",
@@ -66,7 +80,7 @@ class ProductUpdateInputSerializer(serializers.Serializer):
 
 
 class ProductInputSerializer(ProductUpdateInputSerializer):
-    sku = serializers.CharField(max_length=64, validators=[sku_format])
+    sku = SkuField(max_length=SKU_MAX_LENGTH)
 
 
 class ProductOutputSerializer(serializers.ModelSerializer):
@@ -95,8 +109,8 @@ class ProductOutputSerializer(serializers.ModelSerializer):
 class LocationUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     kind = serializers.ChoiceField(choices=Location.Kind.choices)
-    lat = StrictFloatField(min_value=-90, max_value=90)
-    lon = StrictFloatField(min_value=-180, max_value=180)
+    lat = StrictFloatField(min_value=-LATITUDE_LIMIT, max_value=LATITUDE_LIMIT)
+    lon = StrictFloatField(min_value=-LONGITUDE_LIMIT, max_value=LONGITUDE_LIMIT)
     ships = serializers.BooleanField(default=True)
     click_and_collect = serializers.BooleanField(default=False)
     priority = StrictIntegerField(default=100, help_text="Lower is preferred.")
@@ -109,10 +123,8 @@ class LocationUpdateInputSerializer(serializers.Serializer):
     unit_cost = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=Decimal("0"), default=Decimal("0")
     )
-    processing_days = StrictIntegerField(min_value=0, max_value=365, default=1)
-    cutoff_time = serializers.TimeField(
-        format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], default=time(14, 0)
-    )
+    processing_days = StrictIntegerField(min_value=0, max_value=MAX_PROCESSING_DAYS, default=1)
+    cutoff_time = HourMinuteField(default=time(14, 0))
     address = serializers.CharField(max_length=255, allow_blank=True, default="")
     city = serializers.CharField(max_length=128, allow_blank=True, default="")
     postcode = serializers.CharField(max_length=16, allow_blank=True, default="")
@@ -126,11 +138,11 @@ class LocationUpdateInputSerializer(serializers.Serializer):
 
 
 class LocationInputSerializer(LocationUpdateInputSerializer):
-    code = serializers.CharField(max_length=32, validators=[code_format])
+    code = CodeField(max_length=LOCATION_CODE_MAX_LENGTH, validators=[code_format])
 
 
 class LocationOutputSerializer(serializers.ModelSerializer):
-    cutoff_time = serializers.TimeField(format="%H:%M")
+    cutoff_time = HourMinuteField()
     currency = serializers.SerializerMethodField()
 
     class Meta:
@@ -196,8 +208,8 @@ class MovementKindField(serializers.ChoiceField):
 
 
 class MovementInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    location = serializers.CharField(max_length=32)
+    sku = SkuField(max_length=SKU_MAX_LENGTH)
+    location = CodeField(max_length=LOCATION_CODE_MAX_LENGTH)
     kind = MovementKindField(choices=[(k.value, k.label) for k in POSTABLE_KINDS])
     quantity = StrictIntegerField(
         help_text="Units, positive; an adjustment is signed (-3 removes three units)."
@@ -240,12 +252,12 @@ class StockAfterMovementOutputSerializer(StockOutputSerializer):
 
 class AvailabilityQuerySerializer(serializers.Serializer):
     sku = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=SkuField(max_length=SKU_MAX_LENGTH),
         min_length=1,
         max_length=MAX_AVAILABILITY_SKUS,
         error_messages={"min_length": "Ask for at least one sku (?sku=A&sku=B)."},
     )
-    channel = serializers.CharField(max_length=32, required=False)
+    channel = CodeField(max_length=32, required=False)
 
     def validate_channel(self, value: str):
         # By name: channels are a model of orders, above inventory.

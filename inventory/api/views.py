@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.scoping import api_location_rows, location_allowed, scope_for
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, ledger_idempotency_key
+from core.text import code_lookup_form
 from inventory.api import filters
 from inventory.api.serializers import (
     AvailabilityQuerySerializer,
@@ -41,8 +42,10 @@ from inventory.services.ledger import stock_movement_record
 
 
 def _product(sku: str) -> Product:
-    # PostgreSQL refuses NUL in text, even to compare: no such product either way.
-    product = Product.objects.filter(sku=sku).first() if "\x00" not in sku else None
+    # Looked up in the form SKUs are kept in (core.text); a form no SKU can have (an
+    # invisible character, NUL that PostgreSQL refuses even to compare) finds none.
+    key = code_lookup_form(sku)
+    product = Product.objects.filter(sku=key).first() if key is not None else None
     if product is None:
         raise NotFound(f"No product with sku '{sku}'.")
     return product
@@ -50,8 +53,9 @@ def _product(sku: str) -> Product:
 
 def _location(code: str, user) -> Location:
     # Another location is not there for a caller scoped to its own: 404.
-    visible = api_location_rows(Location.objects.filter(code=code), user, "")
-    location = visible.first() if "\x00" not in code else None
+    key = code_lookup_form(code)
+    visible = api_location_rows(Location.objects.filter(code=key), user, "")
+    location = visible.first() if key is not None else None
     if location is None:
         raise NotFound(f"No location with code '{code}'.")
     return location

@@ -10,15 +10,17 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scoping import location_ids_for, scope_by_colleagues, scope_to_locations
 from core.exceptions import DomainError
+from core.text import code_lookup_form
 from inventory.models import Location, Product, StockCountImport, StockMovement
 from inventory.selectors import stock_rows
 from inventory.services.counts import (
+    CANCELLABLE,
     count_import_progress,
     count_rows_unpack,
     stock_count_import_cancel,
@@ -42,7 +44,10 @@ def _imports(request: HttpRequest):
 @staff_member_required
 def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
     """Show a product's balances at every location and its recent ledger."""
-    product = get_object_or_404(Product, sku=sku)
+    key = code_lookup_form(sku)
+    if key is None:
+        raise Http404("No such product.")
+    product = get_object_or_404(Product, sku=key)
     # The API's read (`stock_rows`): `available` and `reserved_active` leave out reservations
     # that have expired, whether or not the sweep has released them yet.
     rows = {
@@ -118,6 +123,8 @@ def count_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_confirm": record.status == Status.PREVIEWED
         and request.user.has_perm(STOCK_PERMISSION),
         "working": record.status in WORKING,
+        # Until the counts are committed, whatever step it is at.
+        "can_cancel": record.status in CANCELLABLE and request.user.has_perm(STOCK_PERMISSION),
     }
     return render(request, "inventory/console/count_import.html", context)
 
@@ -157,9 +164,9 @@ def count_import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     record = get_object_or_404(_imports(request).defer("data", "preview"), pk=pk)
     try:
-        stock_count_import_cancel(count_import=record)
+        record = stock_count_import_cancel(count_import=record)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.info(request, "Cancelled: nothing was applied.")
+        messages.info(request, f"{record.phase}.")
     return redirect("console:count-import", pk=pk)

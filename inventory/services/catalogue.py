@@ -1,7 +1,8 @@
 """The catalogue and the network: products and locations.
 
-Natural keys (`sku`, `code`) are unique and never change once created: integrations,
-URLs and the ledger refer to them.
+Natural keys (`sku`, `code`) are unique ignoring case, kept in their normal form
+(core.text), and never change once created: integrations, URLs and the ledger refer to
+them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from core.exceptions import DomainError
+from core.text import TextRefused, code_normalise
 from inventory.models import Location, Product
 
 # The fields an update may change; the natural key is not among them.
@@ -50,7 +52,8 @@ def product_create(
     price: Decimal | None = None,
     active: bool = True,
 ) -> Product:
-    """Create a product; refuse a SKU that already exists (400 on `sku`)."""
+    """Create a product; refuse a SKU that already exists in any case (400 on `sku`)."""
+    sku = _key(sku, field="sku", what="A SKU")
     try:
         with transaction.atomic(durable=True):
             return Product.objects.create(
@@ -58,9 +61,13 @@ def product_create(
             )
     except IntegrityError:
         # The unique index decides, so two concurrent creators cannot both win.
-        if Product.objects.filter(sku=sku).exists():
+        existing = Product.objects.filter(sku__iexact=sku).values_list("sku", flat=True).first()
+        if existing is not None:
             raise DomainError(
-                f"A product with sku '{sku}' already exists.", field="sku", code="duplicate"
+                f"A product with sku '{existing}' already exists (SKUs are compared ignoring "
+                "case).",
+                field="sku",
+                code="duplicate",
             ) from None
         raise
 
@@ -99,7 +106,8 @@ def location_create(
     time_zone: str = "Europe/Paris",
     active: bool = True,
 ) -> Location:
-    """Create a location; refuse a code that already exists (400 on `code`)."""
+    """Create a location; refuse a code that already exists in any case (400 on `code`)."""
+    code = _key(code, field="code", what="A location code")
     try:
         with transaction.atomic(durable=True):
             return Location.objects.create(
@@ -124,9 +132,13 @@ def location_create(
                 active=active,
             )
     except IntegrityError:
-        if Location.objects.filter(code=code).exists():
+        existing = Location.objects.filter(code__iexact=code).values_list("code", flat=True).first()
+        if existing is not None:
             raise DomainError(
-                f"A location with code '{code}' already exists.", field="code", code="duplicate"
+                f"A location with code '{existing}' already exists (codes are compared "
+                "ignoring case).",
+                field="code",
+                code="duplicate",
             ) from None
         raise
 
@@ -141,6 +153,13 @@ def location_update(*, location: Location, changes: Mapping[str, Any]) -> Locati
         setattr(location, field, changes[field])
     location.save(update_fields=[*fields, "updated_at"])
     return location
+
+
+def _key(value: str, *, field: str, what: str) -> str:
+    try:
+        return code_normalise(value, what=what)
+    except TextRefused as refused:
+        raise DomainError(str(refused), field=field) from None
 
 
 def _updatable(changes: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:

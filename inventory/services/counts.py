@@ -29,13 +29,15 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.core.cache import cache, caches
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.actors import acting_person
@@ -253,13 +255,10 @@ def stock_count_import_start(
 
 def stock_count_import_check(*, count_import_id: int) -> None:
     """Check a queued import and store its preview (or its errors). Run by a task; a second
-    run of the same check does nothing."""
-    claimed = StockCountImport.objects.filter(
-        pk=count_import_id, status__in=[Status.QUEUED, Status.CHECKING]
-    ).update(status=Status.CHECKING, phase="Reading the file", updated_at=timezone.now())
-    if not claimed:
+    delivery while another run holds the lease does nothing."""
+    record = _claim(count_import_id, waiting=Status.QUEUED, running=Status.CHECKING)
+    if record is None:
         return
-    record = StockCountImport.objects.get(pk=count_import_id)
     progress = _progress_writer(record)
     try:
         first = _applied_import(record.digest)
@@ -272,17 +271,27 @@ def stock_count_import_check(*, count_import_id: int) -> None:
             known_errors=parse_errors,
             counted_at=record.counted_at,
             progress=_scaled(progress, 30, 95),
+            lease=record,
         )
+    except CountCancelled:
+        _finish(record, status=Status.CANCELLED, phase=CANCELLED_PHASE, expected=Status.CHECKING)
+        return
     except CountRejected as exc:
         _finish(
             record,
             status=Status.REJECTED,
             phase=f"{len(exc.row_errors)} row(s) rejected; nothing will be applied",
             errors=exc.row_errors[:MAX_STORED_ERRORS],
+            expected=Status.CHECKING,
         )
         return
     except Exception:
-        _finish(record, status=Status.FAILED, phase="The check failed unexpectedly; see the logs")
+        _finish(
+            record,
+            status=Status.FAILED,
+            phase="The check failed unexpectedly; nothing was applied, upload again",
+            expected=Status.CHECKING,
+        )
         raise
     _finish(
         record,
@@ -290,6 +299,7 @@ def stock_count_import_check(*, count_import_id: int) -> None:
         phase=f"{len(changes):,} row(s) checked; confirm to apply",
         total_rows=total,
         preview=count_rows_pack(changes),
+        expected=Status.CHECKING,
     )
 
 
@@ -304,6 +314,8 @@ def stock_count_import_confirm(
             status=Status.CONFIRMED,
             phase="Waiting for a worker to apply the counts",
             progress=0,
+            attempts=0,
+            heartbeat_at=None,
             actor=acting_person(actor) or count_import.actor,
             updated_at=timezone.now(),
         )
@@ -314,26 +326,67 @@ def stock_count_import_confirm(
     return count_import
 
 
+# An import can be cancelled until its counts are committed: waiting, being checked,
+# previewed, rejected, confirmed or being applied.
+CANCELLABLE = (
+    Status.QUEUED,
+    Status.CHECKING,
+    Status.PREVIEWED,
+    Status.REJECTED,
+    Status.CONFIRMED,
+    Status.APPLYING,
+)
+CANCELLED_PHASE = "Cancelled; nothing was applied"
+
+
 def stock_count_import_cancel(*, count_import: StockCountImport) -> StockCountImport:
-    """Drop a previewed import that will not be applied."""
-    cancelled = StockCountImport.objects.filter(
-        pk=count_import.pk, status__in=[Status.PREVIEWED, Status.REJECTED]
-    ).update(status=Status.CANCELLED, phase="Cancelled", data=b"", updated_at=timezone.now())
-    if not cancelled:
-        raise DomainError("Only an import waiting for confirmation can be cancelled.")
+    """Cancel an import at any step before its counts are committed.
+
+    A check or apply running inside its transaction holds the import's row: it is asked to
+    stop (a flag the worker reads at each step and just before committing), rolls back and
+    records the cancellation itself; the answer's `phase` says it is stopping.
+    """
+    _cancel_flag_set(count_import)
+    # PostgreSQL answers at once (nowait) when a worker's transaction holds the row; SQLite
+    # has no row locks, and its writer waits for the database lock instead.
+    try:
+        with transaction.atomic():
+            record = (
+                StockCountImport.objects.select_for_update(nowait=True)
+                .defer("data", "preview", "changes")
+                .get(pk=count_import.pk)
+            )
+            if record.status == Status.CANCELLED:
+                return record
+            if record.status not in CANCELLABLE:
+                raise DomainError(
+                    f"This import is {record.get_status_display().lower()}: only an import "
+                    "whose counts are not applied yet can be cancelled.",
+                    field="status",
+                )
+            StockCountImport.objects.filter(pk=record.pk).update(
+                status=Status.CANCELLED,
+                phase=CANCELLED_PHASE,
+                data=b"",
+                progress=100,
+                updated_at=timezone.now(),
+            )
+    except OperationalError:
+        # The row is locked by the worker's transaction: it stops at its next step.
+        count_import.refresh_from_db()
+        count_import.phase = "Cancelling: the worker stops before anything is applied"
+        return count_import
+    cache.delete(_progress_key(count_import))
     count_import.refresh_from_db()
     return count_import
 
 
 def stock_count_import_apply(*, count_import_id: int) -> None:
     """Apply a confirmed import as one transaction. Run by a task; running it twice applies
-    the file once."""
-    claimed = StockCountImport.objects.filter(
-        pk=count_import_id, status__in=[Status.CONFIRMED, Status.APPLYING]
-    ).update(status=Status.APPLYING, phase="Reading the file", updated_at=timezone.now())
-    if not claimed:
+    the file once, and a second delivery while another run holds the lease does nothing."""
+    record = _claim(count_import_id, waiting=Status.CONFIRMED, running=Status.APPLYING)
+    if record is None:
         return
-    record = StockCountImport.objects.get(pk=count_import_id)
     progress = _progress_writer(record)
     try:
         lines, parse_errors, total = _parse_with_progress(record, progress, start=0, end=20)
@@ -344,10 +397,17 @@ def stock_count_import_apply(*, count_import_id: int) -> None:
             total_rows=total,
             progress=_scaled(progress, 20, 100),
         )
+    except CountCancelled:
+        _finish(record, status=Status.CANCELLED, phase=CANCELLED_PHASE, expected=Status.APPLYING)
     except IntegrityError:
         first = _applied_import(record.digest)
         if first is None:
-            _finish(record, status=Status.FAILED, phase="The apply failed; see the logs")
+            _finish(
+                record,
+                status=Status.FAILED,
+                phase="The apply failed; nothing was applied, upload again",
+                expected=Status.APPLYING,
+            )
             raise
         _mark_duplicate(record, first)
     except CountRejected as exc:
@@ -356,10 +416,126 @@ def stock_count_import_apply(*, count_import_id: int) -> None:
             status=Status.REJECTED,
             phase="Rejected when applied (the stock changed since the preview); nothing applied",
             errors=exc.row_errors[:MAX_STORED_ERRORS],
+            expected=Status.APPLYING,
         )
     except Exception:
-        _finish(record, status=Status.FAILED, phase="The apply failed unexpectedly; see the logs")
+        _finish(
+            record,
+            status=Status.FAILED,
+            phase="The apply failed unexpectedly; nothing was applied, upload again",
+            expected=Status.APPLYING,
+        )
         raise
+
+
+# --- Leases: a check or apply whose worker died ----------------------------------------
+
+# Runs of a check or apply that may start before the sweep gives up on the import: a file
+# that kills its worker each time (memory) must not be retried for ever.
+MAX_ATTEMPTS = 3
+
+
+class CountCancelled(Exception):
+    """Someone cancelled the import while a worker was on it: stop, apply nothing."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.OMS_JOB_LEASE_SECONDS)
+
+
+def _claim(count_import_id: int, *, waiting: str, running: str) -> StockCountImport | None:
+    """Take the import for this run: waiting, or running under a lease that ran out (its
+    worker died). Return it, or None when another run holds it or it moved on."""
+    now = timezone.now()
+    claimed = StockCountImport.objects.filter(
+        Q(status=waiting) | Q(status=running, heartbeat_at__lt=now - _lease()),
+        pk=count_import_id,
+    ).update(
+        status=running,
+        phase="Reading the file",
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
+    if not claimed:
+        return None
+    return StockCountImport.objects.get(pk=count_import_id)
+
+
+def stock_count_imports_sweep() -> dict[str, int]:
+    """Restart or fail the checks and applies whose worker died, and send again the tasks of
+    imports left waiting (a message the broker lost). Run by beat; safe to run anywhere.
+
+    A check or apply in its transaction holds its import's row (PostgreSQL): the sweep
+    skips it, however long it takes. Outside it, the heartbeat tells: older than the lease,
+    the worker is gone. Its transaction died with it, so nothing was applied: the import
+    goes back to waiting and its task is sent again, up to MAX_ATTEMPTS runs; then it fails.
+    """
+    now = timezone.now()
+    stale = now - _lease()
+    done = {"restarted": 0, "failed": 0, "resent": 0}
+    with transaction.atomic():
+        lost = list(
+            StockCountImport.objects.select_for_update(skip_locked=True)
+            .filter(status__in=[Status.CHECKING, Status.APPLYING])
+            .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, updated_at__lt=stale))
+            .only("pk", "status", "attempts", "operation")
+        )
+        for record in lost:
+            checking = record.status == Status.CHECKING
+            what = "checking" if checking else "applying"
+            if record.attempts >= MAX_ATTEMPTS:
+                StockCountImport.objects.filter(pk=record.pk).update(
+                    status=Status.FAILED,
+                    phase=(
+                        f"The worker {what} this import stopped {record.attempts} times; it "
+                        "failed and nothing was applied: upload the file again"
+                    ),
+                    progress=100,
+                    heartbeat_at=None,
+                    updated_at=now,
+                )
+                done["failed"] += 1
+                continue
+            StockCountImport.objects.filter(pk=record.pk).update(
+                status=Status.QUEUED if checking else Status.CONFIRMED,
+                phase=(
+                    f"The worker {what} this import stopped; it was restarted"
+                    + ("" if checking else " (nothing had been applied)")
+                ),
+                progress=0,
+                heartbeat_at=None,
+                updated_at=now,
+            )
+            task_send_after_commit(CHECK_TASK if checking else APPLY_TASK, record.pk)
+            done["restarted"] += 1
+        # Waiting for longer than a lease: the message may be lost (a broker restart, a
+        # worker killed before it acknowledged). A second delivery does no harm.
+        waiting = list(
+            StockCountImport.objects.filter(
+                status__in=[Status.QUEUED, Status.CONFIRMED], updated_at__lt=stale
+            ).values_list("pk", "status")
+        )
+        for pk, status in waiting:
+            StockCountImport.objects.filter(pk=pk, status=status).update(updated_at=now)
+            task_send_after_commit(CHECK_TASK if status == Status.QUEUED else APPLY_TASK, pk)
+            done["resent"] += 1
+    if done["restarted"] or done["failed"]:
+        logger.warning("count imports whose worker died: %s", done)
+    return done
+
+
+def _cancel_key(record: StockCountImport) -> str:
+    return f"inventory:count-import-cancel:{record.operation}"
+
+
+def _cancel_flag_set(record: StockCountImport) -> None:
+    # The coordination cache: web servers and workers share it (core/kick.py).
+    caches["coordination"].set(_cancel_key(record), True, timeout=7 * 24 * 3600)
+
+
+def _cancel_requested(record: StockCountImport) -> bool:
+    return bool(caches["coordination"].get(_cancel_key(record)))
 
 
 def count_import_progress(record: StockCountImport) -> dict:
@@ -413,25 +589,33 @@ def _mark_duplicate(record: StockCountImport, first: StockCountImport) -> None:
     )
 
 
-def _finish(record: StockCountImport, *, status: str, phase: str, extra=(), **fields) -> None:
+def _finish(
+    record: StockCountImport,
+    *,
+    status: str,
+    phase: str,
+    extra=(),
+    expected: str | None = None,
+    **fields,
+) -> None:
+    """Record how a run ended; with `expected`, only if the import is still in that status
+    (a cancel that came meanwhile stands)."""
     record.status = status
     record.phase = phase[:255]
     record.progress = 100
+    record.heartbeat_at = None
     for name, value in fields.items():
         setattr(record, name, value)
     if status in (Status.REJECTED, Status.DUPLICATE, Status.CANCELLED):
         record.data = b""
-    record.save(
-        update_fields=[
-            "status",
-            "phase",
-            "progress",
-            "data",
-            "updated_at",
-            *fields,
-            *extra,
-        ]
-    )
+    names = ["status", "phase", "progress", "data", "heartbeat_at", *fields, *extra]
+    if expected is None:
+        record.save(update_fields=[*names, "updated_at"])
+    else:
+        values = {name: getattr(record, name) for name in names}
+        StockCountImport.objects.filter(pk=record.pk, status=expected).update(
+            **values, updated_at=timezone.now()
+        )
     cache.delete(_progress_key(record))
 
 
@@ -448,12 +632,21 @@ def _progress_writer(record: StockCountImport) -> Progress:
     row is updated too.
     """
     key = _progress_key(record)
+    running = record.status
 
     def report(percent: int, phase: str) -> None:
         percent = max(0, min(99, int(percent)))
         cache.set(key, {"percent": percent, "phase": phase}, timeout=24 * 3600)
+        if _cancel_requested(record):
+            raise CountCancelled
         if not connection.in_atomic_block:
-            StockCountImport.objects.filter(pk=record.pk).update(progress=percent, phase=phase)
+            # The heartbeat of the lease moves with the progress; a row that left the
+            # running status was cancelled (or taken over) meanwhile: stop.
+            moved = StockCountImport.objects.filter(pk=record.pk, status=running).update(
+                progress=percent, phase=phase[:255], heartbeat_at=timezone.now()
+            )
+            if not moved:
+                raise CountCancelled
 
     return report
 
@@ -504,9 +697,10 @@ def _apply_claimed_import(
     total_rows: int,
     progress: Progress | None,
 ) -> None:
+    # The row lock is the lease while the transaction runs (stock_count_imports_sweep).
     record = StockCountImport.objects.select_for_update().get(pk=record_id)
     if record.status != Status.APPLYING:
-        return  # another run of this task got here first
+        return  # another run of this task got here first, or it was cancelled
     record.status = Status.APPLIED
     record.save(update_fields=["status", "updated_at"])
     changes = _apply(
@@ -538,7 +732,21 @@ def _apply_claimed_import(
             "phase",
         ]
     )
+    if _cancel_requested(record):
+        raise CountCancelled  # the last moment: nothing is committed
     cache.delete(_progress_key(record))
+
+
+def _hold_lease(record: StockCountImport, status: str) -> None:
+    """Lock the import's row for the rest of the transaction: the lease while it runs.
+    Raise CountCancelled if the import left `status` meanwhile."""
+    held = (
+        StockCountImport.objects.select_for_update()
+        .filter(pk=record.pk, status=status)
+        .values_list("pk", flat=True)
+    )
+    if not list(held):
+        raise CountCancelled
 
 
 def _reference(record: StockCountImport) -> str:
@@ -607,11 +815,14 @@ def _preview(
     known_errors: list[RowError],
     counted_at: datetime,
     progress: Progress | None = None,
+    lease: StockCountImport | None = None,
 ) -> list[CountChange]:
     report = progress or _no_progress
     errors = list(known_errors)
     staged = _stage_rows(lines, counted_at, errors)
     with transaction.atomic():
+        if lease is not None:
+            _hold_lease(lease, Status.CHECKING)
         stage = _Stage(apply=False)
         stage.load(staged, _scaled(report, 0, 60))
         errors += stage.unknown_skus()

@@ -22,12 +22,19 @@ from rest_framework.views import APIView
 
 from accounts import authentication
 from accounts.scoping import api_channel_allowed, api_reservations
-from core.api.fields import StrictFloatField, StrictIntegerField
+from core.api.fields import CodeField, SkuField, StrictFloatField, StrictIntegerField
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.parsers import JSONParser
 from core.api.values import moment, money
 from core.sql import instances
-from inventory.models import Location, Product
+from inventory.models import (
+    LATITUDE_LIMIT,
+    LOCATION_CODE_MAX_LENGTH,
+    LONGITUDE_LIMIT,
+    SKU_MAX_LENGTH,
+    Location,
+    Product,
+)
 from orders.api.serializers import (
     MAX_LINES,
     LineListSerializer,
@@ -38,7 +45,13 @@ from orders.api.serializers import (
     sold_product,
 )
 from orders.channels import channel_locations
-from orders.models import MAX_LINE_QUANTITY, Channel, Order, Reservation
+from orders.models import (
+    CHANNEL_CODE_MAX_LENGTH,
+    MAX_LINE_QUANTITY,
+    Channel,
+    Order,
+    Reservation,
+)
 from orders.services.delivery_options import Destination, Quote, delivery_quote
 from orders.services.reservations import ReservedLine, reservation_cancel, reservation_create
 
@@ -83,7 +96,7 @@ class MomentField(serializers.Field):
 
 
 class QuoteLineInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = SkuField(max_length=SKU_MAX_LENGTH)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
     def validate_sku(self, value: str) -> Product:
@@ -98,8 +111,12 @@ class DestinationInputSerializer(serializers.Serializer):
     country = serializers.CharField(
         max_length=2, allow_blank=True, default="", validators=[country_format]
     )
-    lat = StrictFloatField(min_value=-90, max_value=90, allow_null=True, default=None)
-    lon = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
+    lat = StrictFloatField(
+        min_value=-LATITUDE_LIMIT, max_value=LATITUDE_LIMIT, allow_null=True, default=None
+    )
+    lon = StrictFloatField(
+        min_value=-LONGITUDE_LIMIT, max_value=LONGITUDE_LIMIT, allow_null=True, default=None
+    )
 
     def validate(self, data: dict) -> dict:
         coordinates_paired(data)
@@ -109,7 +126,7 @@ class DestinationInputSerializer(serializers.Serializer):
 class BasketInputSerializer(serializers.Serializer):
     """A channel and its lines: what quotes and reservations share."""
 
-    channel = serializers.CharField(max_length=32, help_text="A channel code, e.g. `web`.")
+    channel = CodeField(max_length=CHANNEL_CODE_MAX_LENGTH, help_text="A channel code, e.g. `web`.")
     lines = QuoteLineInputSerializer(
         many=True,
         allow_empty=False,
@@ -161,8 +178,8 @@ class ReservationInputSerializer(BasketInputSerializer):
         default=None,
         help_text="How long to hold the units; the server's default (15) if left out.",
     )
-    pickup_location = serializers.CharField(
-        max_length=32,
+    pickup_location = CodeField(
+        max_length=LOCATION_CODE_MAX_LENGTH,
         required=False,
         allow_null=True,
         allow_blank=True,

@@ -2,6 +2,7 @@
 
 import django_filters
 
+from core.api.filters import NaturalKeyFilter
 from orders.models import Order
 
 
@@ -11,7 +12,7 @@ class OrderFilter(django_filters.FilterSet):
         choices=Order.Status.choices,
         help_text="One status, or several (?status=allocated&status=backordered).",
     )
-    channel = django_filters.CharFilter(field_name="channel__code", help_text="A channel code.")
+    channel = NaturalKeyFilter(field_name="channel__code", help_text="A channel code.")
     email = django_filters.CharFilter(
         method="filter_email", help_text="The customer's e-mail address (any case), exactly."
     )

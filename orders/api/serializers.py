@@ -16,18 +16,34 @@ from django.db import connection
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import StrictFloatField, StrictIntegerField
+from core.api.fields import CodeField, SkuField, StrictFloatField, StrictIntegerField
 from core.sql import instances
+from core.text import code_lookup_form
 from fulfilment.api.serializers import (
     CustomerOutputSerializer,
     FulfilmentLineOutputSerializer,
     FulfilmentStatusField,
     ShippingAddressOutputSerializer,
 )
-from inventory.models import Allocation, Location, Product
+from inventory.models import (
+    LATITUDE_LIMIT,
+    LOCATION_CODE_MAX_LENGTH,
+    LONGITUDE_LIMIT,
+    SKU_MAX_LENGTH,
+    Allocation,
+    Location,
+    Product,
+)
 from orders.channels import channel_locations
 from orders.inputs import LineInput, OrderInput, phone_digits
-from orders.models import MAX_LINE_QUANTITY, Channel, Order, OrderLine, Reservation
+from orders.models import (
+    CHANNEL_CODE_MAX_LENGTH,
+    MAX_LINE_QUANTITY,
+    Channel,
+    Order,
+    OrderLine,
+    Reservation,
+)
 from orders.representation import order_representation_read
 
 MAX_LINES = 500
@@ -95,8 +111,12 @@ class ShippingAddressInputSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=128)
     postcode = serializers.CharField(max_length=16, allow_blank=True, default="")
     country = serializers.CharField(max_length=2, validators=[country_format])
-    lat = StrictFloatField(min_value=-90, max_value=90, allow_null=True, default=None)
-    lon = StrictFloatField(min_value=-180, max_value=180, allow_null=True, default=None)
+    lat = StrictFloatField(
+        min_value=-LATITUDE_LIMIT, max_value=LATITUDE_LIMIT, allow_null=True, default=None
+    )
+    lon = StrictFloatField(
+        min_value=-LONGITUDE_LIMIT, max_value=LONGITUDE_LIMIT, allow_null=True, default=None
+    )
 
     def validate(self, data: dict) -> dict:
         coordinates_paired(data)
@@ -125,7 +145,7 @@ class LineListSerializer(serializers.ListSerializer):
 
 
 class LineInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = SkuField(max_length=SKU_MAX_LENGTH)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(
         max_digits=12,
@@ -146,7 +166,7 @@ class LineInputSerializer(serializers.Serializer):
 
 
 class OrderInputSerializer(serializers.Serializer):
-    channel = serializers.CharField(max_length=32, help_text="A channel code, e.g. `web`.")
+    channel = CodeField(max_length=CHANNEL_CODE_MAX_LENGTH, help_text="A channel code, e.g. `web`.")
     external_id = serializers.CharField(
         max_length=128,
         allow_blank=True,
@@ -164,8 +184,8 @@ class OrderInputSerializer(serializers.Serializer):
         help_text="Required unless delivery_method is click_and_collect.",
     )
     delivery_method = serializers.ChoiceField(choices=DM.choices, default=DM.STANDARD)
-    pickup_location = serializers.CharField(
-        max_length=32,
+    pickup_location = CodeField(
+        max_length=LOCATION_CODE_MAX_LENGTH,
         allow_null=True,
         allow_blank=True,
         default=None,
@@ -278,7 +298,7 @@ def order_input_parse(data) -> OrderInput | None:
     method = data.get("delivery_method", DM.STANDARD)
     if type(method) is not str or method not in _SHIPPED:
         return None
-    code = _text(data.get("channel"), 32)
+    code = _key(data.get("channel"), CHANNEL_CODE_MAX_LENGTH)
     external_id = _text(data.get("external_id", ""), 128, blank=True)
     email = _text(customer.get("email"), 254)
     name = _text(customer.get("name", ""), 255, blank=True)
@@ -298,7 +318,7 @@ def order_input_parse(data) -> OrderInput | None:
     for line in lines:
         if type(line) is not dict:
             return None
-        sku, quantity = _text(line.get("sku"), 64), line.get("quantity")
+        sku, quantity = _key(line.get("sku"), SKU_MAX_LENGTH), line.get("quantity")
         price = _price(line["unit_price"]) if "unit_price" in line else Decimal("0")
         if sku is None or type(quantity) is not int or price is None:
             return None
@@ -342,6 +362,15 @@ def _text(value, max_length: int, *, blank: bool = False) -> str | None:
     if not value.isascii() and _SURROGATE.search(value):
         return None
     return value
+
+
+def _key(value, max_length: int) -> str | None:
+    """Return a SKU or code if the serializer's field takes it unchanged (already in its
+    normal form, core.text)."""
+    text = _text(value, max_length)
+    if text is None or code_lookup_form(text) != text:
+        return None
+    return text
 
 
 def _phone_ok(phone: str) -> bool:
@@ -429,11 +458,14 @@ def skus_named_in(data: object) -> set[str]:
     lines = data.get("lines") if isinstance(data, dict) else None
     if not isinstance(lines, list):
         return set()
-    return {
-        line["sku"]
-        for line in lines[:MAX_LINES]
-        if isinstance(line, dict) and _queryable(line.get("sku"))
-    }
+    found = set()
+    for line in lines[:MAX_LINES]:
+        if isinstance(line, dict) and _queryable(line.get("sku")):
+            # Looked up in the form the line's field will give it (core.text).
+            key = code_lookup_form(line["sku"])
+            if key is not None:
+                found.add(key)
+    return found
 
 
 def sold_product(products: dict[str, Product], sku: str) -> Product:
