@@ -37,17 +37,7 @@ def location_ids_for(user: AbstractBaseUser | AnonymousUser | None) -> frozenset
     Superusers and users with no membership are not limited by place (their permissions
     still apply). Memberships are read once per request object and cached on it.
     """
-    if user is None or not user.is_authenticated:
-        return frozenset()
-    if user.is_superuser:
-        return None
-    cached = getattr(user, "_oms_location_ids", False)
-    if cached is not False:
-        return cached
-    ids = frozenset(Membership.objects.filter(user=user).values_list("location_id", flat=True))
-    result = ids or None
-    user._oms_location_ids = result
-    return result
+    return _scope_ids(user, "_oms_location_ids", Membership, "location_id")
 
 
 def channel_ids_for(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[int] | None:
@@ -56,16 +46,23 @@ def channel_ids_for(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[
     Superusers and users with no channel scope are not limited by channel. Read once per
     request object and cached on it (the API's token query reads it with the token).
     """
+    return _scope_ids(user, "_oms_channel_ids", ChannelScope, "channel_id")
+
+
+def _scope_ids(user, cache_attribute: str, model, column: str) -> frozenset[int] | None:
+    """Return the ids of `column` in `model`'s rows of `user`, None when there are none (not
+    limited), an empty set for no user; cached on the user object under `cache_attribute`
+    (the API's token query fills it with the token)."""
     if user is None or not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
         return None
-    cached = getattr(user, "_oms_channel_ids", False)
+    cached = getattr(user, cache_attribute, False)
     if cached is not False:
         return cached
-    ids = frozenset(ChannelScope.objects.filter(user=user).values_list("channel_id", flat=True))
+    ids = frozenset(model.objects.filter(user=user).values_list(column, flat=True))
     result = ids or None
-    user._oms_channel_ids = result
+    setattr(user, cache_attribute, result)
     return result
 
 
