@@ -6,6 +6,7 @@ Measures, in one process:
   order of 3 lines and on one of 500 lines;
 * the normal form of a key (core.text.code_normalise), for an ASCII SKU and for one with
   accents and full-width letters;
+* an order's body read into its one definition (orders.inputs.OrderBody), 3 and 500 lines;
 * the URL check of the input guard (core.input_guard) on a console queue's query string;
 * a 100,000-row count file parsed (inventory.countfile), whose rows are keys too.
 
@@ -32,8 +33,10 @@ from django.test import RequestFactory  # noqa: E402
 
 from core.api.parsers import control_characters_refuse  # noqa: E402
 from core.input_guard import url_problem  # noqa: E402
+from core.structs import struct_convert  # noqa: E402
 from core.text import code_normalise  # noqa: E402
 from inventory.countfile import parse_count_text  # noqa: E402
+from orders.inputs import OrderBody  # noqa: E402
 
 
 def order(lines: int) -> dict:
@@ -79,6 +82,8 @@ def main() -> None:
     figures = {
         "body check, order of 3 lines": per_call(lambda: control_characters_refuse(small), 2000),
         "body check, order of 500 lines": per_call(lambda: control_characters_refuse(big), 50),
+        "order body read, 3 lines": per_call(lambda: struct_convert(small, OrderBody), 2000),
+        "order body read, 500 lines": per_call(lambda: struct_convert(big, OrderBody), 50),
         "key normal form, ASCII SKU": per_call(lambda: code_normalise("AP-10001"), 20000),
         "key normal form, accented full-width SKU": per_call(
             lambda: code_normalise("ＣＡＦＥ\u0301-１"), 20000

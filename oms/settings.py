@@ -400,6 +400,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LocationKindEnum": "inventory.models.Location.Kind",
         "MovementKindEnum": "inventory.models.StockMovement.Kind",
+        "DeliveryMethodEnum": "orders.models.Order.DeliveryMethod",
     },
 }
 

@@ -21,11 +21,11 @@ from django.utils.html import format_html
 
 from accounts.admin_scoping import LocationScopedAdmin, OrderScopedAdmin
 from core.changelist import QuickActionCheckbox
+from core.currencies import currency_problem
 from core.exceptions import DomainError
 from core.paginators import EstimatedCountPaginator
 from core.read_only_admin import ReadOnlyAdminMixin
 from fulfilment.models import Fulfilment
-from orders.api.serializers import currency_code
 from orders.console.forms import OrderCancelForm, RejectForm, ShipForm
 from orders.inputs import phone_digits
 from orders.models import (
@@ -361,7 +361,11 @@ class DeliveryPriceForm(forms.ModelForm):
         fields = ["channel", "method", "price", "free_above", "currency", "active"]
 
     def clean_currency(self) -> str:
-        return currency_code(self.cleaned_data["currency"])
+        currency = self.cleaned_data["currency"]
+        problem = currency_problem(currency)
+        if problem:
+            raise forms.ValidationError(problem)
+        return currency.upper()
 
 
 @admin.register(DeliveryPrice)

@@ -11,7 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, FieldErrors
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,11 @@ def _as_field_errors(detail: Any) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain errors to 400/409 and validation errors to the `errors` envelope."""
     if isinstance(exc, DomainError):
-        body: dict[str, Any] = {"errors": {exc.field or "non_field_errors": [exc.message]}}
+        body: dict[str, Any] = {
+            "errors": exc.errors
+            if isinstance(exc, FieldErrors)
+            else {exc.field or "non_field_errors": [exc.message]}
+        }
         if exc.code:
             body["code"] = exc.code
         return Response(body, status=exc.http_status)

@@ -36,7 +36,6 @@ from inventory.models import (
     Product,
 )
 from orders.api.serializers import (
-    MAX_LINES,
     LineListSerializer,
     active_channel,
     coordinates_paired,
@@ -45,6 +44,7 @@ from orders.api.serializers import (
     sold_product,
 )
 from orders.channels import channel_locations
+from orders.inputs import MAX_LINES
 from orders.models import (
     CHANNEL_CODE_MAX_LENGTH,
     MAX_LINE_QUANTITY,

@@ -17,19 +17,19 @@ from accounts import authentication
 from accounts.scoping import api_channel_allowed, api_orders, api_reservations
 from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.api.parsers import JSONParser
+from core.structs import struct_convert, struct_schema
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
     OrderCancelInputSerializer,
     OrderDetailOutputSerializer,
-    OrderInputSerializer,
     OrderLineCancelInputSerializer,
     OrderNoteInputSerializer,
     OrderOutputSerializer,
-    order_input_parse,
 )
+from orders.inputs import OrderBody
 from orders.models import Order, Reservation
 from orders.representation import order_representation, orders_for_output
-from orders.services.capture import order_capture
+from orders.services.capture import order_capture, order_input_resolve
 from orders.services.lifecycle import (
     order_cancel,
     order_line_cancel,
@@ -48,6 +48,7 @@ CONFLICT_409 = OpenApiResponse(
     description='The order\'s state does not allow it: `{"errors": {"status": [...]}}`.'
 )
 NOT_FOUND_404 = OpenApiResponse(description="No order with that number.")
+ORDER_BODY_SCHEMA = struct_schema(OrderBody)
 
 
 def _parse(serializer_class, data) -> dict:
@@ -112,7 +113,7 @@ class OrderListView(generics.ListAPIView):
             "need `shipping_address` and refuse `pickup_location`. A rejected order writes "
             "nothing."
         ),
-        request=OrderInputSerializer,
+        request={"application/json": ORDER_BODY_SCHEMA},
         responses={
             201: OrderDetailOutputSerializer,
             200: OpenApiResponse(
@@ -125,11 +126,7 @@ class OrderListView(generics.ListAPIView):
     )
     @idempotent
     def post(self, request):
-        data = order_input_parse(request.data)
-        if data is None:
-            serializer = OrderInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.to_order_input()
+        data = order_input_resolve(struct_convert(request.data, OrderBody))
         # Before capture looks for the channel's external_id: a token scoped to other channels
         # never learns whether that order exists.
         if not api_channel_allowed(request.user, data.channel.pk):

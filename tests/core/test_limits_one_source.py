@@ -4,6 +4,8 @@ validators, CHECK constraints and column type), so a value the serializer accept
 refused by the database with a 500.
 """
 
+import msgspec
+import msgspec.inspect
 import pytest
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -11,6 +13,7 @@ from rest_framework import serializers
 
 from alerts.api.serializers import StockRuleInputSerializer
 from alerts.models import StockRule
+from core.structs import type_unwrapped
 from fulfilment.api.serializers import (
     FulfilmentRejectInputSerializer,
     FulfilmentShipInputSerializer,
@@ -23,12 +26,7 @@ from inventory.api.serializers import (
     ProductInputSerializer,
 )
 from inventory.models import Location, Product, StockMovement
-from orders.api.serializers import (
-    CustomerInputSerializer,
-    LineInputSerializer,
-    OrderInputSerializer,
-    ShippingAddressInputSerializer,
-)
+from orders.inputs import AddressBody, CustomerBody, LineBody, OrderBody
 from orders.models import Order, OrderLine
 from outbox.models import WebhookSubscription
 
@@ -40,15 +38,23 @@ PAIRS = [
     (FulfilmentShipInputSerializer, Fulfilment, {}),
     (FulfilmentRejectInputSerializer, Fulfilment, {"reason_code": None}),
     (StockRuleInputSerializer, StockRule, {"sku": None, "location": None}),
-    (LineInputSerializer, OrderLine, {"sku": None}),
+    (WebhookInputSerializer, WebhookSubscription, {"events": None, "location": None}),
+]
+# The order's input is a msgspec Struct (orders.inputs): the same promise, read from its types.
+STRUCT_PAIRS = [
+    (LineBody, OrderLine, {"sku": None}),
     (
-        OrderInputSerializer,
+        OrderBody,
         Order,
         {"channel": None, "pickup_location": None, "lines": None, "reservation": None},
     ),
-    (CustomerInputSerializer, Order, {"email": "customer_email", "name": "customer_name"}),
     (
-        ShippingAddressInputSerializer,
+        CustomerBody,
+        Order,
+        {"email": "customer_email", "name": "customer_name", "phone": "customer_phone"},
+    ),
+    (
+        AddressBody,
         Order,
         {
             "line1": "ship_line1",
@@ -60,7 +66,6 @@ PAIRS = [
             "lon": "ship_lon",
         },
     ),
-    (WebhookInputSerializer, WebhookSubscription, {"events": None, "location": None}),
 ]
 KEY_FIELDS = {"sku": Product._meta.get_field("sku"), "location": Location._meta.get_field("code")}
 INTEGER_RANGE = {
@@ -95,11 +100,7 @@ def _cases():
             except Exception:  # an input that is not stored as such
                 continue
             yield pytest.param(field, model_field, id=f"{serializer_class.__name__}.{name}")
-    for serializer_class in (
-        MovementInputSerializer,
-        LineInputSerializer,
-        StockRuleInputSerializer,
-    ):
+    for serializer_class in (MovementInputSerializer, StockRuleInputSerializer):
         for name in ("sku", "location"):
             field = serializer_class().fields.get(name)
             if field is not None:
@@ -122,3 +123,36 @@ def test_an_input_field_takes_no_more_than_its_column_stores(field, model_field)
             assert field.min_value is not None and field.min_value >= low
         if high is not None:
             assert field.max_value is not None and field.max_value <= high
+
+
+def _struct_cases():
+    for struct, model, names in STRUCT_PAIRS:
+        for info in msgspec.inspect.type_info(struct).fields:
+            target = names.get(info.name, info.name)
+            if target is None:
+                continue
+            try:
+                model_field = model._meta.get_field(target)
+            except Exception:  # an input that is not stored as such
+                continue
+            yield pytest.param(
+                type_unwrapped(info.type), model_field, id=f"{struct.__name__}.{info.name}"
+            )
+    yield pytest.param(
+        type_unwrapped(msgspec.inspect.type_info(LineBody).fields[0].type),
+        KEY_FIELDS["sku"],
+        id="LineBody.sku (key)",
+    )
+
+
+@pytest.mark.parametrize("kind, model_field", list(_struct_cases()))
+def test_a_struct_field_takes_no_more_than_its_column_stores(kind, model_field):
+    if isinstance(kind, msgspec.inspect.StrType) and getattr(model_field, "max_length", None):
+        assert kind.max_length is not None
+        assert kind.max_length <= model_field.max_length
+    if isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        low, high = _model_bounds(model_field)
+        if low is not None:
+            assert kind.ge is not None and kind.ge >= low
+        if high is not None:
+            assert kind.le is not None and kind.le <= high

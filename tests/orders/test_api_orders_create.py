@@ -270,14 +270,43 @@ def test_every_bad_line_names_its_own_error_in_one_answer(api, network):
     # when
     response = api.post(
         URL,
-        payload(lines=[{"sku": "NOPE", "quantity": 1}, {"sku": "TEE-1", "quantity": 0}]),
+        payload(
+            lines=[
+                {"sku": "TEE-1", "quantity": "1"},
+                {"sku": "TEE-1", "quantity": 1},
+                {"sku": "TEE-1", "quantity": 0},
+            ]
+        ),
         format="json",
     )
     # then
     assert response.status_code == 400
     lines = response.json()["errors"]["lines"]
-    assert lines[0] == {"sku": ["Unknown SKU 'NOPE'."]}
-    assert list(lines[1]) == ["quantity"]
+    assert list(lines[0]) == ["quantity"]
+    assert lines[1] == {}
+    assert lines[2] == {"quantity": ["At least 1."]}
+
+
+def test_every_unknown_sku_is_named_in_one_answer(api, network):
+    # when
+    response = api.post(
+        URL,
+        payload(
+            lines=[
+                {"sku": "NOPE", "quantity": 1},
+                {"sku": "TEE-1", "quantity": 1},
+                {"sku": "GONE", "quantity": 1},
+            ]
+        ),
+        format="json",
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json()["errors"]["lines"] == [
+        {"sku": ["Unknown SKU 'NOPE'."]},
+        {},
+        {"sku": ["Unknown SKU 'GONE'."]},
+    ]
 
 
 def test_an_inactive_channel_is_refused(api, network):

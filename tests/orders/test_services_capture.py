@@ -190,7 +190,7 @@ def test_click_and_collect_at_a_store_outside_the_channel_is_refused():
     Channel.objects.get(code="app").locations.set([other])
     with pytest.raises(OrderRejected) as error:
         place([(sku, 1)], channel="app", delivery_method="click_and_collect", pickup_location=store)
-    assert "does not serve the app channel" in error.value.message
+    assert "does not serve channel 'app'" in error.value.message
 
 
 def test_stock_taken_between_the_read_and_the_lock_is_planned_again_on_locked_rows(
