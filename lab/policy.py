@@ -165,6 +165,12 @@ def period_read(start: str | date, end: str | date) -> tuple[datetime, datetime]
     return _midnight(first), _midnight(last + timedelta(days=1))
 
 
+def days_read(start: str | date, end: str | date) -> tuple[date, date]:
+    """Return the first and last day of a period; raise `ReplayInputError` as `period_read`."""
+    period_read(start, end)
+    return _date(start, "from"), _date(end, "to")
+
+
 def _midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
