@@ -110,6 +110,7 @@ def policy_read(
     exclude: list[str] | tuple[str, ...] = (),
     let_ship: list[str] | tuple[str, ...] = (),
     cost_file: str | None = None,
+    cost_text: str | None = None,
 ) -> ReplayPolicy:
     """Return the live policy changed as the options say; raise `ReplayInputError`."""
     live = live_policy()
@@ -149,7 +150,13 @@ def policy_read(
         budget_ms=live.budget_ms,
         exclusions=tuple(_exclusion(item, known) for item in exclude if item.strip()),
         let_ship=frozenset(_let_ship(item, known) for item in let_ship if item.strip()),
-        costs=_cost_file(cost_file, known) if cost_file else {},
+        costs=(
+            _cost_file(cost_file, known)
+            if cost_file
+            else costs_read(cost_text, known)
+            if cost_text
+            else {}
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,7 +33,7 @@ Echo = Callable[[int, int], None]
 @transaction.atomic(durable=True)
 def replay_run_start(
     *,
-    actor: AbstractBaseUser | None,
+    actor: AbstractBaseUser | AnonymousUser | None,
     first_day: date,
     last_day: date,
     policy: ReplayPolicy,
@@ -49,7 +49,7 @@ def replay_run_start(
 
 def replay_run_create(
     *,
-    actor: AbstractBaseUser | None,
+    actor: AbstractBaseUser | AnonymousUser | None,
     first_day: date,
     last_day: date,
     policy: ReplayPolicy,
