@@ -144,6 +144,8 @@ class _Replay:
         self.promises: dict[tuple, date | None] = {}
         self.kept: list[_Kept] = []
         self.seq = 0
+        # The network changes only with an exclusion's days: one list per kind of order.
+        self.candidate_sets: dict[tuple, list[int]] = {}
 
     # -- the timeline
 
@@ -246,9 +248,20 @@ class _Replay:
         self, order: HistOrder, channel, pickup: int | None, with_shipping: bool
     ) -> list[int]:
         """The location ids that may serve the order, in code order (`Candidates.sql`)."""
+        excluded = frozenset(e.code for e in self.policy.exclusions if e.applies(order.at))
+        key = (channel.pk, pickup, with_shipping, excluded)
+        found = self.candidate_sets.get(key)
+        if found is None:
+            found = self.candidate_sets[key] = self._candidates(
+                channel, pickup, with_shipping, excluded
+            )
+        return found
+
+    def _candidates(
+        self, channel, pickup: int | None, with_shipping: bool, excluded: frozenset[str]
+    ) -> list[int]:
         serves = channel.location_ids
         let_ship = self.policy.let_ship
-        excluded = {e.code for e in self.policy.exclusions if e.applies(order.at)}
         found = []
         for pk, place in self.places.items():
             if not place.active or (serves and pk not in serves) or place.code in excluded:
