@@ -11,9 +11,11 @@ The replay then reads no more from the database: every instance is built from th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from fulfilment.models import Fulfilment
 from inventory.models import Allocation, Location, Product, StockLevel, StockMovement
@@ -131,9 +133,31 @@ def history_load(*, start: datetime, end: datetime) -> History:
 
 
 def _fetch(sql: str, params: list | tuple = ()) -> list[tuple]:
+    # Times go in as the backend keeps them (SQLite: UTC text), and come out aware.
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [adapt(value) if isinstance(value, datetime) else value for value in params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _maybe_at(value) -> datetime | None:
+    return None if value is None else _at(value)
+
+
+def _at(value) -> datetime:
+    """Return a time read by plain SQL as an aware datetime (SQLite answers text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def _day(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
 
 
 def _places() -> tuple[dict[int, Place], dict[int, Location]]:
@@ -204,7 +228,7 @@ def _held(start: datetime, end: datetime) -> list[Held]:
         [start, start, end],
     )
     return [
-        Held(stock_id, quantity, at, status == "shipped")
+        Held(stock_id, quantity, _maybe_at(at), status == "shipped")
         for stock_id, quantity, at, status in found
     ]
 
@@ -218,7 +242,7 @@ def _movements(start: datetime, end: datetime) -> list[Movement]:
             ORDER BY created_at, id""",
         [start, end, *ORDER_MOVEMENTS],
     )
-    return [Movement(*row) for row in found]
+    return [Movement(_at(at), pk, stock_id, quantity) for at, pk, stock_id, quantity in found]
 
 
 def _orders(start: datetime, end: datetime) -> list[HistOrder]:
@@ -237,7 +261,10 @@ def _orders(start: datetime, end: datetime) -> list[HistOrder]:
             FROM {order_t} o WHERE {period} ORDER BY o.created_at, o.id""",
         [start, end],
     ):
-        orders[row[0]] = HistOrder(*row)
+        pk, number, at, channel_id, method, pickup_id, lat, lon, promised = row
+        orders[pk] = HistOrder(
+            pk, number, _at(at), channel_id, method, pickup_id, lat, lon, _day(promised)
+        )
     if not orders:
         return []
     for order_id, line_no, product_id, sku, quantity in _fetch(
@@ -264,11 +291,11 @@ def _orders(start: datetime, end: datetime) -> list[HistOrder]:
             ON o.id = f.order_id WHERE {period} AND f.shipped_at IS NOT NULL GROUP BY o.id""",
         [start, end],
     ):
-        orders[order_id].shipped_at = shipped_at
+        orders[order_id].shipped_at = _maybe_at(shipped_at)
     for order_id, cancelled_at in _fetch(
         f"""SELECT o.id, MIN(e.created_at) FROM {event_t} e JOIN {order_t} o
             ON o.id = e.order_id WHERE {period} AND e.kind = %s GROUP BY o.id""",
         [start, end, OrderEvent.Kind.CANCELLED],
     ):
-        orders[order_id].cancelled_at = cancelled_at
+        orders[order_id].cancelled_at = _maybe_at(cancelled_at)
     return list(orders.values())
