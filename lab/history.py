@@ -111,10 +111,6 @@ class History:
     movements: list[Movement]
     orders: list[HistOrder]  # in the order they were captured
 
-    @property
-    def skus(self) -> dict[int, str]:
-        return {line.product_id: line.sku for order in self.orders for line in order.lines}
-
 
 def history_load(*, start: datetime, end: datetime) -> History:
     """Read the period [start, end) of the real history."""

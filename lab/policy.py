@@ -43,12 +43,6 @@ class Exclusion:
     def applies(self, at: datetime) -> bool:
         return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
 
-    def describe(self) -> str:
-        if self.start is None and self.end is None:
-            return self.code
-        days = f"{_day(self.start)}..{_day(self.end - timedelta(days=1) if self.end else None)}"
-        return f"{self.code}:{days}"
-
 
 @dataclass(frozen=True, slots=True)
 class Costs:
@@ -74,24 +68,6 @@ class ReplayPolicy:
             allow_line_split=True,
             max_shipments=self.max_shipments,
         )
-
-    def is_live(self) -> bool:
-        """True when this is the policy the OMS runs today."""
-        return self == live_policy()
-
-    def describe(self) -> dict:
-        """Return the policy as a run keeps it and a page shows it."""
-        return {
-            "strategy": self.strategy,
-            "split_penalty": self.split_penalty,
-            "max_shipments": self.max_shipments,
-            "excluded": [exclusion.describe() for exclusion in self.exclusions],
-            "let_ship": sorted(self.let_ship),
-            "costs": {
-                code: [c.shipment_cost, c.cost_per_km, c.unit_cost]
-                for code, c in sorted(self.costs.items())
-            },
-        }
 
 
 def live_policy() -> ReplayPolicy:
@@ -180,10 +156,6 @@ def days_read(start: str | date, end: str | date) -> tuple[date, date]:
 
 def _midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _day(at: datetime | None) -> str:
-    return "" if at is None else timezone.localtime(at).date().isoformat()
 
 
 def _date(value: str | date, name: str) -> date:
