@@ -94,13 +94,15 @@ ROLES = [
             "fulfilment.view_*",
             "outbox.view_*",
             "alerts.*",
+            # The sourcing lab: replays of past orders under another policy.
+            "lab.*",
         ),
-        description="Catalogue, locations and stock everywhere.",
+        description="Catalogue, locations and stock everywhere; the sourcing lab.",
     ),
     Role(
         ADMINISTRATOR,
         tuple(f"{app}.*" for app in OMS_APPS)
-        + ("auth.*", "accounts.*", "authtoken.*", "axes.*", "admin.view_logentry"),
+        + ("lab.*", "auth.*", "accounts.*", "authtoken.*", "axes.*", "admin.view_logentry"),
         description="Everything, including people, roles and API tokens.",
     ),
     Role(

@@ -109,3 +109,49 @@ def stacked(
         "value_x": LABEL_WIDTH + BAR_WIDTH + 6,
         "bar_height": BAR,
     }
+
+
+PAIR_ROW = 30
+PAIR_BAR = 11
+
+
+def paired(
+    items: Sequence[tuple[str, float, float]],
+    *,
+    names: tuple[str, str],
+    unit: str = "",
+    decimals: int = 0,
+) -> dict:
+    """Return two horizontal bars per (label, first, second), one scale for all: what
+    happened beside what another policy would have done."""
+    top = max((max(a, b) for _, a, b in items), default=0) or 1
+    rows = []
+    for i, (label, first, second) in enumerate(items):
+        y = i * PAIR_ROW
+        rows.append(
+            {
+                "label": label,
+                "text_y": y + PAIR_BAR + 2,
+                "bars": [
+                    {
+                        "y": y + j * (PAIR_BAR + 1),
+                        "text_y": y + j * (PAIR_BAR + 1) + PAIR_BAR - 2,
+                        "width": round(BAR_WIDTH * value / top, 1) if value > 0 else 0,
+                        "color": PALETTE[j],
+                        "value": f"{value:,.{decimals}f}{unit}",
+                        "title": f"{label}, {names[j]}: {value:,.{decimals}f}{unit}",
+                    }
+                    for j, value in enumerate((first, second))
+                ],
+            }
+        )
+    return {
+        "rows": rows,
+        "legend": [{"label": name, "color": PALETTE[j]} for j, name in enumerate(names)],
+        "height": max(len(items), 1) * PAIR_ROW,
+        "width": LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH,
+        "label_width": LABEL_WIDTH,
+        "bar_x": LABEL_WIDTH,
+        "value_x": LABEL_WIDTH + BAR_WIDTH + 6,
+        "bar_height": PAIR_BAR,
+    }

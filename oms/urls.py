@@ -11,6 +11,7 @@ urlpatterns = [
     # Before "console/": the orders console has its own namespace, "orders_console".
     path("console/orders/", include("orders.console.urls")),
     path("console/alerts/", include("alerts.console.urls")),
+    path("console/lab/", include("lab.console.urls")),
     path("console/", include("inventory.console.urls")),
     path("console/", include("console.urls")),
     path("track/", include("orders.tracking.urls")),
