@@ -352,3 +352,9 @@ def test_a_bad_aisle_order_names_the_field_and_places_nothing(clerk, shop, chang
 
 def test_warehouse_staff_cannot_place_orders(picker):
     assert picker.get(AISLE).status_code == 403
+
+
+def test_the_product_stock_page_links_to_the_nearby_stores(clerk, shop):
+    response = clerk.get(reverse("console:product-stock", args=["TEE-1"]))
+    assert response.status_code == 200
+    assert reverse("oms_console:floor-stock", args=["TEE-1"]) in response.content.decode()
