@@ -72,6 +72,8 @@ def floor(request: HttpRequest) -> HttpResponse:
         steps=steps,
         can_work=request.user.has_perm(WORK_PERMISSION),
         is_store=location.kind == Location.Kind.STORE,
+        # Each line links to its product's nearby stock: the path reversed once, not per line.
+        stock_url=reverse("oms_console:floor-stock", args=["-"])[:-2],
     )
     return render(request, "console/floor/floor.html", context)
 

@@ -48,11 +48,11 @@ def counter(request: HttpRequest) -> HttpResponse:
     order = found[0] if len(found) == 1 else None
     parcels = []
     if order is not None:
-        parcels = [
-            item
-            for item in requests_at(location=location, status=Fulfilment.Status.READY_FOR_PICKUP)
-            if item.order.pk == order.pk
-        ]
+        parcels = requests_at(
+            location=location,
+            status=Fulfilment.Status.READY_FOR_PICKUP,
+            ids=order.fulfilments.values_list("pk", flat=True),
+        )
     context = console_context(
         request,
         title=f"Pickup counter · {location.name}",

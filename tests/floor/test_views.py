@@ -358,3 +358,21 @@ def test_the_product_stock_page_links_to_the_nearby_stores(clerk, shop):
     response = clerk.get(reverse("console:product-stock", args=["TEE-1"]))
     assert response.status_code == 200
     assert reverse("oms_console:floor-stock", args=["TEE-1"]) in response.content.decode()
+
+
+def test_the_floor_page_costs_the_same_queries_for_many_orders(
+    picker, shop, django_assert_max_num_queries
+):
+    # given: twenty orders in each of the first two steps
+    for sku in (shop["tee"], shop["mug"]):
+        stocked(sku, shop["dc"], 100)
+    for i in range(40):
+        order = place([(shop["tee"], 1), (shop["mug"], 1)], email=f"q{i}@example.com")
+        if i % 2:
+            fulfilment_accept(fulfilment_id=order.fulfilments.get().pk)
+    # when
+    with django_assert_max_num_queries(14):
+        response = picker.get(FLOOR)
+    # then
+    assert [len(step["requests"]) for step in response.context["steps"]] == [20, 20, 0]
+    assert response.content.decode().count('class="floor-sku"') == 80
