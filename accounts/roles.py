@@ -62,8 +62,12 @@ class Role:
 ROLES = [
     Role(
         STORE_STAFF,
-        tuple(_LOCATION_WORK),
-        description="Their store's stock, counts, pickups and fulfilments.",
+        # The endless aisle: an order for the customer in the store, from the console.
+        (*_LOCATION_WORK, "orders.add_order"),
+        description=(
+            "Their store's stock, counts, pickups and fulfilments; orders for customers in the "
+            "store."
+        ),
     ),
     Role(
         WAREHOUSE_STAFF,

@@ -46,14 +46,15 @@ class Action:
     permission: str
     run: Callable[[Any, AbstractBaseUser, Mapping[str, str]], None]
     # Inputs the action reads: "reason" (one for all rows), "ship" (carrier and tracking
-    # number per row, so it cannot run over "every row of the queue").
+    # number per row), "code" (the customer's pickup code per row); the last two cannot run
+    # over "every row of the queue".
     needs: str = ""
     danger: bool = False
 
     @property
     def whole_queue(self) -> bool:
         """Whether it may run over every row matching the filters, not only ticked ones."""
-        return self.needs != "ship"
+        return self.needs not in ("ship", "code")
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,11 @@ def _ready(fulfilment: Fulfilment, actor, inputs) -> None:
 
 
 def _collect(fulfilment: Fulfilment, actor, inputs) -> None:
-    fulfilment_collect(fulfilment_id=fulfilment.pk, actor=actor)
+    # Handed over only against the customer's code, as at the counter.
+    code = (inputs.get(f"code-{fulfilment.pk}") or "").strip()
+    if not code:
+        raise InputError("Type the customer's pickup code.", field="pickup_code")
+    fulfilment_collect(fulfilment_id=fulfilment.pk, actor=actor, pickup_code=code[:32])
 
 
 def _resource(order: Order, actor, inputs) -> None:
@@ -184,7 +189,7 @@ ACCEPT = Action("accept", "Accept", FULFILMENT_PERMISSION, _accept)
 REJECT = Action("reject", "Reject…", FULFILMENT_PERMISSION, _reject, needs="reason", danger=True)
 SHIP = Action("ship", "Ship", FULFILMENT_PERMISSION, _ship, needs="ship")
 READY = Action("ready", "Mark ready for pickup", FULFILMENT_PERMISSION, _ready)
-COLLECT = Action("collect", "Mark collected", FULFILMENT_PERMISSION, _collect)
+COLLECT = Action("collect", "Mark collected", FULFILMENT_PERMISSION, _collect, needs="code")
 RESOURCE = Action("resource", "Source again", ORDER_PERMISSION, _resource)
 CANCEL = Action("cancel", "Cancel orders…", CANCEL_PERMISSION, _cancel, needs="cancel", danger=True)
 

@@ -32,6 +32,8 @@ class Fulfilment(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
+    # Who took the parcel at the counter when not the customer named on the order.
+    collected_by = models.CharField(max_length=255, blank=True, default="", db_default="")
     # When the request went out in a file for a 3PL (export_fulfilments): sent once.
     exported_at = models.DateTimeField(null=True, blank=True)
 

@@ -53,6 +53,7 @@ from inventory.resources import (
 from inventory.services.counts import stock_count_import_start
 from inventory.services.ledger import (
     stock_adjust,
+    stock_bin_set,
     stock_receive,
     stock_safety_stock_set,
     stock_transfer,
@@ -281,7 +282,7 @@ class SafetyStockForm(forms.Form):
 class StockLevelForm(forms.ModelForm):
     class Meta:
         model = StockLevel
-        fields = ["safety_stock"]
+        fields = ["safety_stock", "bin"]
 
 
 class CountConfirmForm(ConfirmImportForm):
@@ -322,6 +323,7 @@ class StockLevelAdmin(
         "allocated",
         "reserved",
         "safety_stock",
+        "bin",
         "available",
         "stock_page",
         "updated_at",
@@ -396,11 +398,13 @@ class StockLevelAdmin(
         return self._changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        # Only safety stock is editable, and it is set through its service (row lock).
+        # Only safety stock and the bin are editable, each set through its service (row lock).
         if "safety_stock" in form.changed_data:
             stock_safety_stock_set(
                 product=obj.product, location=obj.location, safety_stock=obj.safety_stock
             )
+        if "bin" in form.changed_data:
+            stock_bin_set(product=obj.product, location=obj.location, bin=obj.bin)
 
     # Import: stock counts through the count service; export: stock rows.
 

@@ -238,6 +238,9 @@ class StockLevel(models.Model):
     allocated = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     safety_stock = models.IntegerField(default=0)
+    # Where the units sit in the location (aisle-shelf-bin, e.g. "A-03-2"): pick lists are
+    # sorted by it. A default in the database too: count files insert rows in plain SQL.
+    bin = models.CharField(max_length=32, blank=True, default="", db_default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StockLevelQuerySet.as_manager()

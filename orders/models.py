@@ -122,6 +122,9 @@ class Order(models.Model):
     # Click & collect: when the "ready for pickup" e-mail went out (claimed once, see
     # orders.services.pickup).
     pickup_notified_at = models.DateTimeField(null=True, blank=True)
+    # Click & collect: the code the customer shows at the counter (orders.services.pickup),
+    # given when the order is first ready for pickup.
+    pickup_code = models.CharField(max_length=12, blank=True, default="", db_default="")
     # What sourcing says the chosen locations cost us (logistics, not the customer's price).
     logistics_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     sourcing_attempts = models.PositiveSmallIntegerField(default=0)

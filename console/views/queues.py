@@ -101,9 +101,8 @@ def queue_act(request: HttpRequest, slug: str) -> HttpResponse:
         return _back(queue, filters)
     if request.POST.get("target") == "all":
         if not action.whole_queue:
-            messages.error(
-                request, f"{action.label}: tick the rows, each needs its own tracking number."
-            )
+            each = "pickup code" if action.needs == "code" else "tracking number"
+            messages.error(request, f"{action.label}: tick the rows, each needs its own {each}.")
             return _back(queue, filters)
         job = job_start(
             kind=BackgroundJob.Kind.ACTION,
@@ -118,6 +117,14 @@ def queue_act(request: HttpRequest, slug: str) -> HttpResponse:
     if not ids:
         messages.warning(request, "Tick the rows to act on first.")
         return _back(queue, filters)
+    if action.needs == "code":
+        inputs.update(
+            {
+                f"code-{pk}": request.POST[f"code-{pk}"][:32]
+                for pk in ids
+                if f"code-{pk}" in request.POST
+            }
+        )
     if action.needs == "ship":
         inputs.update(
             {

@@ -7,6 +7,7 @@ touches (pk order), writes the ledger line and moves the balance with it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -297,4 +298,53 @@ def stock_safety_stock_set(
     stock.save(update_fields=["safety_stock", "updated_at"])
     # Safety stock is not available: low-stock alerts are evaluated after commit.
     stock_changed([stock.pk])
+    return stock
+
+
+BIN_MAX_LENGTH = 32
+
+
+def units_write_off(
+    *,
+    rows: Mapping[int, StockLevel],
+    units_by_stock: Mapping[int, int],
+    kind: str,
+    reference: str,
+    reason: str,
+    actor: AbstractBaseUser | None = None,
+) -> int:
+    """Take units found missing (`adjustment`) or damaged (`damage`) off on hand, one ledger
+    line per stock row, inside the caller's transaction; `rows` are the stock rows it holds
+    locked, by pk. Never below zero: a row holds at most what it has. Return the units."""
+    if kind not in (Kind.ADJUSTMENT, Kind.DAMAGE):
+        raise InvalidQuantity(f"'{kind}' is not a write-off.", field="kind")
+    operation = uuid.uuid4()
+    written = 0
+    for stock_id, units in sorted(units_by_stock.items()):
+        stock = rows[stock_id]
+        units = min(units, stock.on_hand)
+        if units <= 0:
+            continue
+        movement_apply(
+            stock=stock,
+            kind=kind,
+            quantity=-units,
+            reference=reference,
+            reason=reason,
+            actor=actor,
+            operation=operation,
+        )
+        written += units
+    return written
+
+
+@transaction.atomic(durable=True)
+def stock_bin_set(*, product: Product, location: Location, bin: str) -> StockLevel:
+    """Say where a product sits in a location (its bin, for pick lists)."""
+    bin = bin.strip()
+    if len(bin) > BIN_MAX_LENGTH:
+        raise InvalidQuantity("A bin is at most 32 characters.", field="bin")
+    stock = lock_stock([(product.pk, location.pk)])[(product.pk, location.pk)]
+    StockLevel.objects.filter(pk=stock.pk).update(bin=bin, updated_at=timezone.now())
+    stock.bin = bin
     return stock

@@ -8,26 +8,32 @@ calls down to each part in turn rather than the fulfilment app reaching up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ConflictError, NotFoundError
+from core.exceptions import ConflictError, DomainError, NotFoundError
 from core.retry import retry_on_conflict
 from fulfilment.models import Fulfilment, RejectReason
 from fulfilment.payloads import fulfilment_draft
 from inventory.locks import lock_stock_ids
 from inventory.models import StockMovement
-from inventory.services.allocations import allocations_release, allocations_ship
-from inventory.services.ledger import movement_apply
+from inventory.services.allocations import (
+    allocation_shrink,
+    allocations_release,
+    allocations_ship,
+)
+from inventory.services.ledger import units_write_off
 from orders.events import order_event_add
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent
 from orders.payloads import order_draft
 from orders.services.allocation import order_allocate
 from orders.services.lifecycle import rejected_location_ids
-from orders.services.pickup import pickup_ready_announce
+from orders.services.pickup import pickup_code_check, pickup_code_new, pickup_ready_announce
 from orders.services.status import order_status_refresh
 from orders.transitions import fulfilment_ensure_can_become
 from outbox.emit import events_emit
@@ -172,6 +178,9 @@ def fulfilment_ready(*, fulfilment_id: int, actor: AbstractBaseUser | None = Non
     fulfilment.ready_at = now
     fulfilment.accepted_at = fulfilment.accepted_at or now
     fulfilment.save(update_fields=["status", "ready_at", "accepted_at", "updated_at"])
+    if not order.pickup_code:
+        order.pickup_code = pickup_code_new()
+        order.save(update_fields=["pickup_code", "updated_at"])
     order_event_add(
         order=order,
         kind=OrderEvent.Kind.READY_FOR_PICKUP,
@@ -186,21 +195,41 @@ def fulfilment_ready(*, fulfilment_id: int, actor: AbstractBaseUser | None = Non
 
 
 @transaction.atomic(durable=True)
-def fulfilment_collect(*, fulfilment_id: int, actor: AbstractBaseUser | None = None) -> Fulfilment:
-    """The customer took the parcel: the units leave the store's stock."""
+def fulfilment_collect(
+    *,
+    fulfilment_id: int,
+    actor: AbstractBaseUser | None = None,
+    pickup_code: str | None = None,
+    collected_by: str = "",
+) -> Fulfilment:
+    """The customer took the parcel: the units leave the store's stock.
+
+    At the counter the customer's pickup code is checked first (`pickup_code`; a wrong one
+    changes nothing); `collected_by` names someone collecting for the customer.
+    """
     fulfilment, order = _locked(fulfilment_id)
     if fulfilment.status == FS.COLLECTED:
         return fulfilment
     fulfilment_ensure_can_become(fulfilment, FS.COLLECTED)
+    if pickup_code is not None:
+        pickup_code_check(order=order, code=pickup_code)
+    collected_by = collected_by.strip()[:255]
     _units_leave(fulfilment, order, actor)
     fulfilment.status = FS.COLLECTED
     fulfilment.collected_at = timezone.now()
-    fulfilment.save(update_fields=["status", "collected_at", "updated_at"])
+    fulfilment.collected_by = collected_by
+    fulfilment.save(update_fields=["status", "collected_at", "collected_by", "updated_at"])
+    data = {"fulfilment": fulfilment.pk, "location": fulfilment.location.code}
+    if pickup_code is not None:
+        data["pickup_code_checked"] = True
+    if collected_by:
+        data["collected_by"] = collected_by
     order_event_add(
         order=order,
         kind=OrderEvent.Kind.COLLECTED,
-        message=f"Collected at {fulfilment.location.name}.",
-        data={"fulfilment": fulfilment.pk, "location": fulfilment.location.code},
+        message=f"Collected at {fulfilment.location.name}"
+        + (f" by {collected_by}, for the customer." if collected_by else "."),
+        data=data,
         actor=actor,
     )
     order_status_refresh(order=order, actor=actor)
@@ -224,6 +253,10 @@ def _reject(fulfilment_id, reason, reason_code, actor) -> Fulfilment:
     fulfilment, order = _locked(fulfilment_id)
     if fulfilment.status == FS.REJECTED:
         return fulfilment
+    return _reject_within(fulfilment, order, reason, reason_code, actor)
+
+
+def _reject_within(fulfilment, order, reason, reason_code, actor) -> Fulfilment:
     fulfilment_ensure_can_become(fulfilment, FS.REJECTED)
     allocations = list(fulfilment.allocations.open())
     rows = lock_stock_ids(a.stock_id for a in allocations)
@@ -245,6 +278,14 @@ def _reject(fulfilment_id, reason, reason_code, actor) -> Fulfilment:
         actor=actor,
         public=False,
     )
+    _source_again(order, actor)
+    order_status_refresh(order=order, actor=actor)
+    return fulfilment
+
+
+def _source_again(order: Order, actor, also_exclude: int | None = None) -> None:
+    """Source what the order lacks again, away from the locations that refused it; after
+    too many refusals a person decides instead."""
     order.sourcing_attempts += 1
     if order.sourcing_attempts > settings.OMS_MAX_SOURCING_ATTEMPTS:
         order.needs_attention = True
@@ -259,35 +300,115 @@ def _reject(fulfilment_id, reason, reason_code, actor) -> Fulfilment:
             public=False,
         )
     else:
-        order_allocate(order=order, exclude=rejected_location_ids(order), actor=actor)
+        exclude = rejected_location_ids(order)
+        if also_exclude is not None:
+            exclude.add(also_exclude)
+        order_allocate(order=order, exclude=exclude, actor=actor)
     order.save(
         update_fields=["sourcing_attempts", "needs_attention", "attention_reason", "updated_at"]
     )
-    order_status_refresh(order=order, actor=actor)
-    return fulfilment
 
 
 def _record_stock_finding(rows, allocations, reason, reason_code, order, actor) -> None:
     """An empty shelf corrects on hand; damaged units are written off. Both through the ledger."""
-    if reason_code not in (RejectReason.OUT_OF_STOCK, RejectReason.DAMAGED):
-        return
     by_stock: dict[int, int] = {}
     for allocation in allocations:
         by_stock[allocation.stock_id] = by_stock.get(allocation.stock_id, 0) + allocation.quantity
+    _write_off(rows, by_stock, reason, reason_code, order, actor)
+
+
+def _write_off(rows, units_by_stock, reason, reason_code, order, actor) -> None:
+    if reason_code not in (RejectReason.OUT_OF_STOCK, RejectReason.DAMAGED):
+        return
     kind = (
         StockMovement.Kind.ADJUSTMENT
         if reason_code == RejectReason.OUT_OF_STOCK
         else StockMovement.Kind.DAMAGE
     )
-    for stock_id, units in sorted(by_stock.items()):
-        stock = rows[stock_id]
-        units = min(units, stock.on_hand)
-        if units:
-            movement_apply(
-                stock=stock,
-                kind=kind,
-                quantity=-units,
-                reference=f"order {order.number}",
-                reason=f"fulfilment rejected ({reason_code}): {reason}"[:255],
-                actor=actor,
+    units_write_off(
+        rows=rows,
+        units_by_stock=units_by_stock,
+        kind=kind,
+        reference=f"order {order.number}",
+        reason=f"fulfilment rejected ({reason_code}): {reason}"[:255],
+        actor=actor,
+    )
+
+
+def fulfilment_reject_lines(
+    *,
+    fulfilment_id: int,
+    units_by_line: Mapping[int, int],
+    reason: str,
+    reason_code: str = RejectReason.OTHER,
+    actor: AbstractBaseUser | None = None,
+) -> Fulfilment:
+    """The location refuses some units of some lines (`{order line id: units}`) and keeps
+    the rest: those units are released, written off when damaged or missing, and sourced
+    again elsewhere. Refusing every unit it holds is a whole rejection."""
+    return retry_on_conflict(
+        lambda: _reject_lines(fulfilment_id, dict(units_by_line), reason, reason_code, actor)
+    )
+
+
+@transaction.atomic(durable=True)
+def _reject_lines(fulfilment_id, units_by_line, reason, reason_code, actor) -> Fulfilment:
+    if reason_code not in RejectReason.CHOICES:
+        raise DomainError("Choose a known reason.", field="reason_code")
+    if not (reason or "").strip():
+        raise DomainError("Give a reason.", field="reason")
+    fulfilment, order = _locked(fulfilment_id)
+    fulfilment_ensure_can_become(fulfilment, FS.REJECTED)
+    allocations = list(
+        fulfilment.allocations.open().select_related("order_line__product").order_by("-id")
+    )
+    held: dict[int, int] = {}
+    for allocation in allocations:
+        held[allocation.order_line_id] = held.get(allocation.order_line_id, 0) + allocation.quantity
+    units_by_line = {line: units for line, units in units_by_line.items() if units}
+    if not units_by_line:
+        raise DomainError("Give the units refused on at least one line.", field="lines")
+    for line_id, units in sorted(units_by_line.items()):
+        if line_id not in held:
+            raise DomainError(f"Line {line_id} is not in this request.", field="lines")
+        if units < 0 or units > held[line_id]:
+            raise DomainError(
+                f"Line {line_id}: between 0 and {held[line_id]} unit(s) can be refused.",
+                field="lines",
             )
+    if units_by_line == held:
+        return _reject_within(fulfilment, order, reason, reason_code, actor)
+    rows = lock_stock_ids(a.stock_id for a in allocations)
+    skus = {a.order_line_id: a.order_line.product.sku for a in allocations}
+    freed: dict[int, int] = {}
+    told = []
+    for line_id, units in sorted(units_by_line.items()):
+        left = units
+        for allocation in (a for a in allocations if a.order_line_id == line_id):
+            if left <= 0:
+                break
+            given = allocation_shrink(
+                allocation=allocation, units=left, reason=f"rejected: {reason}"
+            )
+            freed[allocation.stock_id] = freed.get(allocation.stock_id, 0) + given
+            left -= given
+        told.append({"sku": skus[line_id], "quantity": units})
+    _write_off(rows, freed, reason, reason_code, order, actor)
+    summary = ", ".join(f"{item['quantity']} × {item['sku']}" for item in told)
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.FULFILMENT_REJECTED,
+        message=f"{fulfilment.location.name} could not fulfil {summary}: {reason or reason_code}.",
+        data={
+            "fulfilment": fulfilment.pk,
+            "location": fulfilment.location.code,
+            "reason": reason,
+            "reason_code": reason_code,
+            "lines": told,
+        },
+        actor=actor,
+        public=False,
+    )
+    _source_again(order, actor, also_exclude=fulfilment.location_id)
+    order_status_refresh(order=order, actor=actor)
+    return fulfilment

@@ -3,7 +3,9 @@ collected within the store's hold period."""
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +24,34 @@ logger = logging.getLogger(__name__)
 # Named, not imported: the tasks module imports this one.
 NOTIFY_TASK = "orders.tasks.pickup_ready_notify_task"
 S = Order.Status
+# No 0/O, 1/I/L: read aloud or typed from a phone screen, a code must not be misread.
+PICKUP_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+PICKUP_CODE_LENGTH = 6  # 31^6: about 887 million codes
+
+
+class WrongPickupCode(DomainError):
+    code = "wrong_pickup_code"
+
+
+def pickup_code_new() -> str:
+    """Return a fresh pickup code: short enough to type, drawn by the OS's secure random."""
+    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
+
+
+def pickup_code_normal(code: str) -> str:
+    """Return a code as typed or scanned in its one form: capitals, no spaces or dashes."""
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def pickup_code_check(*, order: Order, code: str) -> None:
+    """Refuse a handover whose code is not the order's (compared in constant time)."""
+    typed = pickup_code_normal(code)
+    if not typed:
+        raise WrongPickupCode("Type or scan the customer's pickup code.", field="pickup_code")
+    if not order.pickup_code or not hmac.compare_digest(typed, order.pickup_code):
+        raise WrongPickupCode(
+            f"That is not the pickup code of order {order.number}.", field="pickup_code"
+        )
 
 
 def pickup_ready_announce(*, order: Order) -> None:

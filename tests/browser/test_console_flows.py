@@ -152,6 +152,9 @@ def test_the_warehouse_accepts_then_ships_and_the_store_hands_over_a_pickup(
     ):
         page.goto(f"{live_server.url}/console/queues/{queue}/")
         page.check(f"tr[data-order='{pickup.number}'] input[name=ids]")
+        if action == "collect":
+            pickup.refresh_from_db()
+            page.fill(f"tr[data-order='{pickup.number}'] input[name^=code]", pickup.pickup_code)
         page.select_option("#queue-action", action)
         page.click("button[value=selected]")
         page.wait_for_selector(f"text={said}: done for 1 row(s).")

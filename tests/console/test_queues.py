@@ -113,12 +113,37 @@ def test_ready_then_collected_from_the_queues(admin_client_logged, tee):
         act("to-ship"), {"action": "ready", "target": "selected", "ids": [fulfilment.pk]}
     )
     waiting = admin_client_logged.get(queue("ready-for-pickup"))
-    admin_client_logged.post(
+    order.refresh_from_db()
+    codeless = admin_client_logged.post(
         act("ready-for-pickup"),
         {"action": "collect", "target": "selected", "ids": [fulfilment.pk]},
+        follow=True,
+    )
+    wrong = admin_client_logged.post(
+        act("ready-for-pickup"),
+        {
+            "action": "collect",
+            "target": "selected",
+            "ids": [fulfilment.pk],
+            f"code-{fulfilment.pk}": "ZZZZZZ",
+        },
+        follow=True,
+    )
+    fulfilment.refresh_from_db()
+    assert fulfilment.status == Fulfilment.Status.READY_FOR_PICKUP
+    admin_client_logged.post(
+        act("ready-for-pickup"),
+        {
+            "action": "collect",
+            "target": "selected",
+            "ids": [fulfilment.pk],
+            f"code-{fulfilment.pk}": order.pickup_code,
+        },
     )
     # then
     assert [f.pk for f in waiting.context["rows"]] == [fulfilment.pk]
+    assert "pickup code" in codeless.content.decode()
+    assert "not the pickup code" in wrong.content.decode()
     fulfilment.refresh_from_db()
     order.refresh_from_db()
     assert fulfilment.status == Fulfilment.Status.COLLECTED

@@ -205,6 +205,18 @@ def test_balances_are_read_only_and_safety_stock_goes_through_its_service(
     assert admin_client_logged.get(reverse("admin:inventory_stocklevel_add")).status_code == 403
 
 
+def test_the_bin_of_a_stock_row_is_set_in_the_admin_for_pick_lists(admin_client_logged, stock):
+    # given
+    target = row("A-100", "WH1")
+    url = reverse("admin:inventory_stocklevel_change", args=[target.pk])
+    # when
+    response = admin_client_logged.post(url, {"safety_stock": 0, "bin": " C-07-2 "})
+    # then
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert (target.bin, target.on_hand) == ("C-07-2", 10)
+
+
 # --- Actions -----------------------------------------------------------------------------
 
 
