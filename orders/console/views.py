@@ -7,7 +7,6 @@ service; a domain error comes back as a message on the page, never as an error p
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -15,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,6 +30,7 @@ from orders.console.forms import (
     ShipForm,
 )
 from orders.models import Order, OrderEvent, OrderLine
+from orders.search import order_search
 from orders.selectors import promise_at_risk
 from orders.services.fulfilments import (
     fulfilment_accept,
@@ -50,6 +49,7 @@ from orders.tracking.links import number_is_plausible, tracking_url
 from orders.transitions import FULFILMENT_TRANSITIONS
 
 ORDER_PERMISSION = "orders.change_order"
+VIEW_PERMISSION = "orders.view_order"
 # Cancelling is a permission of its own (accounts.roles).
 CANCEL_PERMISSION = "orders.cancel_order"
 MAX_LINE_NO = 32767  # order_line.line_no is a smallint
@@ -80,13 +80,21 @@ def _require(request: HttpRequest, permission: str) -> None:
 @staff_member_required
 @require_GET
 def order_find(request: HttpRequest) -> HttpResponse:
-    """Go to the order a number names, or to the admin's order search for anything else."""
+    """Go to the order a number names; otherwise list the customers' orders the term finds
+    (orders.search): part of a name, e-mail or phone, an external id, a tracking number."""
+    _require(request, VIEW_PERMISSION)
     term = request.GET.get("q", "").strip()
     visible = scope_orders(Order.objects.filter(number=term.upper()), request.user)
     if number_is_plausible(term.upper()) and visible.exists():
         return redirect("orders_console:order", number=term.upper())
-    url = reverse("admin:orders_order_changelist")
-    return redirect(f"{url}?{urlencode({'q': term})}" if term else url)
+    result = order_search(term=term, user=request.user) if term else None
+    context = {
+        **admin.site.each_context(request),
+        "title": "Find a customer",
+        "term": term,
+        "result": result,
+    }
+    return render(request, "orders/console/find.html", context)
 
 
 @staff_member_required
