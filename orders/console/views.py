@@ -7,6 +7,7 @@ service; a domain error comes back as a message on the page, never as an error p
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -20,8 +21,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.scoping import scope_orders, scope_to_locations
 from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
-from inventory.models import Allocation
-from orders.console.explain import explanation_sections
+from inventory.models import Allocation, Location
+from orders.console.explain import (
+    explanation_codes,
+    explanation_in_words,
+    explanation_sections,
+)
 from orders.console.forms import (
     LineCancelForm,
     NoteForm,
@@ -54,6 +59,8 @@ VIEW_PERMISSION = "orders.view_order"
 CANCEL_PERMISSION = "orders.cancel_order"
 MAX_LINE_NO = 32767  # order_line.line_no is a smallint
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
+# The engine's internals (cost parts, runner-ups) are for those who tune the network.
+INTERNALS_PERMISSION = "inventory.change_location"
 FS = Fulfilment.Status
 OPEN_ORDER_STATUSES = {
     Order.Status.PENDING,
@@ -146,11 +153,9 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
             (a for line in lines for a in line.every_allocation), key=lambda a: a.pk
         ),
         "fulfilments": fulfilments,
-        "sourcing": [
-            {"event": event, "sections": explanation_sections(event.data.get("explanation"))}
-            for event in events
-            if event.kind == OrderEvent.Kind.ALLOCATED
-        ],
+        "sourcing": _sourcing(events, order.currency),
+        "internals_visible": request.user.has_perm(INTERNALS_PERMISSION),
+        "totals": _totals(order, lines),
         "events": events,
         "tracking_url": tracking_url(order, request),
         # The same rules as orders_at_risk (the admin's "promise" filter), on this order.
@@ -165,6 +170,37 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         "reject_form": RejectForm(),
     }
     return render(request, "orders/console/order.html", context)
+
+
+def _sourcing(events: list[OrderEvent], currency: str) -> list[dict]:
+    """Return each sourcing decision: in words for everyone, in tables for internals."""
+    decisions = [e for e in events if e.kind == OrderEvent.Kind.ALLOCATED]
+    codes = set().union(*(explanation_codes(e.data.get("explanation")) for e in decisions))
+    names = (
+        dict(Location.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    )
+    return [
+        {
+            "event": event,
+            "words": explanation_in_words(event.data.get("explanation"), names, currency),
+            "sections": explanation_sections(event.data.get("explanation")),
+        }
+        for event in decisions
+    ]
+
+
+def _totals(order: Order, lines: list[OrderLine]) -> dict[str, Decimal | None]:
+    """Return what the customer pays: lines as ordered, less cancelled units, plus delivery.
+    (No refund is recorded anywhere yet, so none is shown.)"""
+    ordered = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+    cancelled = sum((line.unit_price * line.quantity_cancelled for line in lines), Decimal("0.00"))
+    delivery = order.shipping_price
+    return {
+        "ordered": ordered,
+        "cancelled": cancelled,
+        "delivery": delivery,
+        "total": ordered - cancelled + (delivery or Decimal("0.00")),
+    }
 
 
 def _fulfilment_actions(fulfilment: Fulfilment, order: Order) -> list[str]:
