@@ -108,3 +108,28 @@ def test_the_alerts_page_is_a_compact_table_and_acknowledges_in_bulk(
     page.wait_for_selector("text=2 alert(s) acknowledged.")
     # then
     assert set(Alert.objects.values_list("status", flat=True)) == {"acknowledged"}
+
+
+def test_desktop_lists_fit_1280_pixels(page, live_server, shop):
+    # given: lists with rows, seen by someone who keeps the admin's model list
+    place([(shop["tee"], 1)], email="wide.customer.name@example.com")
+    staff("buyer", "inventory manager")
+    login(page, live_server, "buyer")
+    lists = [
+        "/admin/orders/order/",
+        "/admin/fulfilment/fulfilment/",
+        "/admin/inventory/stocklevel/",
+        "/admin/inventory/stockmovement/",
+        "/console/orders/?q=wide",
+        "/console/alerts/",
+        "/console/queues/to-accept/",
+    ]
+    too_wide = {}
+    for url in lists:
+        # when
+        page.goto(f"{live_server.url}{url}")
+        # then: nothing runs off the right edge of a 1280 px window
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 1280:
+            too_wide[url] = width
+    assert too_wide == {}
