@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# `make run` also runs a live day of the demo (manage.py simulate): SIMULATE=0 leaves it out;
+# SIMULATE_SPEED is simulated minutes per real minute.
+SIMULATE ?= 1
+SIMULATE_SPEED ?= 60
 
 .DEFAULT_GOAL := help
 
@@ -24,11 +28,12 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
-run: $(STAMP) ## Set up, load demo data once, and serve the console on http://127.0.0.1:8000 with worker and beat
+run: $(STAMP) ## Set up, load demo data once, serve the console on http://127.0.0.1:8000 with worker, beat and a live day (SIMULATE=0: none)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 PORT=$(PORT) $(BIN)/python manage.py ensure_admin
-	DEBUG=1 PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	DEBUG=1 PORT=$(PORT) SIMULATE_SPEED=$(SIMULATE_SPEED) PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/honcho -f Procfile.dev start $(if $(filter 0,$(SIMULATE)),web worker beat,)
 
 test: $(STAMP) ## Set up, then lint, type-check and run the whole test suite
 	$(BIN)/ruff check .

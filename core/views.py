@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send staff to the console; everyone else to the login page through it."""
-    return redirect("admin:index")
+    return redirect("oms_console:dashboard")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

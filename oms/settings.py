@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and Redoc's assets, served from here: /api/docs/ works offline.
+    "drf_spectacular_sidecar",
     "import_export",
     "core",
     "outbox",
@@ -116,6 +118,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # The open-alerts badge on staff pages (counted only where shown).
                 "alerts.context_processors.alerts_badge",
+                # The product's name and each role's navigation (console.navigation).
+                "console.navigation.navigation",
             ],
         },
     },
@@ -392,6 +396,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Orders, stock, sourcing and fulfilment for omnichannel retail.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The error answers every operation shares, with their shapes (core/api/schema.py).
     "POSTPROCESSING_HOOKS": [

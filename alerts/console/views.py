@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts.console.forms import UNRESOLVED, AlertFilterForm, SnoozeForm
+from alerts.console.words import alert_in_words
 from alerts.selectors import alerts_visible_to
 from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
 from core.exceptions import DomainError
@@ -23,6 +24,7 @@ from core.exceptions import DomainError
 CHANGE_PERMISSION = "alerts.change_alert"
 PER_PAGE = 100
 ACTIONS = ("acknowledge", "snooze", "resolve")
+BULK_ACTIONS = ("acknowledge", "snooze")
 
 
 @require_GET
@@ -49,6 +51,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(alerts.order_by("-opened_at", "-id"), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    for alert in page.object_list:
+        alert.words = alert_in_words(alert.kind, alert.details)
     context = {
         **admin.site.each_context(request),
         "title": "Alerts",
@@ -88,6 +92,47 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 messages.info(request, f"Alert #{alert.pk} snoozed until {until:%Y-%m-%d}.")
     except DomainError as exc:
         messages.error(request, exc.message)
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
     # Back to the list as it was filtered: only a query string is taken, never a place.
     query = request.POST.get("next", "").lstrip("?")
     return HttpResponseRedirect(reverse("alerts_console:list") + (f"?{query}" if query else ""))
+
+
+@require_POST
+@staff_member_required
+def alert_bulk(request: HttpRequest) -> HttpResponse:
+    """Acknowledge or snooze the ticked alerts, each through its lifecycle service; say how
+    many moved and why any did not."""
+    if not request.user.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied
+    action = request.POST.get("action", "")
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose Acknowledge or Snooze.")
+        return _back(request)
+    ids = [int(pk) for pk in request.POST.getlist("alert") if pk.isdigit() and len(pk) < 19]
+    if not ids:
+        messages.error(request, "Tick the alerts to act on first.")
+        return _back(request)
+    form = SnoozeForm(request.POST)
+    if action == "snooze" and not form.is_valid():
+        messages.error(request, "Snooze until: " + " ".join(form.errors["until"]))
+        return _back(request)
+    done, refused = 0, []
+    for alert in alerts_visible_to(request.user).filter(pk__in=ids).order_by("pk"):
+        try:
+            if action == "acknowledge":
+                alert_acknowledge(alert=alert, actor=request.user)
+            else:
+                alert_snooze(alert=alert, until=form.until_moment(), actor=request.user)
+        except DomainError as exc:
+            refused.append(f"#{alert.pk}: {exc.message}")
+        else:
+            done += 1
+    said = "acknowledged" if action == "acknowledge" else "snoozed"
+    messages.info(request, f"{done} alert(s) {said}.")
+    if refused:
+        messages.error(request, "Not changed: " + " ".join(refused))
+    return _back(request)

@@ -90,3 +90,82 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_text(item) for item in value)
     return str(value)
+
+
+WITHOUT = "without "
+SINGLE = "best single location ("
+
+
+def explanation_codes(explanation: Any) -> set[str]:
+    """Return the location codes an explanation names (chosen ones and runner-ups')."""
+    if not isinstance(explanation, dict):
+        return set()
+    codes = {
+        str(part.get("location"))
+        for part in explanation.get("locations") or []
+        if isinstance(part, dict) and part.get("location")
+    }
+    for alternative in explanation.get("alternatives") or []:
+        if isinstance(alternative, dict) and (code := _label_code(alternative.get("label"))):
+            codes.add(code)
+    return codes
+
+
+def _label_code(label: Any) -> str:
+    label = str(label or "")
+    if label.startswith(WITHOUT):
+        return label.removeprefix(WITHOUT)
+    if label.startswith(SINGLE):
+        return label.removeprefix(SINGLE).rstrip(")")
+    return ""
+
+
+def explanation_in_words(explanation: Any, names: dict[str, str], currency: str) -> list[str]:
+    """Return the sourcing decision as sentences a customer-service person can repeat:
+    where the units come from and why there ("Lyon: 2 units; without it, 1.20 EUR more"),
+    and what the best single location would have meant."""
+    if not isinstance(explanation, dict):
+        return []
+    said = []
+    parts = [p for p in explanation.get("locations") or [] if isinstance(p, dict)]
+    if parts:
+        where = " and ".join(
+            f"{_name(p.get('location'), names)} ({_units(p.get('units'))})" for p in parts
+        )
+        total = sum(_number(p.get("total")) for p in parts)
+        said.append(f"Sent from {where}: {total:.2f} {currency} in logistics.")
+    for alternative in explanation.get("alternatives") or []:
+        if not isinstance(alternative, dict):
+            continue
+        label = str(alternative.get("label", ""))
+        lost = int(_number(alternative.get("units_lost")))
+        extra = _number(alternative.get("extra_cost"))
+        if label.startswith(WITHOUT):
+            subject = f"Without {_name(_label_code(label), names)}"
+        elif label.startswith(SINGLE):
+            subject = f"From {_name(_label_code(label), names)} alone"
+        else:
+            subject = _title(label)
+        if lost > 0:
+            said.append(f"{subject}, {_units(lost)} fewer would have been found.")
+        elif extra > 0.005:
+            said.append(f"{subject}, it would have cost {extra:.2f} {currency} more.")
+        else:
+            said.append(f"{subject}, it would have cost the same.")
+    return said
+
+
+def _name(code: Any, names: dict[str, str]) -> str:
+    return names.get(str(code), str(code))
+
+
+def _units(value: Any) -> str:
+    units = int(_number(value))
+    return f"{units} unit" + ("" if units == 1 else "s")
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0

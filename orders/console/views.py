@@ -7,7 +7,7 @@ service; a domain error comes back as a message on the page, never as an error p
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
+from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -15,15 +15,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scoping import scope_orders, scope_to_locations
 from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
-from inventory.models import Allocation
-from orders.console.explain import explanation_sections
+from inventory.models import Allocation, Location
+from orders.console.explain import (
+    explanation_codes,
+    explanation_in_words,
+    explanation_sections,
+)
 from orders.console.forms import (
     LineCancelForm,
     NoteForm,
@@ -32,6 +35,7 @@ from orders.console.forms import (
     ShipForm,
 )
 from orders.models import Order, OrderEvent, OrderLine
+from orders.search import order_search
 from orders.selectors import promise_at_risk
 from orders.services.fulfilments import (
     fulfilment_accept,
@@ -50,10 +54,13 @@ from orders.tracking.links import number_is_plausible, tracking_url
 from orders.transitions import FULFILMENT_TRANSITIONS
 
 ORDER_PERMISSION = "orders.change_order"
+VIEW_PERMISSION = "orders.view_order"
 # Cancelling is a permission of its own (accounts.roles).
 CANCEL_PERMISSION = "orders.cancel_order"
 MAX_LINE_NO = 32767  # order_line.line_no is a smallint
 FULFILMENT_PERMISSION = "fulfilment.change_fulfilment"
+# The engine's internals (cost parts, runner-ups) are for those who tune the network.
+INTERNALS_PERMISSION = "inventory.change_location"
 FS = Fulfilment.Status
 OPEN_ORDER_STATUSES = {
     Order.Status.PENDING,
@@ -80,13 +87,21 @@ def _require(request: HttpRequest, permission: str) -> None:
 @staff_member_required
 @require_GET
 def order_find(request: HttpRequest) -> HttpResponse:
-    """Go to the order a number names, or to the admin's order search for anything else."""
+    """Go to the order a number names; otherwise list the customers' orders the term finds
+    (orders.search): part of a name, e-mail or phone, an external id, a tracking number."""
+    _require(request, VIEW_PERMISSION)
     term = request.GET.get("q", "").strip()
     visible = scope_orders(Order.objects.filter(number=term.upper()), request.user)
     if number_is_plausible(term.upper()) and visible.exists():
         return redirect("orders_console:order", number=term.upper())
-    url = reverse("admin:orders_order_changelist")
-    return redirect(f"{url}?{urlencode({'q': term})}" if term else url)
+    result = order_search(term=term, user=request.user) if term else None
+    context = {
+        **admin.site.each_context(request),
+        "title": "Find a customer",
+        "term": term,
+        "result": result,
+    }
+    return render(request, "orders/console/find.html", context)
 
 
 @staff_member_required
@@ -138,11 +153,9 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
             (a for line in lines for a in line.every_allocation), key=lambda a: a.pk
         ),
         "fulfilments": fulfilments,
-        "sourcing": [
-            {"event": event, "sections": explanation_sections(event.data.get("explanation"))}
-            for event in events
-            if event.kind == OrderEvent.Kind.ALLOCATED
-        ],
+        "sourcing": _sourcing(events, order.currency),
+        "internals_visible": request.user.has_perm(INTERNALS_PERMISSION),
+        "totals": _totals(order, lines),
         "events": events,
         "tracking_url": tracking_url(order, request),
         # The same rules as orders_at_risk (the admin's "promise" filter), on this order.
@@ -157,6 +170,37 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         "reject_form": RejectForm(),
     }
     return render(request, "orders/console/order.html", context)
+
+
+def _sourcing(events: list[OrderEvent], currency: str) -> list[dict]:
+    """Return each sourcing decision: in words for everyone, in tables for internals."""
+    decisions = [e for e in events if e.kind == OrderEvent.Kind.ALLOCATED]
+    codes = set().union(*(explanation_codes(e.data.get("explanation")) for e in decisions))
+    names = (
+        dict(Location.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    )
+    return [
+        {
+            "event": event,
+            "words": explanation_in_words(event.data.get("explanation"), names, currency),
+            "sections": explanation_sections(event.data.get("explanation")),
+        }
+        for event in decisions
+    ]
+
+
+def _totals(order: Order, lines: list[OrderLine]) -> dict[str, Decimal | None]:
+    """Return what the customer pays: lines as ordered, less cancelled units, plus delivery.
+    (No refund is recorded anywhere yet, so none is shown.)"""
+    ordered = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+    cancelled = sum((line.unit_price * line.quantity_cancelled for line in lines), Decimal("0.00"))
+    delivery = order.shipping_price
+    return {
+        "ordered": ordered,
+        "cancelled": cancelled,
+        "delivery": delivery,
+        "total": ordered - cancelled + (delivery or Decimal("0.00")),
+    }
 
 
 def _fulfilment_actions(fulfilment: Fulfilment, order: Order) -> list[str]:

@@ -67,7 +67,7 @@ def test_demo_logins_give_one_person_per_role_and_a_second_run_changes_nothing(c
 @override_settings(DEBUG=True)
 def test_seed_demo_adds_the_demo_logins_when_debug_is_on():
     # when
-    call_command("seed_demo", "--products", "5", stdout=StringIO())
+    call_command("seed_demo", "--products", "5", "--no-story", stdout=StringIO())
     # then
     assert User.objects.get(username="demo-warehouse").memberships.get().location.code == (
         "DC-PARIS"

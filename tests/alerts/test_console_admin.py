@@ -39,7 +39,8 @@ def test_the_page_lists_alerts_with_links_figures_and_the_badge(
     html = response.content.decode()
     assert reverse("console:product-stock", args=["TEE"]) in html
     assert reverse("admin:inventory_location_change", args=[alerts["TEE"].location_id]) in html
-    assert "<dt>available</dt><dd>1</dd>" in html and "<dt>threshold</dt><dd>5</dd>" in html
+    assert "1 unit available" in html and "at or below the threshold of 5" in html
+    assert alerts["TEE"].product.name in html and alerts["TEE"].location.name in html
     assert 'id="alerts-badge"' in html and 'alerts-badge-count">2<' in html
 
 

@@ -173,12 +173,13 @@ def test_customer_service_finds_an_order_by_email_and_cancels_it_and_the_custome
     staff("agent", "customer service")
     login(page, live_server, "agent")
     # when: found from the console's search box, opened, cancelled
-    page.fill("nav input[name=q]", "grace@example.com")
-    page.click("nav input[type=submit]")
-    page.click(f"tr:has-text('{order.number}') >> text=Order page")
+    page.fill(".console-nav input[name=q]", "grace@example.com")
+    page.click(".console-nav input[type=submit]")
+    page.click(f"#find-results a:text('{order.number}')")
     page.wait_for_url(f"**/console/orders/{order.number}/")
     page.screenshot(path=str(screenshots / "order.png"), full_page=True)
     page.fill("#id_cancel_reason", "Asked by phone")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Cancel the whole order …?"
     page.click("input[value='Cancel order']")
     page.wait_for_selector(f"text=Order {order.number} cancelled.")
     page.context.clear_cookies()

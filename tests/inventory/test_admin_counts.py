@@ -181,3 +181,32 @@ def test_count_that_became_stale_before_confirm_is_rejected(admin_client_logged,
     assert response.status_code == 200
     assert "stale count" in response.content.decode()
     assert on_hand("A") == 9
+
+
+def test_the_preview_can_be_cancelled_and_nothing_is_applied(admin_client_logged, shop):
+    # given
+    preview = upload(admin_client_logged, b"sku,location,quantity\nA,ST1,7\n")
+    page = preview.content.decode()
+    assert 'id="count-cancel"' in page
+    cancel = page.split('id="count-cancel"')[0].rsplit('href="', 1)[1].split('"')[0]
+    # when
+    response = admin_client_logged.get(cancel)
+    # then
+    assert cancel == "/admin/inventory/stocklevel/"
+    assert response.status_code == 200
+    assert on_hand("A") == 10
+    assert not StockCountImport.objects.exists()
+
+
+def test_a_row_with_two_problems_shows_both_on_one_line(admin_client_logged, shop):
+    # given: row 2 lacks its sku and has a negative quantity; row 3 is fine
+    data = b"sku,location,quantity\n,ST1,-4\nA,ST1,7\n"
+    # when
+    response = upload(admin_client_logged, data)
+    # then
+    page = response.content.decode()
+    table = page.split('id="count-errors"')[1].split("</table>")[0]
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == 1
+    assert "sku" in rows[0] and "quantity" in rows[0] and ">2<" in rows[0]
+    assert on_hand("A") == 10

@@ -20,7 +20,7 @@ def _seed(*args: str) -> str:
 
 
 # A smaller catalogue keeps the runs that only check idempotency quick.
-SMALL = ("--products", "40")
+SMALL = ("--products", "40", "--no-story")  # the story: tests/demo/test_story.py
 
 
 def _snapshot():
@@ -35,7 +35,7 @@ def _snapshot():
 
 def test_it_loads_a_network_whose_stock_matches_its_ledger():
     # when: the full catalogue, as `make run` loads it
-    said = _seed()
+    said = _seed("--no-story")
     # then
     kinds = dict(Location.objects.values_list("kind").annotate(n=Count("id")))
     assert kinds["warehouse"] == 3

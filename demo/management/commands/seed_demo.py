@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from demo import history
 from inventory.models import Location, LocationClosedDay, Product, StockLevel, StockMovement
 from orders.models import CarrierService, Channel, DeliveryPrice, TransitBand
 
@@ -361,12 +362,47 @@ class Command(BaseCommand):
             default=PRODUCT_COUNT,
             help=f"How many products (default {PRODUCT_COUNT}); fewer makes a quicker demo.",
         )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=history.DAYS,
+            help=f"Days of closed order history (default {history.DAYS}; 0: none).",
+        )
+        parser.add_argument(
+            "--no-story",
+            action="store_true",
+            help="Only the network: no order history, open orders, alert rules or webhooks.",
+        )
 
-    @transaction.atomic
-    def handle(self, *args, products: int, **options):
+    def handle(self, *args, products: int, history_days: int, no_story: bool, **options):
         # The look-ups below pass every id in one IN (...): SQLite allows 32,766 parameters.
         if not 1 <= products <= 5_000:
             raise CommandError("--products takes 1 to 5000.")
+        if not 0 <= history_days <= 400:
+            raise CommandError("--history-days takes 0 to 400.")
+        created, units = self._network(products)
+        if not no_story:
+            # After the network's transaction: the services below each commit their own.
+            rng = random.Random(SEED + 1)
+            created["past orders"] = history.history_seed(rng=rng, days=history_days)
+            created["open orders"] = history.open_orders_seed(rng=rng)
+            created["alert rules"] = history.alerting_seed()
+            created["webhook subscriptions"] = history.webhooks_seed()
+        if not any(created.values()):
+            self.stdout.write("Demo data already present; nothing changed.")
+        else:
+            summary = ", ".join(f"{n} {what}" for what, n in created.items())
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo data loaded: {summary}; {units} units received.")
+            )
+            if not no_story:
+                self.stdout.write(f"{history.open_alerts()} alerts open.")
+        # One login per role, with a published password: a local demo (DEBUG) only.
+        if settings.DEBUG:
+            call_command("seed_demo_staff", stdout=self.stdout)
+
+    @transaction.atomic
+    def _network(self, products: int) -> tuple[dict[str, int], int]:
         rng = random.Random(SEED)
         catalogue = _products(rng, products)
         created = {
@@ -379,16 +415,7 @@ class Command(BaseCommand):
         created["carrier services"] = self._carriers()
         created["delivery prices"] = self._prices()
         created["closed days"] = self._closed_days()
-        if not any(created.values()):
-            self.stdout.write("Demo data already present; nothing changed.")
-        else:
-            summary = ", ".join(f"{n} {what}" for what, n in created.items())
-            self.stdout.write(
-                self.style.SUCCESS(f"Demo data loaded: {summary}; {units} units received.")
-            )
-        # One login per role, with a published password: a local demo (DEBUG) only.
-        if settings.DEBUG:
-            call_command("seed_demo_staff", stdout=self.stdout)
+        return created, units
 
     def _locations(self) -> int:
         existing = set(Location.objects.values_list("code", flat=True))
