@@ -238,6 +238,9 @@ class StockLevel(models.Model):
     allocated = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     safety_stock = models.IntegerField(default=0)
+    # Returned units received damaged and kept aside: not on hand, never sold, but not lost
+    # from sight either (returns.services).
+    quarantined = models.IntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StockLevelQuerySet.as_manager()
@@ -255,6 +258,9 @@ class StockLevel(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(safety_stock__gte=0), name="stock_safety_stock_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(quarantined__gte=0), name="stock_quarantined_not_negative"
             ),
         ]
         indexes = [

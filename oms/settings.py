@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "inventory",
     "orders",
     "fulfilment",
+    "returns",
     "alerts",
     # After the apps above: its post_migrate hook gives roles their permissions, which
     # must exist by then.
