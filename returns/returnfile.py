@@ -63,7 +63,8 @@ def parse_return_file(data: bytes) -> tuple[list[ReturnFileLine], list[RowError]
             if not "".join(cells).strip():
                 continue
             cells = cells + [""] * (len(header) - len(cells))
-            line = _line(row, *(cells[at[name]].strip() for name in COLUMNS), errors)
+            number, sku, quantity, disposition = (cells[at[name]].strip() for name in COLUMNS)
+            line = _line(row, number, sku, quantity, disposition, errors)
             if line is not None:
                 lines.append(line)
     except csv.Error as error:
