@@ -333,6 +333,7 @@ def return_receive_within(
     moved: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for line, quantity, disposition in plan:
         moved[line.pk][_COUNTER[disposition]] += quantity
+    changed = []
     for line in return_lines:
         counts = moved.get(line.pk)
         if not counts:
@@ -340,7 +341,9 @@ def return_receive_within(
         for counter, quantity in counts.items():
             setattr(line, counter, getattr(line, counter) + quantity)
         line.received = line.restocked + line.damaged + line.disposed
-        line.save(update_fields=["received", "restocked", "damaged", "disposed"])
+        changed.append(line)
+    # The lines are locked above: one UPDATE for all of them.
+    ReturnLine.objects.bulk_update(changed, ["received", "restocked", "damaged", "disposed"])
     done = all(line.received == line.quantity for line in return_lines)
     status = RS.RECEIVED if done else RS.PARTIALLY_RECEIVED
     return_ensure_can_become(ret, status)

@@ -144,19 +144,17 @@ class ReceiveInputSerializer(serializers.Serializer):
 
     def to_lines(self) -> list[ReceiveLineInput]:
         rows = self.validated_data["lines"]
-        errors: list[dict] = []
-        lines = []
-        for row in rows:
-            try:
-                product = _product(row["sku"])
-            except serializers.ValidationError as error:
-                errors.append({"sku": error.detail})
-                continue
-            errors.append({})
-            lines.append(ReceiveLineInput(product, row["quantity"], row["disposition"]))
+        products = {p.sku: p for p in Product.objects.filter(sku__in={r["sku"] for r in rows})}
+        errors = [
+            {} if row["sku"] in products else {"sku": [f"No product with SKU '{row['sku']}'."]}
+            for row in rows
+        ]
         if any(errors):
             raise serializers.ValidationError({"lines": errors})
-        return lines
+        return [
+            ReceiveLineInput(products[row["sku"]], row["quantity"], row["disposition"])
+            for row in rows
+        ]
 
 
 class RefundInputSerializer(serializers.Serializer):
