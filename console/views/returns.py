@@ -119,7 +119,7 @@ def _receive(request: HttpRequest) -> HttpResponse:
                 ReceiveLineInput(products[sku], quantity, disposition)
                 for sku, quantity in scanned.items()
             ],
-            actor=request.user,
+            actor=request.user if request.user.is_authenticated else None,
             source=ReturnReceipt.Source.CONSOLE,
         )
     except DomainError as refused:
