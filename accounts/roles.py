@@ -22,7 +22,7 @@ ADMINISTRATOR = "administrator"
 INTEGRATION = "integration"
 
 # The apps whose models make up the OMS. A new app joins the roles by being listed here.
-OMS_APPS = ("core", "outbox", "inventory", "orders", "fulfilment", "alerts")
+OMS_APPS = ("core", "outbox", "inventory", "orders", "fulfilment", "returns", "alerts")
 
 # Permissions beyond view/add/change/delete: (app_label, model, codename, name).
 CUSTOM_PERMISSIONS = [
@@ -37,6 +37,9 @@ _LOCATION_WORK = [
     "orders.view_*",
     "fulfilment.view_*",
     "fulfilment.change_fulfilment",
+    # Returns brought to or sent to the location: read them, receive them.
+    "returns.view_*",
+    "returns.change_return",
     "outbox.view_*",
     "alerts.view_*",
     "alerts.change_*",
@@ -83,11 +86,12 @@ ROLES = [
             "orders.cancel_order",
             "inventory.view_*",
             "fulfilment.view_*",
+            "returns.*",
             "outbox.view_*",
             "alerts.view_*",
             "alerts.change_*",
         ),
-        except_patterns=("orders.add_order",),
+        except_patterns=("orders.add_order", "returns.delete_*"),
         description="Every order; cancels and re-sources; reads stock, changes none.",
     ),
     Role(
@@ -96,6 +100,7 @@ ROLES = [
             "inventory.*",
             "orders.view_*",
             "fulfilment.view_*",
+            "returns.view_*",
             "outbox.view_*",
             "alerts.*",
             # The sourcing lab: replays of past orders under another policy.
@@ -115,6 +120,7 @@ ROLES = [
         + (
             "orders.cancel_order",
             "inventory.adjust_stocklevel",
+            "returns.refund_return",
             # An integration unsubscribes its own webhooks (DELETE /api/v1/webhooks/{id}/).
             "outbox.delete_webhooksubscription",
         ),

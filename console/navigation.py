@@ -46,6 +46,8 @@ def links_for(user: Any) -> list[Link]:
         links.append(Link("Delivery quote", reverse("orders_console:quote")))
     if user.has_perm("alerts.view_alert"):
         links.append(Link("Alerts", reverse("alerts_console:list")))
+    if user.has_perm("returns.view_return"):
+        links.append(Link("Returns", reverse("oms_console:returns")))
     links.append(Link("Jobs", reverse("oms_console:jobs")))
     if user.has_perm("lab.view_replayrun"):
         links.append(Link("Sourcing lab", reverse("lab_console:runs")))

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from console.views import dashboard, floor, floor_aisle, floor_counter, floor_print, jobs, queues
+from console.views import (
+    dashboard,
+    floor,
+    floor_aisle,
+    floor_counter,
+    floor_print,
+    jobs,
+    queues,
+    returns,
+)
 
 app_name = "oms_console"
 urlpatterns = [
@@ -18,6 +27,7 @@ urlpatterns = [
     path("floor/counter/", floor_counter.counter, name="floor-counter"),
     path("floor/stock/<str:sku>/", floor_aisle.stock_nearby_page, name="floor-stock"),
     path("floor/order/", floor_aisle.aisle_order, name="floor-order"),
+    path("returns/", returns.returns_queue, name="returns"),
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/<int:pk>/", jobs.job_detail, name="job"),
     path("jobs/<int:pk>/progress.json", jobs.job_progress_json, name="job-progress"),

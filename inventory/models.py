@@ -241,6 +241,9 @@ class StockLevel(models.Model):
     # Where the units sit in the location (aisle-shelf-bin, e.g. "A-03-2"): pick lists are
     # sorted by it. A default in the database too: count files insert rows in plain SQL.
     bin = models.CharField(max_length=32, blank=True, default="", db_default="")
+    # Returned units received damaged and kept aside: not on hand, never sold, but not lost
+    # from sight either (returns.services).
+    quarantined = models.IntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StockLevelQuerySet.as_manager()
@@ -258,6 +261,9 @@ class StockLevel(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(safety_stock__gte=0), name="stock_safety_stock_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(quarantined__gte=0), name="stock_quarantined_not_negative"
             ),
         ]
         indexes = [

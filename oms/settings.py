@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "inventory",
     "orders",
     "fulfilment",
+    "returns",
     "alerts",
     "lab",
     # After the apps above: its post_migrate hook gives roles their permissions, which

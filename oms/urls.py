@@ -18,6 +18,8 @@ urlpatterns = [
     path("console/lab/", include("lab.console.urls")),
     path("console/", include("inventory.console.urls")),
     path("console/", include("console.urls")),
+    # The customer's returns live beside the tracking page, under its signed link.
+    path("track/", include("returns.customer.urls")),
     path("track/", include("orders.tracking.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

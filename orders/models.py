@@ -53,6 +53,14 @@ class Channel(models.Model):
             "store (the promise includes the transfer) instead of refusing the order."
         ),
     )
+    # A customer may return received units for this many days after the shipment (or the
+    # collection) that brought them.
+    return_days = models.PositiveSmallIntegerField(
+        default=30,
+        db_default=30,
+        validators=[MaxValueValidator(3650)],
+        help_text="Days after shipment or collection during which units may be returned.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -175,6 +183,8 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_cancelled = models.PositiveIntegerField(default=0)
+    # Units named by the order's returns that are not cancelled (returns.services).
+    quantity_returned = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["order_id", "line_no"]
@@ -189,6 +199,11 @@ class OrderLine(models.Model):
                     quantity_shipped__lte=models.F("quantity") - models.F("quantity_cancelled")
                 ),
                 name="order_line_shipped_within_quantity",
+            ),
+            # Never more units returned than the customer received.
+            models.CheckConstraint(
+                condition=Q(quantity_returned__lte=models.F("quantity_shipped")),
+                name="order_line_returned_within_shipped",
             ),
         ]
 
@@ -220,6 +235,10 @@ class OrderEvent(models.Model):
         RELEASED = "released", "Stock released"
         STATUS_CHANGED = "status_changed", "Status changed"
         NEEDS_ATTENTION = "needs_attention", "Sent to customer service"
+        RETURN_REQUESTED = "return_requested", "Return requested"
+        RETURN_RECEIVED = "return_received", "Return received"
+        RETURN_REFUNDED = "return_refunded", "Refund recorded"
+        RETURN_CANCELLED = "return_cancelled", "Return cancelled"
         NOTE = "note", "Note"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")

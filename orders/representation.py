@@ -94,6 +94,7 @@ def order_representation(
                 "allocated": held[line.pk],
                 "shipped": line.quantity_shipped,
                 "cancelled": line.quantity_cancelled,
+                "returned": line.quantity_returned,
                 "unit_price": money(line.unit_price),
             }
             for line in lines

@@ -10,6 +10,9 @@ FULFILMENT_CANCELLED = "fulfilment.cancelled"
 FULFILMENT_SHIPPED = "fulfilment.shipped"
 STOCK_LOW = "stock.low"
 STOCK_CHANGED = "stock.changed"
+RETURN_CREATED = "return.created"
+RETURN_RECEIVED = "return.received"
+RETURN_REFUNDED = "return.refunded"
 
 EVENT_TYPES = (
     ORDER_CREATED,
@@ -20,11 +23,16 @@ EVENT_TYPES = (
     FULFILMENT_SHIPPED,
     STOCK_LOW,
     STOCK_CHANGED,
+    RETURN_CREATED,
+    RETURN_RECEIVED,
+    RETURN_REFUNDED,
 )
 
 # Which events a subscription with a location receives is decided by the location written on
 # each event (outbox.models.WebhookSubscription.wants): fulfilment and stock events carry
 # theirs; order events carry none, so they reach subscriptions without a location only.
+# Return events carry the location the units are expected at (created, refunded) or were
+# received at (received).
 
 
 def fulfilment_key(fulfilment_id: int) -> str:
@@ -35,3 +43,8 @@ def fulfilment_key(fulfilment_id: int) -> str:
 def order_key(order_id: int) -> str:
     """Return the ordering key of an order's own events (created before shipped or cancelled)."""
     return f"order:{order_id}"
+
+
+def return_key(return_id: int) -> str:
+    """Return the ordering key of a return's events (created before received before refunded)."""
+    return f"return:{return_id}"

@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("fulfilment.api.urls")),
+    path("", include("returns.api.urls")),
     path("", include("alerts.api.urls")),
 ]

@@ -62,6 +62,7 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
             "allocated",
             "reserved",
             "safety_stock",
+            "quarantined",
             "updated_at",
         )
     }
@@ -75,7 +76,14 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
     places = [(location, rows.get(location.pk)) for location in locations]
     totals = {
         name: sum(getattr(row, name) for row in rows.values())
-        for name in ("on_hand", "allocated", "reserved_active", "safety_stock", "available")
+        for name in (
+            "on_hand",
+            "allocated",
+            "reserved_active",
+            "safety_stock",
+            "available",
+            "quarantined",
+        )
     }
     movements = (
         StockMovement.objects.filter(stock_id__in=[row.pk for row in rows.values()])

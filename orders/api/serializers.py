@@ -159,6 +159,10 @@ class LineOutputSerializer(serializers.ModelSerializer):
     )
     shipped = serializers.IntegerField(source="quantity_shipped")
     cancelled = serializers.IntegerField(source="quantity_cancelled")
+    returned = serializers.IntegerField(
+        source="quantity_returned",
+        help_text="Units on the order's returns (cancelled returns give theirs back).",
+    )
 
     class Meta:
         model = OrderLine
@@ -170,6 +174,7 @@ class LineOutputSerializer(serializers.ModelSerializer):
             "allocated",
             "shipped",
             "cancelled",
+            "returned",
             "unit_price",
         ]
 

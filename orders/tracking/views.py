@@ -18,7 +18,12 @@ from django.views.decorators.http import require_http_methods
 from fulfilment.models import Fulfilment
 from orders.models import Order, OrderEvent, OrderLine
 from orders.tracking.limits import client_address, lookup_blocked, lookup_failed, rate_limit
-from orders.tracking.links import number_is_plausible, order_for_lookup, tracking_token_number
+from orders.tracking.links import (
+    number_is_plausible,
+    order_for_lookup,
+    tracking_token,
+    tracking_token_number,
+)
 
 S = Order.Status
 # What each status means, said to the customer.
@@ -137,9 +142,16 @@ def _order_page(request: HttpRequest, order_pk: int) -> HttpResponse:
                 "quantity": line.quantity_open,
                 "cancelled": line.quantity_cancelled,
                 "shipped": line.quantity_shipped,
+                "returned": line.quantity_returned,
             }
             for line in order.lines.all()
         ],
+        # Received units not yet returned: the page offers "Return items" (the returns app,
+        # under the same signed link).
+        "can_return": any(
+            line.quantity_shipped > line.quantity_returned for line in order.lines.all()
+        ),
+        "token": tracking_token(order.number),
         "shipments": order.shipments,
         "timeline": [
             {"when": event.created_at, "text": event.message or event.get_kind_display()}

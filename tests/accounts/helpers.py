@@ -30,6 +30,7 @@ from orders.models import Channel, Order, Reservation
 from orders.services.reservations import ReservedLine, reservation_create
 from outbox.models import Delivery, OutboxEvent, WebhookSubscription
 from outbox.services import subscription_create
+from returns.models import Return, ReturnLine
 from tests.orders.helpers import place, product, stocked, warehouse
 
 # Role -> the location it is tied to ("own"), or None when not limited by place.
@@ -59,6 +60,9 @@ class Site:
     reservation: Reservation
     count_import: StockCountImport
     receipt: DigestReceipt
+    # A received return of the site's order at the location, written as rows: the order is
+    # not shipped, so that every other route meets it as it is.
+    ret: Return
 
     def objects(self) -> dict:
         """Return this site's object of each model an admin scopes by location."""
@@ -76,6 +80,7 @@ class Site:
             "alerts.alert": self.alert,
             "alerts.stockrule": self.rule,
             "alerts.digestreceipt": self.receipt,
+            "returns.return": self.ret,
         }
 
 
@@ -135,9 +140,33 @@ def network() -> tuple[Site, Site]:
                     digest=code.lower() * 8, source="api", counted_at=now, actor=clerk
                 ),
                 receipt=DigestReceipt.objects.create(user=clerk, sent_at=now),
+                ret=_return_row(order, location),
             )
         )
     return sites[0], sites[1]
+
+
+def _return_row(order: Order, location: Location) -> Return:
+    ret = Return.objects.create(
+        number=f"R{order.number}"[:10],
+        order=order,
+        method=Return.Method.MAIL,
+        status=Return.Status.RECEIVED,
+        location=location,
+        currency=order.currency,
+    )
+    line = order.lines.get()
+    ReturnLine.objects.create(
+        return_request=ret,
+        line_no=1,
+        order_line=line,
+        product=line.product,
+        quantity=1,
+        reason=ReturnLine.Reason.TOO_SMALL,
+        received=1,
+        disposed=1,
+    )
+    return ret
 
 
 def role_user(role: str, *, location: Location | None) -> User:

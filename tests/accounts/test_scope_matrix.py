@@ -78,6 +78,11 @@ REACH: dict[str, dict[str, str]] = {
     "alert-acknowledge": {"post": "read"},
     "alert-snooze": {"post": "read"},
     "alert-resolve": {"post": "read"},
+    "returns": {"get": "read", "post": "channel"},
+    "return-detail": {"get": "read"},
+    "return-receive": {"post": "location"},
+    "return-refund": {"post": "channel"},
+    "return-cancel": {"post": "channel"},
 }
 
 # Which of the two sites' objects each kind of caller sees, per kind of object.
@@ -94,6 +99,8 @@ VISIBLE: dict[str, dict[str, set[str]]] = {
     "alert": {NO_SCOPE: BOTH, AT_LOCATION: OWN, FOR_CHANNEL: NONE},
     # Its own reservations only: the storefront made the one on its channel.
     "reservation": {NO_SCOPE: BOTH, AT_LOCATION: NONE, FOR_CHANNEL: OWN},
+    # Returns expected (or received) at the location; those of the channel's orders.
+    "return": {NO_SCOPE: BOTH, AT_LOCATION: OWN, FOR_CHANNEL: OWN},
 }
 ID_FAMILIES = {"fulfilment": "fulfilment", "webhook": "webhook", "alert": "alert"}
 ARGUMENT_FAMILIES = {
@@ -101,6 +108,7 @@ ARGUMENT_FAMILIES = {
     "code": "location",
     "number": "order",
     "reservation_id": "reservation",
+    "return_number": "return",
 }
 
 
@@ -180,6 +188,7 @@ def _url(name: str, kwargs: set[str], site: Site) -> str:
         "number": site.order.number,
         "line": 1,
         "reservation_id": str(site.reservation.public_id),
+        "return_number": site.ret.number,
     }
     if "pk" in kwargs:
         values["pk"] = getattr(site, ID_FAMILIES[name.split("-")[0]]).pk
@@ -275,6 +284,7 @@ def test_each_list_shows_only_what_the_callers_scope_sees(world, db, who):
     assert _ids(client, "locations", "code") == seen("location", lambda s: s.location.code)
     assert _ids(client, "stock", "location") == seen("location", lambda s: s.location.code)
     assert _ids(client, "products", "sku") == {"OWN-TEE", "OTHER-MUG"}
+    assert _ids(client, "returns", "number") == seen("return", lambda s: s.ret.number)
 
 
 def test_every_api_route_and_method_has_a_scope_rule():

@@ -47,6 +47,7 @@ def test_stock_page_shows_every_location_and_the_recent_ledger(admin_client_logg
         "reserved_active": 0,
         "safety_stock": 5,
         "available": 17,
+        "quarantined": 0,
     }
     ledger = list(response.context["movements"])
     assert [(m.kind, m.quantity, m.on_hand_after) for m in ledger] == [

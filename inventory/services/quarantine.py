@@ -1,0 +1,24 @@
+"""Units put aside at a location: returned damaged, kept out of on hand and out of sale.
+
+Quarantined units are not on hand (they were never put back), so no ledger line moves with
+them; the counter is there so that they stay in sight on the stock page until someone
+repairs, sends back or writes them off.
+"""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+
+from inventory.exceptions import InvalidQuantity
+from inventory.models import StockLevel
+
+
+def stock_quarantine_add(*, stock: StockLevel, quantity: int) -> None:
+    """Put `quantity` units aside on a stock row the caller has locked."""
+    if quantity <= 0:
+        raise InvalidQuantity("A quarantined quantity must be positive.")
+    StockLevel.objects.filter(pk=stock.pk).update(
+        quarantined=F("quarantined") + quantity, updated_at=timezone.now()
+    )
+    stock.quarantined += quantity

@@ -1,0 +1,23 @@
+"""Return numbers: printed on the return slip, read at a store's counter or scanned; as
+unguessable as order numbers, and never one of them (an R and one more character)."""
+
+import secrets
+
+from orders.numbers import ALPHABET
+
+LENGTH = 9
+PREFIX = "R"
+
+
+def return_number_new() -> str:
+    return PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def return_number_is_plausible(number: str) -> bool:
+    """Whether `number` may be a return number (no lookup for what cannot be one)."""
+    number = number.strip().upper()
+    return (
+        len(number) == len(PREFIX) + LENGTH
+        and number.startswith(PREFIX)
+        and all(c in ALPHABET for c in number[len(PREFIX) :])
+    )
