@@ -22,7 +22,7 @@ ADMINISTRATOR = "administrator"
 INTEGRATION = "integration"
 
 # The apps whose models make up the OMS. A new app joins the roles by being listed here.
-OMS_APPS = ("core", "outbox", "inventory", "orders", "fulfilment", "alerts")
+OMS_APPS = ("core", "outbox", "inventory", "orders", "fulfilment", "alerts", "supply")
 
 # Permissions beyond view/add/change/delete: (app_label, model, codename, name).
 CUSTOM_PERMISSIONS = [
@@ -40,6 +40,10 @@ _LOCATION_WORK = [
     "outbox.view_*",
     "alerts.view_*",
     "alerts.change_*",
+    # Transfers in and out of their location, and the purchase orders delivered to it.
+    "supply.view_*",
+    "supply.add_transfer",
+    "supply.change_*",
 ]
 
 
@@ -94,6 +98,7 @@ ROLES = [
             "fulfilment.view_*",
             "outbox.view_*",
             "alerts.*",
+            "supply.*",
         ),
         description="Catalogue, locations and stock everywhere.",
     ),

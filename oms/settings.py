@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "orders",
     "fulfilment",
     "alerts",
+    "supply",
     # After the apps above: its post_migrate hook gives roles their permissions, which
     # must exist by then.
     "accounts",

@@ -10,6 +10,11 @@ FULFILMENT_CANCELLED = "fulfilment.cancelled"
 FULFILMENT_SHIPPED = "fulfilment.shipped"
 STOCK_LOW = "stock.low"
 STOCK_CHANGED = "stock.changed"
+TRANSFER_REQUESTED = "transfer.requested"
+TRANSFER_SHIPPED = "transfer.shipped"
+TRANSFER_RECEIVED = "transfer.received"
+TRANSFER_CANCELLED = "transfer.cancelled"
+ORDER_PROMISE_CHANGED = "order.promise_changed"
 
 EVENT_TYPES = (
     ORDER_CREATED,
@@ -20,11 +25,17 @@ EVENT_TYPES = (
     FULFILMENT_SHIPPED,
     STOCK_LOW,
     STOCK_CHANGED,
+    TRANSFER_REQUESTED,
+    TRANSFER_SHIPPED,
+    TRANSFER_RECEIVED,
+    TRANSFER_CANCELLED,
+    ORDER_PROMISE_CHANGED,
 )
 
 # Which events a subscription with a location receives is decided by the location written on
 # each event (outbox.models.WebhookSubscription.wants): fulfilment and stock events carry
-# theirs; order events carry none, so they reach subscriptions without a location only.
+# theirs; order events carry none, so they reach subscriptions without a location only. A
+# transfer's events are about two locations: they carry the second as `other_location`.
 
 
 def fulfilment_key(fulfilment_id: int) -> str:

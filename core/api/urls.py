@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("fulfilment.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("supply.api.urls")),
 ]

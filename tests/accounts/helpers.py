@@ -30,6 +30,9 @@ from orders.models import Channel, Order, Reservation
 from orders.services.reservations import ReservedLine, reservation_create
 from outbox.models import Delivery, OutboxEvent, WebhookSubscription
 from outbox.services import subscription_create
+from supply.models import PurchaseOrder, Transfer
+from supply.services.purchase_orders import purchase_order_create
+from supply.services.transfers import TransferLineInput, transfer_create
 from tests.orders.helpers import place, product, stocked, warehouse
 
 # Role -> the location it is tied to ("own"), or None when not limited by place.
@@ -59,6 +62,10 @@ class Site:
     reservation: Reservation
     count_import: StockCountImport
     receipt: DigestReceipt
+    # A transfer from the location to its hub (a warehouse no caller is scoped to), and a
+    # purchase order delivered to the location.
+    transfer: Transfer
+    purchase_order: PurchaseOrder
 
     def objects(self) -> dict:
         """Return this site's object of each model an admin scopes by location."""
@@ -76,6 +83,8 @@ class Site:
             "alerts.alert": self.alert,
             "alerts.stockrule": self.rule,
             "alerts.digestreceipt": self.receipt,
+            "supply.transfer": self.transfer,
+            "supply.purchaseorder": self.purchase_order,
         }
 
 
@@ -135,6 +144,18 @@ def network() -> tuple[Site, Site]:
                     digest=code.lower() * 8, source="api", counted_at=now, actor=clerk
                 ),
                 receipt=DigestReceipt.objects.create(user=clerk, sent_at=now),
+                transfer=transfer_create(
+                    source=location,
+                    destination=warehouse(f"{code}-HUB", lat=lat),
+                    lines=[TransferLineInput(product=item, quantity=1)],
+                ),
+                purchase_order=purchase_order_create(
+                    number=f"PO-{code}",
+                    supplier="Acme",
+                    location=location,
+                    expected_on=now.date(),
+                    lines=[(item, 5)],
+                )[0],
             )
         )
     return sites[0], sites[1]
