@@ -20,8 +20,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from inventory.exceptions import UnitsShort
-from inventory.locks import lock_stock
-from inventory.models import StockMovement
+from inventory.locks import lock_stock, lock_stock_ids, stock_rows_ensure
+from inventory.models import StockLevel, StockMovement
 from inventory.moved import stock_changed
 from inventory.notify import stock_freed
 from inventory.selectors import rows_reserved_settle
@@ -185,12 +185,27 @@ def purchase_units_receive(
 
 def incoming_move_many(*, units: Mapping[tuple[int, int], int]) -> None:
     """Add signed units to `incoming` of many `(product id, location id)` places at once (a
-    file of purchase orders): every row locked in one statement, pk order."""
+    file of purchase orders). The rows are locked in pk order, in chunks of ascending ids
+    (a statement holds at most 65,535 parameters)."""
     units = {place: n for place, n in units.items() if n}
-    rows = lock_stock(units)
-    if units:
-        counter_move(
-            column="incoming",
-            units_by_stock={rows[place].pk: n for place, n in units.items()},
-            now=timezone.now(),
+    places = sorted(units)
+    ids: dict[tuple[int, int], int] = {}
+    for start in range(0, len(places), CHUNK):
+        chunk = places[start : start + CHUNK]
+        stock_rows_ensure(chunk)
+        ids.update(
+            ((product_id, location_id), pk)
+            for pk, product_id, location_id in StockLevel.objects.filter(
+                product_id__in={p for p, _ in chunk}, location_id__in={loc for _, loc in chunk}
+            ).values_list("pk", "product_id", "location_id")
+            if (product_id, location_id) in units
         )
+    by_id = sorted((ids[place], n) for place, n in units.items())
+    now = timezone.now()
+    for start in range(0, len(by_id), CHUNK):
+        batch = dict(by_id[start : start + CHUNK])
+        lock_stock_ids(batch)
+        counter_move(column="incoming", units_by_stock=batch, now=now)
+
+
+CHUNK = 10_000
