@@ -22,7 +22,7 @@ ADMINISTRATOR = "administrator"
 INTEGRATION = "integration"
 
 # The apps whose models make up the OMS. A new app joins the roles by being listed here.
-OMS_APPS = ("core", "outbox", "inventory", "orders", "fulfilment", "returns", "alerts")
+OMS_APPS = ("core", "outbox", "inventory", "orders", "fulfilment", "returns", "alerts", "supply")
 
 # Permissions beyond view/add/change/delete: (app_label, model, codename, name).
 CUSTOM_PERMISSIONS = [
@@ -43,6 +43,10 @@ _LOCATION_WORK = [
     "outbox.view_*",
     "alerts.view_*",
     "alerts.change_*",
+    # Transfers in and out of their location, and the purchase orders delivered to it.
+    "supply.view_*",
+    "supply.add_transfer",
+    "supply.change_*",
 ]
 
 
@@ -105,6 +109,7 @@ ROLES = [
             "alerts.*",
             # The sourcing lab: replays of past orders under another policy.
             "lab.*",
+            "supply.*",
         ),
         description="Catalogue, locations and stock everywhere; the sourcing lab.",
     ),

@@ -271,6 +271,7 @@ class Alert(models.Model):
         BACKORDER = "backorder", "Backorder waiting too long"
         STOCK_DRIFT = "stock_drift", "Stock drift"
         WEBHOOK_DEAD = "webhook_dead", "Webhook events undelivered"
+        TRANSFER_DISCREPANCY = "transfer_discrepancy", "Transfer received short"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -8,9 +8,9 @@ while it parses, and stops at the endpoint's limit: an order with 10,000 lines i
 before 10,000 lines are built, let alone validated.
 
 The caps:
-* stock counts (`/api/v1/stock/counts/`, JSON lines or a CSV file):
-  `OMS_STOCK_COUNT_MAX_BODY_BYTES`, 20 MiB (100,000 rows with the longest SKUs, even as
-  UTF-16), and 100,000 lines;
+* stock counts (`/api/v1/stock/counts/`, JSON lines or a CSV file) and purchase-order
+  files (`/api/v1/purchase-orders/import/`): `OMS_STOCK_COUNT_MAX_BODY_BYTES`, 20 MiB
+  (100,000 rows with the longest SKUs, even as UTF-16), and 100,000 lines;
 * every other API path: `OMS_API_MAX_BODY_BYTES`, 1 MiB, and 2,000 JSON objects (the
   longest list is an order's or a quote's 500 lines);
 * pages (the admin's imports, the console): `OMS_PAGE_MAX_BODY_BYTES`, 50 MiB.
@@ -30,6 +30,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 API_PREFIX = "/api/"
 COUNT_PATH = "/api/v1/stock/counts/"
+# Files of up to 100,000 rows: stock counts, and purchase orders (or shipping notices).
+FILE_PATHS = (COUNT_PATH, "/api/v1/purchase-orders/import/")
 # A stock count's lines (inventory.api.counts.MAX_LINES) and the body that holds them.
 COUNT_MAX_OBJECTS = 100_000 + 1
 # Far above any legitimate body: an order or a quote holds at most 500 lines.
@@ -46,7 +48,7 @@ class BodyLimit:
 
 def body_limit(path: str) -> BodyLimit:
     """Return the limit of the endpoint at `path`."""
-    if path.startswith(COUNT_PATH):
+    if path.startswith(FILE_PATHS):
         return BodyLimit(settings.OMS_STOCK_COUNT_MAX_BODY_BYTES, COUNT_MAX_OBJECTS)
     if path.startswith(API_PREFIX):
         return BodyLimit(settings.OMS_API_MAX_BODY_BYTES, API_MAX_OBJECTS)

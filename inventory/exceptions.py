@@ -29,3 +29,16 @@ class CountRejected(DomainError):
     def __init__(self, row_errors: list[dict]):
         self.row_errors = row_errors
         super().__init__(f"{len(row_errors)} row(s) rejected; nothing was applied.", field="rows")
+
+
+class UnitsShort(ConflictError):
+    """Some products cannot be spared at a location: nothing was held.
+
+    `shortages` are (product id, units asked, units available) for each of them.
+    """
+
+    code = "insufficient_stock"
+
+    def __init__(self, shortages: list[tuple[int, int, int]]):
+        self.shortages = shortages
+        super().__init__(f"{len(shortages)} line(s) cannot be spared; nothing was held.")

@@ -244,6 +244,10 @@ class StockLevel(models.Model):
     # Returned units received damaged and kept aside: not on hand, never sold, but not lost
     # from sight either (returns.services).
     quarantined = models.IntegerField(default=0, db_default=0)
+    # Units on their way here: shipped by a transfer from another location, not yet received.
+    in_transit = models.IntegerField(default=0, db_default=0)
+    # Units that open purchase orders will deliver here, not yet received.
+    incoming = models.IntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StockLevelQuerySet.as_manager()
@@ -264,6 +268,12 @@ class StockLevel(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(quarantined__gte=0), name="stock_quarantined_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(in_transit__gte=0), name="stock_in_transit_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(incoming__gte=0), name="stock_incoming_not_negative"
             ),
         ]
         indexes = [

@@ -7,7 +7,7 @@ the same few queries whatever the size of the basket.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
@@ -164,20 +164,39 @@ def available_by_location(
     return {sku: dict(sorted(by_code.items())) for sku, by_code in found.items()}
 
 
+# Supply on its way, by date: `reader(skus, channel)` answers `{sku: [{"location", "date",
+# "quantity"}, ...]}`. Purchase orders belong to an app above inventory, which registers
+# its reader from its `AppConfig.ready`.
+IncomingReader = Callable[[list[str], "SalesChannel | None"], dict[str, list[dict]]]
+_incoming_reader: IncomingReader | None = None
+
+
+def incoming_reader_register(reader: IncomingReader) -> None:
+    global _incoming_reader
+    _incoming_reader = reader
+
+
 def availability_for_skus(
     *, skus: Iterable[str], channel: SalesChannel | None = None
 ) -> dict[str, dict]:
-    """Return `{sku: {"available": n, "locations": {code: n}}}` for every SKU asked.
+    """Return `{sku: {"available": n, "locations": {code: n}, "incoming": [...]}}` for every
+    SKU asked.
 
     A SKU that is unknown or has nothing to sell answers 0 with no locations:
-    the question is "how many can I sell", and the answer is none.
+    the question is "how many can I sell", and the answer is none. `incoming` lists the
+    units still to be delivered, by location and date (none when no app keeps any).
     """
     skus = list(dict.fromkeys(skus))
     by_sku = available_by_location(skus=skus, channel=channel)
+    incoming = _incoming_reader(skus, channel) if _incoming_reader is not None else {}
     answer = {}
     for sku in skus:
         by_code = by_sku.get(sku, {})
-        answer[sku] = {"available": sum(by_code.values()), "locations": by_code}
+        answer[sku] = {
+            "available": sum(by_code.values()),
+            "locations": by_code,
+            "incoming": incoming.get(sku, []),
+        }
     return answer
 
 

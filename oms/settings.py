@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "returns",
     "alerts",
     "lab",
+    "supply",
     # After the apps above: its post_migrate hook gives roles their permissions, which
     # must exist by then.
     "accounts",

@@ -31,6 +31,8 @@ class Draft:
     location_id: int | None = None
     key: str = ""
     at: datetime | None = field(default=None, compare=False)
+    # The second location of an event about two (a transfer's).
+    other_location_id: int | None = None
 
 
 def event_emit(*, event: str, data: dict, location_id: int | None = None, key: str = "") -> None:
@@ -60,6 +62,7 @@ def events_write(*, drafts: Iterable[Draft]) -> int:
                 event=draft.event,
                 key=draft.key,
                 location_id=draft.location_id,
+                other_location_id=draft.other_location_id,
                 data=draft.data,
                 created_at=draft.at or now,
                 fanned_out=False,

@@ -13,6 +13,11 @@ STOCK_CHANGED = "stock.changed"
 RETURN_CREATED = "return.created"
 RETURN_RECEIVED = "return.received"
 RETURN_REFUNDED = "return.refunded"
+TRANSFER_REQUESTED = "transfer.requested"
+TRANSFER_SHIPPED = "transfer.shipped"
+TRANSFER_RECEIVED = "transfer.received"
+TRANSFER_CANCELLED = "transfer.cancelled"
+ORDER_PROMISE_CHANGED = "order.promise_changed"
 
 EVENT_TYPES = (
     ORDER_CREATED,
@@ -26,6 +31,11 @@ EVENT_TYPES = (
     RETURN_CREATED,
     RETURN_RECEIVED,
     RETURN_REFUNDED,
+    TRANSFER_REQUESTED,
+    TRANSFER_SHIPPED,
+    TRANSFER_RECEIVED,
+    TRANSFER_CANCELLED,
+    ORDER_PROMISE_CHANGED,
 )
 
 # Which events a subscription with a location receives is decided by the location written on
@@ -33,6 +43,8 @@ EVENT_TYPES = (
 # theirs; order events carry none, so they reach subscriptions without a location only.
 # Return events carry the location the units are expected at (created, refunded) or were
 # received at (received).
+# A transfer's events are about two locations: they carry the second as
+# `other_location`.
 
 
 def fulfilment_key(fulfilment_id: int) -> str:

@@ -56,16 +56,19 @@ class WebhookSubscription(models.Model):
         """Return the secret as shown back to people: its last four characters only."""
         return f"…{self.secret[-4:]}" if len(self.secret) > 8 else "…"
 
-    def wants(self, event: str, location_id: int | None) -> bool:
+    def wants(
+        self, event: str, location_id: int | None, other_location_id: int | None = None
+    ) -> bool:
         """Return whether this subscription receives `event` about `location_id`.
 
         A subscription with a location receives only events about that location: an event
         with no location (an order as a whole, with its customer) never reaches it, whatever
-        its type. Domains say what an event is about by the location they write on it.
+        its type. Domains say what an event is about by the location they write on it (and,
+        for an event about two, such as a transfer's, the other one).
         """
         if not self.active or event not in self.events:
             return False
-        return self.location_id is None or location_id == self.location_id
+        return self.location_id is None or self.location_id in (location_id, other_location_id)
 
 
 class OutboxEvent(models.Model):
@@ -76,6 +79,10 @@ class OutboxEvent(models.Model):
     # Events with the same key reach each subscriber in the order they were written.
     key = models.CharField(max_length=100, blank=True)
     location = models.ForeignKey(
+        "inventory.Location", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # An event about two locations (a transfer: from and to) reaches the subscriptions of both.
+    other_location = models.ForeignKey(
         "inventory.Location", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     data = models.JSONField(encoder=DjangoJSONEncoder)

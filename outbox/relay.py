@@ -106,7 +106,9 @@ def _fan_out_batch(now: datetime) -> int:
     events = list(
         OutboxEvent.objects.filter(fanned_out=False)
         .order_by("id")
-        .values_list("id", "event", "location_id", "key", "created_at")[:FAN_OUT_BATCH]
+        .values_list("id", "event", "location_id", "other_location_id", "key", "created_at")[
+            :FAN_OUT_BATCH
+        ]
     )
     if not events:
         return 0
@@ -114,9 +116,9 @@ def _fan_out_batch(now: datetime) -> int:
     horizon = timedelta(hours=settings.OMS_WEBHOOK_HORIZON_HOURS)
     rows = [
         (subscription.pk, event_id, key, created_at + horizon)
-        for event_id, event, location_id, key, created_at in events
+        for event_id, event, location_id, other_location_id, key, created_at in events
         for subscription in subscriptions
-        if subscription.wants(event, location_id)
+        if subscription.wants(event, location_id, other_location_id)
     ]
     _deliveries_insert(rows, now)
     OutboxEvent.objects.filter(id__in=[event[0] for event in events]).update(fanned_out=True)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("fulfilment.api.urls")),
     path("", include("returns.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("supply.api.urls")),
 ]

@@ -199,7 +199,16 @@ class StockOutputSerializer(serializers.ModelSerializer):
             "reserved",
             "safety_stock",
             "available",
+            "in_transit",
+            "incoming",
         ]
+        extra_kwargs = {
+            "in_transit": {
+                "help_text": "Units shipped here by transfers from other locations, "
+                "not yet received."
+            },
+            "incoming": {"help_text": "Units of open purchase orders not yet received."},
+        }
 
 
 @extend_schema_field({"type": "string", "enum": [kind.value for kind in POSTABLE_KINDS]})

@@ -231,11 +231,26 @@ class AvailabilityView(APIView):
                                 "type": "object",
                                 "additionalProperties": {"type": "integer"},
                             },
+                            "incoming": {
+                                "type": "array",
+                                "description": "Units open purchase orders still expect, "
+                                "by location and date, earliest first.",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "location": {"type": "string"},
+                                        "date": {"type": "string", "format": "date"},
+                                        "quantity": {"type": "integer"},
+                                    },
+                                    "required": ["location", "date", "quantity"],
+                                },
+                            },
                         },
-                        "required": ["available", "locations"],
+                        "required": ["available", "locations", "incoming"],
                     },
                 },
-                description='`{"SKU": {"available": n, "locations": {"CODE": n}}}`',
+                description='`{"SKU": {"available": n, "locations": {"CODE": n}, "incoming": '
+                '[{"location", "date", "quantity"}]}}`',
             )
         },
     )

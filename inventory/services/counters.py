@@ -14,8 +14,9 @@ from django.db import connection
 
 from inventory.models import StockLevel
 
-# The counters a reservation or an allocation moves; `on_hand` moves only with a ledger line.
-COUNTERS = frozenset({"allocated", "reserved"})
+# The counters a reservation, an allocation, a transfer or a purchase order moves; `on_hand`
+# moves only with a ledger line.
+COUNTERS = frozenset({"allocated", "reserved", "in_transit", "incoming"})
 
 
 def counter_move(*, column: str, units_by_stock: Mapping[int, int], now: datetime) -> None:

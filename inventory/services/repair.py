@@ -1,7 +1,8 @@
 """Set drifting stock counters back to what their rows say.
 
-`allocated` and `reserved` are sums kept for speed: the open allocations and the active
-reservation lines are the truth, so a counter that drifted from them can be set back
+`allocated`, `reserved`, `in_transit` and `incoming` are sums kept for speed: the open
+allocations and transfer holds, the active reservation lines, the shipped transfers and the
+open purchase orders are the truth, so a counter that drifted from them can be set back
 safely. `on_hand` is not: when it disagrees with the ledger, a person decides which is
 wrong.
 """
@@ -20,8 +21,8 @@ from inventory.services.counters import COUNTERS
 
 @transaction.atomic(durable=True)
 def stock_counters_repair() -> list[Drift]:
-    """Set `allocated` and `reserved` of every drifting stock row to the sum of its open
-    allocations and active reservation lines. Return the drift repaired."""
+    """Set the counters of every drifting stock row to the sum of the rows behind them
+    (inventory.reconcile). Return the drift repaired."""
     found = {item.stock_id for item in stock_drift() if item.field in COUNTERS}
     if not found:
         return []

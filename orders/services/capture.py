@@ -20,6 +20,7 @@ from core.exceptions import FieldErrors
 from core.retry import retry_on_conflict
 from core.sql import instances, rows_insert
 from fulfilment.models import Fulfilment
+from inventory.incoming import Shortfall, incoming_promise
 from inventory.models import Allocation, Location, Product
 from inventory.selectors import channel_location_q
 from orders.exceptions import OrderRejected
@@ -36,7 +37,7 @@ from orders.services.allocation import (
     plan_cost,
     stock_source,
 )
-from orders.services.delivery_options import order_promise
+from orders.services.delivery_options import incoming_promise_date, order_promise
 from orders.services.reservations import reservation_attach, reservation_consume
 from outbox.emit import events_emit
 
@@ -324,6 +325,9 @@ def _place(data: OrderInput, actor) -> Captured:
                 created_at=now,
             )
         )
+        events += _promise_incoming(
+            order=order, lines=lines, recorded=recorded, candidates=candidates, now=now
+        )
     rows_insert(events)
     # order.created and the requests to the locations, in one INSERT with the order.
     events_emit(
@@ -342,6 +346,55 @@ def _place(data: OrderInput, actor) -> Captured:
         fulfilments=recorded.fulfilments,
         events=events,
     )
+
+
+def _promise_incoming(*, order, lines, recorded, candidates, now) -> list[OrderEvent]:
+    """Promise the units the shelves could not give against incoming supply (purchase
+    orders), earliest first, and date the order by the latest of them. An order with units
+    neither can serve has no promised date."""
+    given: dict[int, int] = {}
+    for allocation in recorded.allocations:
+        given[allocation.order_line_id] = given.get(allocation.order_line_id, 0) + (
+            allocation.quantity
+        )
+    shortfalls = [
+        Shortfall(line.pk, line.product_id, line.quantity - given.get(line.pk, 0)) for line in lines
+    ]
+    if order.delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT:
+        promised = []
+    else:
+        promised = incoming_promise(shortfalls=shortfalls, candidates=candidates)
+    if not promised:
+        return []
+    short = sum(s.units for s in shortfalls) - sum(p.units for p in promised)
+    promised_date = None
+    if promised and short == 0:
+        promised_date = incoming_promise_date(
+            method=order.delivery_method,
+            supply=[(p.location_id, p.expected_on) for p in promised],
+            lat=order.ship_lat,
+            lon=order.ship_lon,
+        )
+        if promised_date is not None and order.promised_date is not None:
+            promised_date = max(promised_date, order.promised_date)
+    if promised_date != order.promised_date:
+        order.promised_date = promised_date
+        Order.objects.filter(pk=order.pk).update(promised_date=promised_date)
+    units = sum(p.units for p in promised)
+    return [
+        OrderEvent(
+            order=order,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"{units} unit(s) promised from incoming supply"
+            + (f", delivery by {promised_date.isoformat()}." if promised_date else "."),
+            data={
+                "incoming": [
+                    [p.order_line_id, p.expected_on.isoformat(), p.units] for p in promised
+                ]
+            },
+            created_at=now,
+        )
+    ]
 
 
 def _status_at_capture(allocated: int, wanted: int) -> str:

@@ -32,6 +32,7 @@ from orders.delivery.promise import (
     Point,
     Shipment,
     distance_km,
+    fastest,
     shipped_promise,
     transfer_ready_on,
 )
@@ -395,3 +396,36 @@ def _order_date(config, method, sites, lat, lon, pickup, at) -> date | None:
         method = M.EXPRESS  # the fastest we can still keep
     promised = shipped_promise(shipments, config.services.get(method, ()), at)
     return promised[0] if promised is not None else None
+
+
+def incoming_promise_date(
+    *,
+    method: str,
+    supply: Sequence[tuple[int, date]],
+    lat: float | None,
+    lon: float | None,
+) -> date | None:
+    """Return the day the latest of `supply` (location id, date expected there) reaches the
+    customer: its location's processing from the first open day it is there, then the
+    fastest service of `method`. None when one of them cannot be dated."""
+    if not supply or lat is None or lon is None:
+        return None
+    config = _config_covering(delivery_config(), {location_id for location_id, _ in supply})
+    services = config.services.get(M.EXPRESS if method == M.SAME_DAY else method, ())
+    latest = None
+    try:
+        for location_id, expected_on in supply:
+            place = config.places.get(location_id)
+            if place is None:
+                return None
+            calendar = place.calendar
+            dispatched = calendar.days.add(
+                calendar.days.first_open(expected_on), calendar.processing_days
+            )
+            best = fastest(services, dispatched, distance_km(place.lat, place.lon, lat, lon))
+            if best is None:
+                return None
+            latest = best[1] if latest is None else max(latest, best[1])
+    except NoOpenDay:
+        return None
+    return latest

@@ -179,6 +179,12 @@ def backorders_allocate(*, product_ids: list[int] | None = None, limit: int = 50
     return helped
 
 
+def order_backorder_allocate(*, order_id: int) -> bool:
+    """Allocate what one waiting order lacks to the stock there is now (supply received for
+    it); return whether it got any."""
+    return bool(retry_on_conflict(lambda: _allocate_waiting(order_id)))
+
+
 @transaction.atomic(durable=True)
 def _allocate_waiting(order_id: int) -> bool:
     order = lock_order(order_id)

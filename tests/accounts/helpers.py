@@ -31,6 +31,9 @@ from orders.services.reservations import ReservedLine, reservation_create
 from outbox.models import Delivery, OutboxEvent, WebhookSubscription
 from outbox.services import subscription_create
 from returns.models import Return, ReturnLine
+from supply.models import PurchaseOrder, Transfer
+from supply.services.purchase_orders import purchase_order_create
+from supply.services.transfers import TransferLineInput, transfer_create
 from tests.orders.helpers import place, product, stocked, warehouse
 
 # Role -> the location it is tied to ("own"), or None when not limited by place.
@@ -63,6 +66,10 @@ class Site:
     # A received return of the site's order at the location, written as rows: the order is
     # not shipped, so that every other route meets it as it is.
     ret: Return
+    # A transfer from the location to its hub (a warehouse no caller is scoped to), and a
+    # purchase order delivered to the location.
+    transfer: Transfer
+    purchase_order: PurchaseOrder
 
     def objects(self) -> dict:
         """Return this site's object of each model an admin scopes by location."""
@@ -81,6 +88,8 @@ class Site:
             "alerts.stockrule": self.rule,
             "alerts.digestreceipt": self.receipt,
             "returns.return": self.ret,
+            "supply.transfer": self.transfer,
+            "supply.purchaseorder": self.purchase_order,
         }
 
 
@@ -141,6 +150,18 @@ def network() -> tuple[Site, Site]:
                 ),
                 receipt=DigestReceipt.objects.create(user=clerk, sent_at=now),
                 ret=_return_row(order, location),
+                transfer=transfer_create(
+                    source=location,
+                    destination=warehouse(f"{code}-HUB", lat=lat),
+                    lines=[TransferLineInput(product=item, quantity=1)],
+                ),
+                purchase_order=purchase_order_create(
+                    number=f"PO-{code}",
+                    supplier="Acme",
+                    location=location,
+                    expected_on=now.date(),
+                    lines=[(item, 5)],
+                )[0],
             )
         )
     return sites[0], sites[1]

@@ -210,7 +210,7 @@ def test_every_admin_of_a_located_model_is_scoped_by_location():
 # An id in a URL names the object of the route's family (fulfilment-accept: a fulfilment).
 ID_OBJECTS = {"fulfilment": "fulfilment", "webhook": "webhook", "alert": "alert"}
 # URL arguments naming an object of one location: a user tied to others gets 404.
-LOCATED_ARGUMENTS = {"number", "pk", "return_number"}
+LOCATED_ARGUMENTS = {"number", "pk", "return_number", "transfer_number", "po_number"}
 
 
 def _api_kwargs(name: str, kwargs: set[str], site: Site) -> dict | None:
@@ -221,6 +221,8 @@ def _api_kwargs(name: str, kwargs: set[str], site: Site) -> dict | None:
         "line": 1,
         "reservation_id": str(site.reservation.public_id),
         "return_number": site.ret.number,
+        "transfer_number": site.transfer.number,
+        "po_number": site.purchase_order.number,
     }
     family = ID_OBJECTS.get(name.split("-")[0])
     if family is not None:

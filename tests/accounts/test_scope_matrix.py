@@ -83,6 +83,16 @@ REACH: dict[str, dict[str, str]] = {
     "return-receive": {"post": "location"},
     "return-refund": {"post": "channel"},
     "return-cancel": {"post": "channel"},
+    "transfers": {"get": "read", "post": "location"},
+    "transfer-detail": {"get": "read"},
+    "transfer-ship": {"post": "read"},
+    "transfer-receive": {"post": "read"},
+    "transfer-cancel": {"post": "read"},
+    "purchase-orders": {"get": "read", "post": "location"},
+    "purchase-orders-import": {"post": "network"},
+    "purchase-order-detail": {"get": "read", "patch": "read"},
+    "purchase-order-receive": {"post": "read"},
+    "purchase-order-cancel": {"post": "read"},
 }
 
 # Which of the two sites' objects each kind of caller sees, per kind of object.
@@ -101,6 +111,9 @@ VISIBLE: dict[str, dict[str, set[str]]] = {
     "reservation": {NO_SCOPE: BOTH, AT_LOCATION: NONE, FOR_CHANNEL: OWN},
     # Returns expected (or received) at the location; those of the channel's orders.
     "return": {NO_SCOPE: BOTH, AT_LOCATION: OWN, FOR_CHANNEL: OWN},
+    # Transfers leaving or reaching its locations; purchase orders delivered to them.
+    "transfer": {NO_SCOPE: BOTH, AT_LOCATION: OWN, FOR_CHANNEL: NONE},
+    "purchase_order": {NO_SCOPE: BOTH, AT_LOCATION: OWN, FOR_CHANNEL: NONE},
 }
 ID_FAMILIES = {"fulfilment": "fulfilment", "webhook": "webhook", "alert": "alert"}
 ARGUMENT_FAMILIES = {
@@ -109,6 +122,8 @@ ARGUMENT_FAMILIES = {
     "number": "order",
     "reservation_id": "reservation",
     "return_number": "return",
+    "transfer_number": "transfer",
+    "po_number": "purchase_order",
 }
 
 
@@ -189,6 +204,8 @@ def _url(name: str, kwargs: set[str], site: Site) -> str:
         "line": 1,
         "reservation_id": str(site.reservation.public_id),
         "return_number": site.ret.number,
+        "transfer_number": site.transfer.number,
+        "po_number": site.purchase_order.number,
     }
     if "pk" in kwargs:
         values["pk"] = getattr(site, ID_FAMILIES[name.split("-")[0]]).pk
@@ -281,10 +298,16 @@ def test_each_list_shows_only_what_the_callers_scope_sees(world, db, who):
     assert _ids(client, "fulfilments", "id") == seen("fulfilment", lambda s: s.fulfilment.pk)
     assert _ids(client, "webhooks", "id") == seen("webhook", lambda s: s.webhook.pk)
     assert _ids(client, "alerts", "id") == seen("alert", lambda s: s.alert.pk)
-    assert _ids(client, "locations", "code") == seen("location", lambda s: s.location.code)
+    # Besides the two sites, a caller without scope sees their hubs (the transfers' ends).
+    hubs = {"OWN-HUB", "OTHER-HUB"} if caller.kind == NO_SCOPE else set()
+    assert _ids(client, "locations", "code") == seen("location", lambda s: s.location.code) | hubs
     assert _ids(client, "stock", "location") == seen("location", lambda s: s.location.code)
     assert _ids(client, "products", "sku") == {"OWN-TEE", "OTHER-MUG"}
     assert _ids(client, "returns", "number") == seen("return", lambda s: s.ret.number)
+    assert _ids(client, "transfers", "number") == seen("transfer", lambda s: s.transfer.number)
+    assert _ids(client, "purchase-orders", "number") == seen(
+        "purchase_order", lambda s: s.purchase_order.number
+    )
 
 
 def test_every_api_route_and_method_has_a_scope_rule():

@@ -417,8 +417,8 @@ def test_availability_shows_a_location_token_its_own_figures_only(network):
     # then
     assert answer.status_code == 200
     assert answer.json() == {
-        "MUG-1": {"available": 5, "locations": {"DC-LYON": 5}},
-        "TEE-1": {"available": 0, "locations": {}},
+        "MUG-1": {"available": 5, "locations": {"DC-LYON": 5}, "incoming": []},
+        "TEE-1": {"available": 0, "locations": {}, "incoming": []},
     }
 
 

@@ -34,9 +34,9 @@ def test_it_answers_per_sku_with_locations(api, network):
     # then
     assert response.status_code == 200
     assert response.json() == {
-        "SHIRT": {"available": 11, "locations": {"DC": 8, "ST": 3}},
-        "MUG": {"available": 0, "locations": {}},
-        "GHOST": {"available": 0, "locations": {}},
+        "SHIRT": {"available": 11, "locations": {"DC": 8, "ST": 3}, "incoming": []},
+        "MUG": {"available": 0, "locations": {}, "incoming": []},
+        "GHOST": {"available": 0, "locations": {}, "incoming": []},
     }
 
 
@@ -51,9 +51,9 @@ def test_a_channel_limits_locations_and_holds_its_buffer(api, network):
     stores = api.get(URL, {"sku": "SHIRT", "channel": "store"}).json()
     market = api.get(URL, {"sku": "SHIRT", "channel": "marketplace"}).json()
     # then
-    assert stores == {"SHIRT": {"available": 3, "locations": {"ST": 3}}}
+    assert stores == {"SHIRT": {"available": 3, "locations": {"ST": 3}, "incoming": []}}
     # DC 8 - floor(2) = 6; ST 3 - floor(0.75) = 3, less the 1 unit from the thinnest
-    assert market == {"SHIRT": {"available": 8, "locations": {"DC": 6, "ST": 2}}}
+    assert market == {"SHIRT": {"available": 8, "locations": {"DC": 6, "ST": 2}, "incoming": []}}
 
 
 def test_an_unknown_channel_is_a_400_on_channel(api, network):
@@ -81,8 +81,8 @@ def test_more_than_500_skus_is_a_400_on_sku(api):
 
 
 def test_a_basket_costs_the_same_few_queries(api, network, django_assert_max_num_queries):
-    # when / then: token, channel, availability
-    with django_assert_max_num_queries(3):
+    # when / then: token, channel, availability, incoming supply by date
+    with django_assert_max_num_queries(4):
         response = api.get(
             URL, {"sku": ["SHIRT", "MUG"] + [f"X{n}" for n in range(50)], "channel": "web"}
         )

@@ -53,6 +53,8 @@ def test_stock_lists_rows_with_available(api, shirt, paris):
             "reserved": 1,
             "safety_stock": 3,
             "available": 4,
+            "in_transit": 0,
+            "incoming": 0,
         }
     ]
 

@@ -42,7 +42,7 @@ def test_a_row_below_zero_counts_as_zero_and_does_not_lower_others():
     # when
     answer = availability_for_skus(skus=["SHIRT"])
     # then
-    assert answer == {"SHIRT": {"available": 5, "locations": {"DC": 5}}}
+    assert answer == {"SHIRT": {"available": 5, "locations": {"DC": 5}, "incoming": []}}
 
 
 def test_inactive_locations_are_left_out():
@@ -61,8 +61,8 @@ def test_an_unknown_or_empty_sku_answers_zero():
     answer = availability_for_skus(skus=["NONE-ON-HAND", "NEVER-HEARD-OF"])
     # then
     assert answer == {
-        "NONE-ON-HAND": {"available": 0, "locations": {}},
-        "NEVER-HEARD-OF": {"available": 0, "locations": {}},
+        "NONE-ON-HAND": {"available": 0, "locations": {}, "incoming": []},
+        "NEVER-HEARD-OF": {"available": 0, "locations": {}, "incoming": []},
     }
 
 
@@ -103,7 +103,9 @@ def test_a_channel_buffer_holds_back_a_percentage_per_location_and_units_once():
     # when
     answer = availability_for_skus(skus=["SHIRT"], channel=channel)
     # then: DC 100-10 = 90, ST-A 5-0 = 5, ST-B 1-0 = 1; 2 units from the thinnest first
-    assert answer == {"SHIRT": {"available": 94, "locations": {"DC": 90, "ST-A": 4}}}
+    assert answer == {
+        "SHIRT": {"available": 94, "locations": {"DC": 90, "ST-A": 4}, "incoming": []}
+    }
 
 
 def test_a_buffer_larger_than_the_stock_leaves_zero_not_less():
@@ -115,7 +117,7 @@ def test_a_buffer_larger_than_the_stock_leaves_zero_not_less():
     channel.save()
     # when / then
     assert availability_for_skus(skus=["SHIRT"], channel=channel) == {
-        "SHIRT": {"available": 0, "locations": {}}
+        "SHIRT": {"available": 0, "locations": {}, "incoming": []}
     }
 
 

@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('inventory', '0008_stock_bin'),
         ('inventory', '0008_stock_quarantined'),
+        ('inventory', '0008_in_transit_and_incoming'),
     ]
 
     operations = [

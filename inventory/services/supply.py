@@ -1,0 +1,211 @@
+"""Stock that moves between locations and stock that suppliers will deliver.
+
+Transfers hold their units at the location they leave from (`allocated`), take them out of
+its `on_hand` when they ship (ledger `transfer_out`) and count them in `in_transit` at the
+location they go to until they are received there (ledger `transfer_in`). Purchase orders
+count their open units in `incoming` at the location they will be delivered to until they
+are received (ledger `receipt`).
+
+The transfers and purchase orders themselves belong to the supply app above; these services
+move only the counters and the ledger. The caller holds its own document's lock; the stock
+rows are locked here, in pk order, after it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from inventory.exceptions import UnitsShort
+from inventory.locks import lock_stock, lock_stock_ids, stock_rows_ensure
+from inventory.models import StockLevel, StockMovement
+from inventory.moved import stock_changed
+from inventory.notify import stock_freed
+from inventory.selectors import rows_reserved_settle
+from inventory.services.counters import counter_move
+from inventory.services.ledger import movement_apply
+
+Units = Mapping[int, int]  # {product id: units}
+
+
+def _positive(units: Units) -> dict[int, int]:
+    return {product_id: n for product_id, n in sorted(units.items()) if n > 0}
+
+
+def transfer_units_hold(*, location_id: int, units: Units) -> None:
+    """Hold `units` at the location a transfer leaves from, all or none: raise `UnitsShort`
+    naming every product whose available units do not cover it."""
+    units = _positive(units)
+    rows = lock_stock([(product_id, location_id) for product_id in units])
+    rows_reserved_settle(rows.values())
+    short = [
+        (product_id, wanted, rows[(product_id, location_id)].available)
+        for product_id, wanted in units.items()
+        if rows[(product_id, location_id)].available < wanted
+    ]
+    if short:
+        raise UnitsShort(short)
+    held = {rows[(p, location_id)].pk: n for p, n in units.items()}
+    counter_move(column="allocated", units_by_stock=held, now=timezone.now())
+    stock_changed(held)
+
+
+def transfer_units_release(*, location_id: int, units: Units) -> None:
+    """Give a cancelled transfer's held units back to available at its `from` location."""
+    units = _positive(units)
+    rows = lock_stock([(product_id, location_id) for product_id in units])
+    released = {rows[(p, location_id)].pk: -n for p, n in units.items()}
+    if released:
+        counter_move(column="allocated", units_by_stock=released, now=timezone.now())
+        stock_freed(product_ids=units)
+        stock_changed(released)
+
+
+def transfer_units_ship(
+    *,
+    source_id: int,
+    destination_id: int,
+    units: Units,
+    reference: str,
+    actor: AbstractBaseUser | None = None,
+) -> uuid.UUID:
+    """Ship held units: out of `on_hand` and `allocated` at the source (ledger
+    `transfer_out`), into `in_transit` at the destination. Return the ledger operation."""
+    units = _positive(units)
+    places = [(p, source_id) for p in units] + [(p, destination_id) for p in units]
+    rows = lock_stock(places)
+    now = timezone.now()
+    operation = uuid.uuid4()
+    for product_id, n in units.items():
+        movement_apply(
+            stock=rows[(product_id, source_id)],
+            kind=StockMovement.Kind.TRANSFER_OUT,
+            quantity=-n,
+            reference=reference,
+            actor=actor,
+            operation=operation,
+            at=now,
+        )
+    counter_move(
+        column="allocated",
+        units_by_stock={rows[(p, source_id)].pk: -n for p, n in units.items()},
+        now=now,
+    )
+    counter_move(
+        column="in_transit",
+        units_by_stock={rows[(p, destination_id)].pk: n for p, n in units.items()},
+        now=now,
+    )
+    stock_changed(row.pk for row in rows.values())
+    return operation
+
+
+def transfer_units_arrive(
+    *,
+    location_id: int,
+    received: Units,
+    settled: Units,
+    reference: str,
+    actor: AbstractBaseUser | None = None,
+) -> None:
+    """Receive a transfer at its destination: `received` units into `on_hand` (ledger
+    `transfer_in`), `settled` units out of `in_transit` (those received, and those found
+    missing when the transfer is closed; units arriving after it was closed settle none)."""
+    received, settled = _positive(received), _positive(settled)
+    rows = lock_stock([(p, location_id) for p in {*received, *settled}])
+    now = timezone.now()
+    operation = uuid.uuid4()
+    if settled:
+        counter_move(
+            column="in_transit",
+            units_by_stock={rows[(p, location_id)].pk: -n for p, n in settled.items()},
+            now=now,
+        )
+    for product_id, n in received.items():
+        movement_apply(
+            stock=rows[(product_id, location_id)],
+            kind=StockMovement.Kind.TRANSFER_IN,
+            quantity=n,
+            reference=reference,
+            actor=actor,
+            operation=operation,
+            at=now,
+        )
+    stock_changed(row.pk for row in rows.values())
+
+
+def incoming_move(*, location_id: int, units: Units) -> None:
+    """Add signed `units` to `incoming` at a location (a purchase order opened, changed or
+    cancelled)."""
+    units = {p: n for p, n in sorted(units.items()) if n}
+    rows = lock_stock([(p, location_id) for p in units])
+    if units:
+        counter_move(
+            column="incoming",
+            units_by_stock={rows[(p, location_id)].pk: n for p, n in units.items()},
+            now=timezone.now(),
+        )
+
+
+def purchase_units_receive(
+    *,
+    location_id: int,
+    received: Units,
+    settled: Units,
+    reference: str,
+    actor: AbstractBaseUser | None = None,
+) -> None:
+    """Receive a purchase order's units: `received` into `on_hand` (ledger `receipt`),
+    `settled` out of `incoming` (the received units the order still expected; units over
+    what it ordered settle none)."""
+    received, settled = _positive(received), _positive(settled)
+    rows = lock_stock([(p, location_id) for p in {*received, *settled}])
+    now = timezone.now()
+    operation = uuid.uuid4()
+    if settled:
+        counter_move(
+            column="incoming",
+            units_by_stock={rows[(p, location_id)].pk: -n for p, n in settled.items()},
+            now=now,
+        )
+    for product_id, n in received.items():
+        movement_apply(
+            stock=rows[(product_id, location_id)],
+            kind=StockMovement.Kind.RECEIPT,
+            quantity=n,
+            reference=reference,
+            actor=actor,
+            operation=operation,
+            at=now,
+        )
+
+
+def incoming_move_many(*, units: Mapping[tuple[int, int], int]) -> None:
+    """Add signed units to `incoming` of many `(product id, location id)` places at once (a
+    file of purchase orders). The rows are locked in pk order, in chunks of ascending ids
+    (a statement holds at most 65,535 parameters)."""
+    units = {place: n for place, n in units.items() if n}
+    places = sorted(units)
+    ids: dict[tuple[int, int], int] = {}
+    for start in range(0, len(places), CHUNK):
+        chunk = places[start : start + CHUNK]
+        stock_rows_ensure(chunk)
+        ids.update(
+            ((product_id, location_id), pk)
+            for pk, product_id, location_id in StockLevel.objects.filter(
+                product_id__in={p for p, _ in chunk}, location_id__in={loc for _, loc in chunk}
+            ).values_list("pk", "product_id", "location_id")
+            if (product_id, location_id) in units
+        )
+    by_id = sorted((ids[place], n) for place, n in units.items())
+    now = timezone.now()
+    for start in range(0, len(by_id), CHUNK):
+        batch = dict(by_id[start : start + CHUNK])
+        lock_stock_ids(batch)
+        counter_move(column="incoming", units_by_stock=batch, now=now)
+
+
+CHUNK = 10_000

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class SupplyConfig(AppConfig):
+    name = "supply"
+    verbose_name = "Supply"
+
+    def ready(self) -> None:
+        from inventory.incoming import incoming_promiser_register
+        from inventory.selectors import incoming_reader_register
+        from supply.counters import counters_register
+        from supply.incoming import incoming_by_date
+        from supply.promises import incoming_units_promise
+
+        # The stock counters transfers and purchase orders keep (allocated at the source,
+        # in_transit, incoming) are checked by inventory's reconciliation, which imports
+        # no app above it: supply hands it the rows behind them. Likewise the availability
+        # endpoint lists incoming supply by date through supply's reader.
+        counters_register()
+        incoming_reader_register(incoming_by_date)
+        # Order capture promises units the shelves lack against open purchase orders.
+        incoming_promiser_register(incoming_units_promise)

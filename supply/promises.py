@@ -1,0 +1,161 @@
+"""Promising incoming units to order lines the shelves could not fill (available to promise
+in time): the promiser order capture calls through inventory.incoming.
+
+The open lines of open purchase orders for the products asked, at the locations that may
+serve the order, are locked in pk order (after the stock rows capture holds); what each
+still expects less what is already promised from it is promised, earliest expected date
+first. Two captures asking for the same units wait for each other on those locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from inventory.incoming import Promised, Shortfall
+from inventory.selectors import Candidates
+from orders.models import Order, OrderEvent
+from orders.payloads import order_draft
+from orders.services.delivery_options import incoming_promise_date
+from outbox.emit import events_emit
+from outbox.events import ORDER_PROMISE_CHANGED
+from supply.models import PurchaseOrder, PurchasePromise
+
+# A promise holds units while its order still waits: a cancelled order, or one the shelves
+# served meanwhile, lets them go without anyone writing to the promise.
+WAITING = """EXISTS (SELECT 1 FROM orders_orderline ol JOIN orders_order o ON o.id = ol.order_id
+    WHERE ol.id = pp.order_line_id AND o.status IN ('backordered', 'partially_allocated'))"""
+
+
+def incoming_units_promise(
+    shortfalls: Sequence[Shortfall], candidates: Candidates
+) -> list[Promised]:
+    product_ids = sorted({s.product_id for s in shortfalls})
+    condition, params = candidates.sql()
+    marks = ", ".join(["%s"] * len(product_ids))
+    with connection.cursor() as cursor:
+        # Lock first (pk order), then read what is already promised under the locks.
+        lock = " FOR UPDATE OF pl" if connection.features.has_select_for_update_of else ""
+        cursor.execute(
+            f"""SELECT pl.id FROM supply_purchaseorderline pl
+                JOIN supply_purchaseorder po ON po.id = pl.purchase_order_id
+                JOIN inventory_location l ON l.id = po.location_id
+                WHERE pl.product_id IN ({marks}) AND pl.quantity > pl.received
+                  AND po.status IN ('open', 'partially_received') AND {condition}
+                ORDER BY pl.id{lock}""",
+            [*product_ids, *params],
+        )
+        line_ids = [row[0] for row in cursor.fetchall()]
+        if not line_ids:
+            return []
+        ids = ", ".join(["%s"] * len(line_ids))
+        cursor.execute(
+            f"""SELECT pl.id, pl.product_id, po.location_id, po.expected_on,
+                       pl.quantity - pl.received - COALESCE(
+                           (SELECT SUM(pp.quantity) FROM supply_purchasepromise pp
+                            WHERE pp.purchase_order_line_id = pl.id AND pp.status = 'open'
+                              AND {WAITING}), 0)
+                FROM supply_purchaseorderline pl
+                JOIN supply_purchaseorder po ON po.id = pl.purchase_order_id
+                WHERE pl.id IN ({ids})
+                ORDER BY po.expected_on, pl.id""",
+            line_ids,
+        )
+        supply = [list(row) for row in cursor.fetchall()]
+    promises: list[PurchasePromise] = []
+    promised: list[Promised] = []
+    for shortfall in shortfalls:
+        wanted = shortfall.units
+        for row in supply:
+            line_id, product_id, location_id, expected_on, free = row
+            if wanted == 0:
+                break
+            if product_id != shortfall.product_id or free <= 0:
+                continue
+            units = min(wanted, free)
+            row[4] -= units
+            wanted -= units
+            promises.append(
+                PurchasePromise(
+                    purchase_order_line_id=line_id,
+                    order_line_id=shortfall.order_line_id,
+                    quantity=units,
+                )
+            )
+            promised.append(Promised(shortfall.order_line_id, location_id, expected_on, units))
+    PurchasePromise.objects.bulk_create(promises)
+    return promised
+
+
+def purchase_promises_fulfil(*, line_ids_units: dict[int, int]) -> list[int]:
+    """Mark the open promises of these purchase-order lines fulfilled for the units just
+    received, oldest first; return the ids of their orders, oldest promise first. The caller
+    holds the purchase order's lock."""
+    orders: list[int] = []
+    waiting = (
+        PurchasePromise.objects.filter(
+            purchase_order_line_id__in=line_ids_units,
+            status=PurchasePromise.Status.OPEN,
+            order_line__order__status__in=["backordered", "partially_allocated"],
+        )
+        .select_related("order_line")
+        .order_by("id")
+    )
+    left = dict(line_ids_units)
+    done = []
+    for promise in waiting:
+        if left[promise.purchase_order_line_id] <= 0:
+            continue
+        left[promise.purchase_order_line_id] -= promise.quantity
+        done.append(promise.pk)
+        if promise.order_line.order_id not in orders:
+            orders.append(promise.order_line.order_id)
+    PurchasePromise.objects.filter(pk__in=done).update(status=PurchasePromise.Status.FULFILLED)
+    return orders
+
+
+def promises_redate(*, purchase_order: PurchaseOrder, actor: Any) -> list[int]:
+    """Date again the waiting orders promised units of this purchase order (its expected
+    date moved): each order's date is that of the latest supply it waits for. Tell each
+    order whose date changed (timeline, `order.promise_changed`). Return their ids."""
+    waiting = Order.objects.filter(
+        status__in=[Order.Status.BACKORDERED, Order.Status.PARTIALLY_ALLOCATED],
+        lines__purchase_promises__purchase_order_line__purchase_order=purchase_order,
+        lines__purchase_promises__status=PurchasePromise.Status.OPEN,
+    ).distinct()
+    changed = []
+    for order in waiting.order_by("pk"):
+        supply = list(
+            PurchasePromise.objects.filter(
+                order_line__order=order, status=PurchasePromise.Status.OPEN
+            ).values_list(
+                "purchase_order_line__purchase_order__location_id",
+                "purchase_order_line__purchase_order__expected_on",
+            )
+        )
+        new = incoming_promise_date(
+            method=order.delivery_method, supply=supply, lat=order.ship_lat, lon=order.ship_lon
+        )
+        if new is None or new == order.promised_date:
+            continue
+        before = order.promised_date
+        Order.objects.filter(pk=order.pk).update(promised_date=new)
+        OrderEvent.objects.create(
+            order=order,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"The delivery date moved to {new.isoformat()}: incoming supply is now "
+            f"expected on {purchase_order.expected_on.isoformat()}.",
+            data={
+                "promise_changed": {
+                    "from": before.isoformat() if before else None,
+                    "to": new.isoformat(),
+                    "purchase_order": purchase_order.number,
+                }
+            },
+            actor=actor,
+        )
+        events_emit(drafts=[order_draft(ORDER_PROMISE_CHANGED, order.pk)])
+        changed.append(order.pk)
+    return changed
