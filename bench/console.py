@@ -1,5 +1,6 @@
 """Benchmark the staff console on real volumes: every changelist, its search and filters, the
-dashboards and the work queues, as a superuser and as a store person.
+dashboards, the work queues, finding customers by part of a name, e-mail or phone, an
+order's page and the alerts page, as a superuser, a store person and customer service.
 
 Sets up its own database (<name>_bench_console beside the one in DATABASE_URL, dropped at
 the end unless --keep) and seeds it with set-based SQL (generate_series): 200 locations,
@@ -7,7 +8,8 @@ the end unless --keep) and seeds it with set-based SQL (generate_series): 200 lo
 fulfilment each, two timeline events each), then VACUUM ANALYZE. Then it times logged-in
 GETs through Django's test client: the first (cold) and the median of the next three, with
 the time spent in SQL (the rest is Python: view, template, rendering). Prints every figure,
-the slowest, those over the 500 ms goal, and the machine's load average.
+the slowest, those over the goals (300 ms a page, 150 ms a search by part of a name), and
+the machine's load average.
 
 With --keep the database stays for later runs with --reuse (no seeding; new migrations
 are applied).
@@ -18,6 +20,7 @@ are applied).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import sys
@@ -34,7 +37,10 @@ SUFFIX = "_bench_console"
 LOCATIONS = 200
 STORES = 40
 PRODUCTS = 10_000
-GOAL_MS = 500
+GOAL_MS = 300
+# Finding a customer by part of a name, e-mail or phone (orders.search).
+SEARCH_GOAL_MS = 150
+SEARCH_PAGE = "/console/orders/?q="
 
 
 def main() -> int:
@@ -200,6 +206,11 @@ def seed(orders: int) -> None:
     # Orders spread evenly over a year, the newest now.
     created = f"now() - ((({orders} - g)::float / {orders}) * interval '365 days')"
     print("  orders ...", flush=True)
+    # The trigram indexes are built after the load, as one would on an import.
+    trigram = importlib.import_module("orders.migrations.0008_order_search_trigram")
+    with connection.cursor() as cursor:
+        for name in trigram.INDEXES:
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
     insert_select(
         Order,
         {
@@ -207,7 +218,10 @@ def seed(orders: int) -> None:
             "channel_id": f"(ARRAY{channels})[1 + g % {len(channels)}]",
             "status": order_status,
             "customer_email": "'c' || (g % 400000) || '@example.com'",
-            "customer_name": "'Customer ' || (g % 400000)",
+            # Surnames shared by about 50 customers each; a few are Ada Lovelace.
+            "customer_name": "CASE WHEN g % 100000 = 7 THEN 'Ada Lovelace' ELSE "
+            "(ARRAY['Camille','Louis','Emma','Hugo','Chloé','Jules','Léa','Paul'])[1 + g % 8]"
+            " || ' Surname' || lpad(((g / 8) % 8000)::text, 4, '0') END",
             "customer_phone_digits": "'336' || lpad((g % 400000)::text, 8, '0')",
             "delivery_method": "CASE WHEN g % 10 = 0 THEN 'click_and_collect' "
             "WHEN g % 10 = 1 THEN 'express' ELSE 'standard' END",
@@ -223,6 +237,10 @@ def seed(orders: int) -> None:
         "generate_series(1, %s) AS g",
         [orders],
     )
+    print("  trigram indexes ...", flush=True)
+    with connection.cursor() as cursor:
+        for name, expression in trigram.INDEXES.items():
+            cursor.execute(f"CREATE INDEX {name} ON orders_order USING gin ({expression})")
     first_order = Order.objects.order_by("pk").values_list("pk", flat=True).first()
     print("  lines ...", flush=True)
     insert_select(
@@ -288,6 +306,8 @@ def seed(orders: int) -> None:
     clerk = User.objects.create_user("bench-store", "store@example.com", "bench", is_staff=True)
     clerk.groups.add(Group.objects.get(name="store staff"))
     Membership.objects.create(user=clerk, location_id=loc["ST-001"])
+    agent = User.objects.create_user("bench-service", "cs@example.com", "bench", is_staff=True)
+    agent.groups.add(Group.objects.get(name="customer service"))
 
 
 def urls() -> list[tuple[str, str]]:
@@ -330,10 +350,34 @@ def urls() -> list[tuple[str, str]]:
     for slug in QUEUES:
         queue = reverse("oms_console:queue", args=[slug])
         console += [queue, f"{queue}?location=DC-150", f"{queue}?q=c4242%40example.com"]
-    return [("admin", page) for page in pages + console] + [
-        ("store", page)
-        for page in console + [f"/admin/fulfilment/fulfilment/?location__id__exact={store}"]
+    # Customer service: finding people, an order's page, the alerts page.
+    service = [
+        f"{SEARCH_PAGE}lovelace",
+        f"{SEARCH_PAGE}Surname0424",
+        f"{SEARCH_PAGE}urname042",
+        f"{SEARCH_PAGE}c4242%40exa",
+        f"{SEARCH_PAGE}c42424",
+        f"{SEARCH_PAGE}0424242",
+        f"{SEARCH_PAGE}06+00+42+42",
+        f"{SEARCH_PAGE}1Z424242",
+        f"{SEARCH_PAGE}B00424242",
+        f"{SEARCH_PAGE}emma",
+        reverse("orders_console:order", args=["B00424242"]),
+        reverse("orders_console:order", args=["B00999990"]),
+        reverse("alerts_console:list"),
     ]
+    return (
+        [("admin", page) for page in pages + console]
+        + [("service", page) for page in [*service, reverse("oms_console:dashboard")]]
+        + [
+            ("store", page)
+            for page in console
+            + [
+                f"{SEARCH_PAGE}Surname0424",
+                f"/admin/fulfilment/fulfilment/?location__id__exact={store}",
+            ]
+        ]
+    )
 
 
 def measure() -> list[tuple[str, str, int, float, float, float]]:
@@ -347,7 +391,11 @@ def measure() -> list[tuple[str, str, int, float, float, float]]:
     stock_snapshot_refresh_task()  # as the beat does every few minutes
     print(f"stock snapshot (periodic task): {(time.perf_counter() - started) * 1000:.0f} ms")
     clients = {}
-    for who, username in (("admin", "bench-admin"), ("store", "bench-store")):
+    for who, username in (
+        ("admin", "bench-admin"),
+        ("store", "bench-store"),
+        ("service", "bench-service"),
+    ):
         clients[who] = Client()
         clients[who].force_login(User.objects.get(username=username))
     sql_ms = [0.0]
@@ -386,18 +434,31 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg()) + f" ({os.cpu_count()} cores)"
 
 
+def goal(url: str) -> int:
+    return SEARCH_GOAL_MS if url.startswith(SEARCH_PAGE) else GOAL_MS
+
+
 def report(results) -> None:
-    print(f"\n{'who':6} {'status':>6} {'cold ms':>8} {'warm ms':>8} {'sql ms':>7}  url")
+    print(f"\n{'who':7} {'status':>6} {'cold ms':>8} {'warm ms':>8} {'sql ms':>7}  url")
     for who, url, status, cold, warm, sql in results:
-        flag = "  <-- over goal" if warm > GOAL_MS else ""
-        print(f"{who:6} {status:>6} {cold:>8.0f} {warm:>8.0f} {sql:>7.0f}  {url}{flag}")
+        flag = f"  <-- over {goal(url)} ms" if warm > goal(url) else ""
+        print(f"{who:7} {status:>6} {cold:>8.0f} {warm:>8.0f} {sql:>7.0f}  {url}{flag}")
     slowest = sorted(results, key=lambda row: -row[4])[:8]
     print("\nslowest (warm median; SQL / Python):")
     for who, url, _status, _cold, warm, sql in slowest:
         print(f"  {warm:6.0f} ms ({sql:4.0f} SQL / {warm - sql:4.0f} Python)  {who:6} {url}")
-    over = [row for row in results if row[4] > GOAL_MS]
+    over = [row for row in results if row[4] > goal(row[1])]
     bad = [row for row in results if row[2] != 200]
-    print(f"\n{len(results)} pages; {len(over)} over {GOAL_MS} ms; {len(bad)} not 200")
+    searches = [row[4] for row in results if row[1].startswith(SEARCH_PAGE)]
+    print(
+        f"\n{len(results)} pages; {len(over)} over their goal ({GOAL_MS} ms a page, "
+        f"{SEARCH_GOAL_MS} ms a search); {len(bad)} not 200"
+    )
+    if searches:
+        print(
+            f"finding customers: {len(searches)} searches, median {statistics.median(searches):.0f}"
+            f" ms, slowest {max(searches):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -166,15 +166,18 @@ def admin_client_logged_user():
 
 @pytest.mark.postgres
 def test_postgresql_answers_parts_from_the_trigram_indexes(people):
-    # given
-    queryset = Order.objects.filter(customer_name__icontains="lovelace")
-    email = Order.objects.filter(customer_email__icontains="love")
-    phone = Order.objects.filter(customer_phone_digits__contains="3456")
+    # given: the unordered candidate queries orders.search sends first; a table this small
+    # is read whole unless the planner is told not to, and never through a date index
+    queryset = Order.objects.filter(customer_name__icontains="lovelace").order_by()
+    email = Order.objects.filter(customer_email__icontains="love").order_by()
+    phone = Order.objects.filter(customer_phone_digits__contains="3456").order_by()
     # when
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
-        plans = [qs.explain() for qs in (queryset, email, phone)]
+        cursor.execute("SET enable_indexscan = off")
+        plans = [qs.values("pk").explain() for qs in (queryset, email, phone)]
         cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_indexscan")
     # then
     assert "order_name_trgm" in plans[0]
     assert "order_email_trgm" in plans[1]
