@@ -63,6 +63,8 @@ def check(page) -> None:
     """Assert the page now shown is accessible, fits the screen, and has big targets."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # The admin's style sheets (its narrow-screen rules among them) load after the markup.
+    page.wait_for_load_state("load")
     results = Axe().run(page)
     bad = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
@@ -72,7 +74,13 @@ def check(page) -> None:
     assert bad == [], f"{page.url}: {bad}"
     width = page.viewport_size["width"]
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px screen"
+    wide = page.evaluate(
+        """(width) => [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > width + 1)
+            .slice(-3).map((e) => e.outerHTML.slice(0, 100))""",
+        width,
+    )
+    assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px screen: {wide}"
     small = page.evaluate(
         """(selector) => [...document.querySelectorAll(selector)]
             .filter((e) => e.offsetParent !== null)
