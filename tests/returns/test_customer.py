@@ -71,6 +71,7 @@ def test_the_customer_returns_by_mail_and_gets_a_printable_slip(client, shipped)
     assert ret.number in body
     assert "We are waiting for your items." in body
     assert "window.print()" in body
+    assert f'aria-label="QR code of return {ret.number}"><svg' in body
 
 
 def test_the_customer_returns_in_the_nearest_store(client, shipped):
