@@ -97,7 +97,9 @@ def test_the_alerts_page_is_a_compact_table_and_acknowledges_in_bulk(
     heights = page.locator("#alerts tbody tr").evaluate_all(
         "rows => rows.map(r => r.getBoundingClientRect().height)"
     )
-    assert max(heights) < 90
+    # Compact: a row was about 180 px as a block of fields; names longer than the demo's
+    # (factory sequences) may wrap one line more, so the bound leaves room for that.
+    assert max(heights) < 120, page.locator("#alerts tbody tr").all_inner_texts()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1280
     assert_accessible(page)
