@@ -8,11 +8,10 @@ numbered as a person sees the file (the header is row 1).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import NamedTuple
 
-from inventory.countfile import CountFileError, RowError, decode_count_file
+from inventory.countfile import RowError
+from inventory.csvrows import csv_records
 
 MAX_CARRIER = 64
 MAX_TRACKING = 128
@@ -30,42 +29,14 @@ class ShipmentLine(NamedTuple):
 
 def parse_shipment_file(data: bytes) -> tuple[list[ShipmentLine], list[RowError]]:
     """Return the file's shipment lines and its row errors; never raise for bad content."""
-    if not data.strip():
-        return [], [RowError(1, "file", "the file is empty")]
-    try:
-        text = decode_count_file(data).lstrip("\ufeff")
-    except CountFileError as error:
-        return [], [RowError(1, "file", str(error))]
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    try:
-        header = [ALIASES.get(name.strip().lower(), name.strip().lower()) for name in next(reader)]
-    except (StopIteration, csv.Error):
-        return [], [RowError(1, "file", "the header is missing or not CSV")]
-    missing = [name for name in COLUMNS if name not in header]
-    if missing:
-        return [], [
-            RowError(1, name, f"missing column '{name}' (expected {','.join(COLUMNS)})")
-            for name in missing
-        ]
-    at = {name: header.index(name) for name in COLUMNS}
-    lines: list[ShipmentLine] = []
-    errors: list[RowError] = []
+    records, errors = csv_records(data, COLUMNS, ALIASES, what="shipment")
+    lines = []
     seen: dict[int, int] = {}
-    try:
-        for cells in reader:
-            row = reader.line_num
-            if not "".join(cells).strip():
-                continue
-            cells = cells + [""] * (len(header) - len(cells))
-            line = _line(row, *(cells[at[name]].strip() for name in COLUMNS), seen, errors)
-            if line is not None:
-                lines.append(line)
-    except csv.Error as error:
-        errors.append(RowError(reader.line_num, "file", f"not valid CSV: {error}"))
-    if not lines and not errors:
-        errors.append(RowError(1, "file", "the file has no shipment rows"))
+    for row, cells in records:
+        fulfilment, carrier, tracking = cells
+        line = _line(row, fulfilment, carrier, tracking, seen, errors)
+        if line is not None:
+            lines.append(line)
     return lines, errors
 
 

@@ -9,12 +9,11 @@ database; rows are numbered as a person sees the file (the header is row 1).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import NamedTuple
 
 from core.text import TextRefused, code_normalise
-from inventory.countfile import CountFileError, RowError, decode_count_file
+from inventory.countfile import RowError
+from inventory.csvrows import csv_records
 from inventory.models import SKU_MAX_LENGTH
 from orders.models import MAX_LINE_QUANTITY
 from returns.models import ReturnReceiptLine
@@ -35,42 +34,13 @@ class ReturnFileLine(NamedTuple):
 
 def parse_return_file(data: bytes) -> tuple[list[ReturnFileLine], list[RowError]]:
     """Return the file's lines and its row errors; never raise for bad content."""
-    if not data.strip():
-        return [], [RowError(1, "file", "the file is empty")]
-    try:
-        text = decode_count_file(data).lstrip("\ufeff")
-    except CountFileError as error:
-        return [], [RowError(1, "file", str(error))]
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    try:
-        header = [ALIASES.get(name.strip().lower(), name.strip().lower()) for name in next(reader)]
-    except (StopIteration, csv.Error):
-        return [], [RowError(1, "file", "the header is missing or not CSV")]
-    missing = [name for name in COLUMNS if name not in header]
-    if missing:
-        return [], [
-            RowError(1, name, f"missing column '{name}' (expected {','.join(COLUMNS)})")
-            for name in missing
-        ]
-    at = {name: header.index(name) for name in COLUMNS}
-    lines: list[ReturnFileLine] = []
-    errors: list[RowError] = []
-    try:
-        for cells in reader:
-            row = reader.line_num
-            if not "".join(cells).strip():
-                continue
-            cells = cells + [""] * (len(header) - len(cells))
-            number, sku, quantity, disposition = (cells[at[name]].strip() for name in COLUMNS)
-            line = _line(row, number, sku, quantity, disposition, errors)
-            if line is not None:
-                lines.append(line)
-    except csv.Error as error:
-        errors.append(RowError(reader.line_num, "file", f"not valid CSV: {error}"))
-    if not lines and not errors:
-        errors.append(RowError(1, "file", "the file has no return rows"))
+    records, errors = csv_records(data, COLUMNS, ALIASES, what="return")
+    lines = []
+    for row, cells in records:
+        number, sku, quantity, disposition = cells
+        line = _line(row, number, sku, quantity, disposition, errors)
+        if line is not None:
+            lines.append(line)
     return lines, errors
 
 
