@@ -114,27 +114,15 @@ def transfer_units_arrive(
     """Receive a transfer at its destination: `received` units into `on_hand` (ledger
     `transfer_in`), `settled` units out of `in_transit` (those received, and those found
     missing when the transfer is closed; units arriving after it was closed settle none)."""
-    received, settled = _positive(received), _positive(settled)
-    rows = lock_stock([(p, location_id) for p in {*received, *settled}])
-    now = timezone.now()
-    operation = uuid.uuid4()
-    if settled:
-        counter_move(
-            column="in_transit",
-            units_by_stock={rows[(p, location_id)].pk: -n for p, n in settled.items()},
-            now=now,
-        )
-    for product_id, n in received.items():
-        movement_apply(
-            stock=rows[(product_id, location_id)],
-            kind=StockMovement.Kind.TRANSFER_IN,
-            quantity=n,
-            reference=reference,
-            actor=actor,
-            operation=operation,
-            at=now,
-        )
-    stock_changed(row.pk for row in rows.values())
+    _units_arrive(
+        location_id=location_id,
+        received=received,
+        settled=settled,
+        settles="in_transit",
+        kind=StockMovement.Kind.TRANSFER_IN,
+        reference=reference,
+        actor=actor,
+    )
 
 
 def incoming_move(*, location_id: int, units: Units) -> None:
@@ -161,26 +149,50 @@ def purchase_units_receive(
     """Receive a purchase order's units: `received` into `on_hand` (ledger `receipt`),
     `settled` out of `incoming` (the received units the order still expected; units over
     what it ordered settle none)."""
+    _units_arrive(
+        location_id=location_id,
+        received=received,
+        settled=settled,
+        settles="incoming",
+        kind=StockMovement.Kind.RECEIPT,
+        reference=reference,
+        actor=actor,
+    )
+
+
+def _units_arrive(
+    *,
+    location_id: int,
+    received: Units,
+    settled: Units,
+    settles: str,
+    kind: str,
+    reference: str,
+    actor: AbstractBaseUser | None,
+) -> None:
+    """Units expected at a location arrive: `received` onto the shelf through the ledger,
+    `settled` out of the counter that expected them (`in_transit` or `incoming`)."""
     received, settled = _positive(received), _positive(settled)
     rows = lock_stock([(p, location_id) for p in {*received, *settled}])
     now = timezone.now()
     operation = uuid.uuid4()
     if settled:
         counter_move(
-            column="incoming",
+            column=settles,
             units_by_stock={rows[(p, location_id)].pk: -n for p, n in settled.items()},
             now=now,
         )
     for product_id, n in received.items():
         movement_apply(
             stock=rows[(product_id, location_id)],
-            kind=StockMovement.Kind.RECEIPT,
+            kind=kind,
             quantity=n,
             reference=reference,
             actor=actor,
             operation=operation,
             at=now,
         )
+    stock_changed(row.pk for row in rows.values())
 
 
 def incoming_move_many(*, units: Mapping[tuple[int, int], int]) -> None:
