@@ -27,7 +27,7 @@ import json
 import logging
 import uuid
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -896,7 +896,8 @@ def _stage_rows(
     codes.update(key.location for key in unchecked if key.location)
     locations = {
         code: (pk, tz)
-        for code, pk, tz in Location.objects.filter(code__in=codes).values_list(
+        for batch in _batches(codes)
+        for code, pk, tz in Location.objects.filter(code__in=batch).values_list(
             "code", "pk", "time_zone"
         )
     }
@@ -939,6 +940,15 @@ def _stage_rows(
             continue
         staged.append((line.row, line.sku, place[0], line.quantity, when))
     return staged, unstaged
+
+
+def _batches(values: set[str]) -> Iterator[list[str]]:
+    """Split keys to look up with `IN` into lists within the database's limit of query
+    parameters (SQLite's is low); a file's few locations make one."""
+    wanted = sorted(values)
+    size = 20_000 if connection.vendor == "postgresql" else 900
+    for start in range(0, len(wanted), size):
+        yield wanted[start : start + size]
 
 
 def _when(value: datetime) -> str:
@@ -1000,16 +1010,11 @@ class _Stage:
         )
         found = [RowError(row, "sku", f"unknown sku '{sku}'") for row, sku in self.cursor]
         if unstaged:
-            wanted = sorted({sku for _, sku in unstaged})
-            # Within SQLite's limit of query parameters; PostgreSQL takes far more.
-            size = 20_000 if self.postgres else 900
-            known: set[str] = set()
-            for start in range(0, len(wanted), size):
-                known.update(
-                    Product.objects.filter(sku__in=wanted[start : start + size]).values_list(
-                        "sku", flat=True
-                    )
-                )
+            known = {
+                sku
+                for batch in _batches({sku for _, sku in unstaged})
+                for sku in Product.objects.filter(sku__in=batch).values_list("sku", flat=True)
+            }
             found += [
                 RowError(row, "sku", f"unknown sku '{sku}'")
                 for row, sku in unstaged
