@@ -52,11 +52,23 @@ class RowError(NamedTuple):
         return {"row": self.row, "field": self.field, "message": self.message}
 
 
+class CountKey(NamedTuple):
+    """The SKU and location of a row refused for its form, still to be looked up, so that
+    the row's unknown SKU or location is told with its other problems ("" for a key that
+    is missing or was refused itself)."""
+
+    row: int
+    sku: str
+    location: str
+
+
 class ParsedCountFile(NamedTuple):
     lines: list[CountLine]
     errors: list[RowError]
     # Data rows seen (blank lines aside), good or bad.
     total_rows: int
+    # The keys of the rows in `errors`, for the database's checks.
+    unchecked: list[CountKey]
 
 
 class CountFileError(ValueError):
@@ -109,11 +121,11 @@ def _sniff_delimiter(header_line: str) -> str:
 def parse_count_file(data: bytes) -> ParsedCountFile:
     """Parse a count file into lines and row errors; never raise for bad content."""
     if not data.strip():
-        return ParsedCountFile([], [RowError(1, "file", "the file is empty")], 0)
+        return ParsedCountFile([], [RowError(1, "file", "the file is empty")], 0, [])
     try:
         text = decode_count_file(data)
     except CountFileError as exc:
-        return ParsedCountFile([], [RowError(1, "file", str(exc))], 0)
+        return ParsedCountFile([], [RowError(1, "file", str(exc))], 0, [])
     return parse_count_text(text)
 
 
@@ -131,9 +143,9 @@ def parse_count_text(text: str) -> ParsedCountFile:
     try:
         header = next(reader)
     except StopIteration:
-        return ParsedCountFile([], [RowError(1, "file", "the file is empty")], 0)
+        return ParsedCountFile([], [RowError(1, "file", "the file is empty")], 0, [])
     except csv.Error as exc:
-        return ParsedCountFile([], [RowError(1, "file", f"the header is not CSV: {exc}")], 0)
+        return ParsedCountFile([], [RowError(1, "file", f"the header is not CSV: {exc}")], 0, [])
     columns = [name.strip().lower() for name in header]
     positions: dict[str, int] = {}
     for index, name in enumerate(columns):
@@ -147,12 +159,13 @@ def parse_count_text(text: str) -> ParsedCountFile:
             RowError(1, name, f"missing column '{name}' (expected sku,location,quantity)")
         )
     if errors:
-        return ParsedCountFile([], errors, 0)
+        return ParsedCountFile([], errors, 0, [])
 
     sku_at, location_at, quantity_at = (positions[name] for name in REQUIRED_COLUMNS)
     counted_at_at = positions.get("counted_at")
     width = max(positions.values()) + 1
     lines: list[CountLine] = []
+    unchecked: list[CountKey] = []
     seen: dict[tuple[str, str], int] = {}
     total = 0
     line_end = 1
@@ -199,6 +212,7 @@ def parse_count_text(text: str) -> ParsedCountFile:
                     cells[counted_at_at] if counted_at_at is not None else "",
                     seen,
                     errors,
+                    unchecked,
                 )
                 if line is not None:
                     lines.append(line)
@@ -210,7 +224,7 @@ def parse_count_text(text: str) -> ParsedCountFile:
         break
     if not total and not errors:
         errors.append(RowError(1, "file", "the file has a header but no count rows"))
-    return ParsedCountFile(lines, errors, total)
+    return ParsedCountFile(lines, errors, total, unchecked)
 
 
 def _check_row(
@@ -221,8 +235,10 @@ def _check_row(
     raw_counted_at: str,
     seen: dict[tuple[str, str], int],
     errors: list[RowError],
+    unchecked: list[CountKey],
 ) -> CountLine | None:
-    """Check a row the fast path did not take; return its line, or add its errors."""
+    """Check a row the fast path did not take; return its line, or add its errors (and
+    its keys to `unchecked`)."""
     found_before = len(errors)
     sku_given, location_given = bool(sku), bool(location)
     sku = _key(row, "sku", sku, errors)
@@ -256,6 +272,13 @@ def _check_row(
                 )
             )
     if len(errors) > found_before:
+        unchecked.append(
+            CountKey(
+                row,
+                sku if len(sku) <= MAX_SKU_LENGTH else "",
+                location if len(location) <= MAX_LOCATION_LENGTH else "",
+            )
+        )
         return None
     return CountLine(row, sku, location, quantity, counted_at)
 
@@ -313,13 +336,15 @@ def count_file_rows(data: bytes) -> int:
 
 def count_lines_from_records(
     records: list, *, location: str, counted_at: datetime | None
-) -> tuple[list[CountLine], list[RowError]]:
+) -> tuple[list[CountLine], list[RowError], list[CountKey]]:
     """Check the `lines` of a JSON count (`[{"sku", "quantity"}, ...]`) at one location.
 
+    Return the good lines, the errors, and the keys of the bad lines still to look up.
     Row numbers are indexes in the list, from 0.
     """
     lines: list[CountLine] = []
     errors: list[RowError] = []
+    unchecked: list[CountKey] = []
     seen: dict[str, int] = {}
     for index, record in enumerate(records):
         if not isinstance(record, dict):
@@ -361,4 +386,6 @@ def count_lines_from_records(
                 )
         if len(errors) == found_before:
             lines.append(CountLine(index, sku, location, quantity, counted_at))
-    return lines, errors
+        else:
+            unchecked.append(CountKey(index, sku if len(sku) <= MAX_SKU_LENGTH else "", location))
+    return lines, errors, unchecked

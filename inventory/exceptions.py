@@ -28,7 +28,12 @@ class CountRejected(DomainError):
 
     def __init__(self, row_errors: list[dict]):
         self.row_errors = row_errors
-        super().__init__(f"{len(row_errors)} row(s) rejected; nothing was applied.", field="rows")
+        super().__init__(f"{self.rows} row(s) rejected; nothing was applied.", field="rows")
+
+    @property
+    def rows(self) -> int:
+        """Rows rejected: a row with several problems has several errors."""
+        return len({error["row"] for error in self.row_errors})
 
 
 class UnitsShort(ConflictError):

@@ -193,6 +193,11 @@ class CountResult(Result):
     def moved(self) -> int:
         return sum(1 for change in self.changes if change.difference)
 
+    @property
+    def rejected_rows(self) -> int:
+        """Rows rejected: a row may have several problems, each in `rejected`."""
+        return len({error["row"] for error in self.rejected})
+
 
 class StockCountResource(resources.Resource):
     """Columns of a count file; `import_data` hands the whole file to the count service."""

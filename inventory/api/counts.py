@@ -148,12 +148,13 @@ class StockCountView(APIView):
                 and not Location.objects.filter(code=data["location"], pk__in=ids).exists()
             ):
                 raise NotFound(f"No location with code '{data['location']}'.")
-            lines, errors = count_lines_from_records(
+            lines, errors, unchecked = count_lines_from_records(
                 data["lines"], location=data["location"], counted_at=None
             )
             outcome = stock_count_apply(
                 lines=lines,
                 errors=errors,
+                unchecked=unchecked,
                 counted_at=data.get("counted_at"),
                 actor=request.user,
                 reference="stock count (API)",

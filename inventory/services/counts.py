@@ -27,7 +27,7 @@ import json
 import logging
 import uuid
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -44,9 +44,9 @@ from accounts.actors import acting_person
 from accounts.scoping import location_ids_for
 from core.enqueue import task_send_after_commit
 from core.exceptions import DomainError
-from inventory.countfile import CountLine, RowError, parse_count_file
+from inventory.countfile import CountKey, CountLine, RowError, parse_count_file
 from inventory.exceptions import CountRejected
-from inventory.models import Location, StockCountImport, StockMovement
+from inventory.models import Location, Product, StockCountImport, StockMovement
 from inventory.moved import stock_changed
 from inventory.notify import stock_freed
 
@@ -147,17 +147,21 @@ def stock_count_apply(
     actor: AbstractBaseUser | None,
     counted_at: datetime | None = None,
     errors: Iterable[RowError] = (),
+    unchecked: Iterable[CountKey] = (),
     reference: str = "stock count",
 ) -> CountOutcome:
     """Apply count lines (the API's JSON form) as one transaction, or raise CountRejected.
 
     `errors` are problems the caller already found in the input (wrong types): they are
     reported together with the ones found here, so every bad row is listed at once.
+    `unchecked` are the keys of those bad rows: an unknown SKU or location among them is
+    reported too, so every problem of a row is listed at once.
     """
     counted_at = counted_at or timezone.now()
     changes = _apply_atomically(
         lines=lines,
         known_errors=list(errors),
+        unchecked=list(unchecked),
         counted_at=counted_at,
         actor=actor,
         reference=reference,
@@ -177,7 +181,12 @@ def stock_count_file_preview(*, data: bytes, counted_at: datetime | None = None)
             already_applied=first,
         )
     parsed = parse_count_file(data)
-    changes = _preview(lines=parsed.lines, known_errors=parsed.errors, counted_at=counted_at)
+    changes = _preview(
+        lines=parsed.lines,
+        known_errors=parsed.errors,
+        unchecked=parsed.unchecked,
+        counted_at=counted_at,
+    )
     return CountPreview(changes=changes, counted_at=counted_at, total_rows=parsed.total_rows)
 
 
@@ -210,7 +219,12 @@ def stock_count_file_apply(
         actor=acting_person(actor),
     )
     try:
-        changes = _apply_new_import(record=record, parsed_lines=parsed.lines, errors=parsed.errors)
+        changes = _apply_new_import(
+            record=record,
+            parsed_lines=parsed.lines,
+            errors=parsed.errors,
+            unchecked=parsed.unchecked,
+        )
     except IntegrityError:
         # A concurrent upload of the same bytes committed first: answer with its result.
         first = _applied_import(digest)
@@ -265,10 +279,13 @@ def stock_count_import_check(*, count_import_id: int) -> None:
         if first is not None:
             _mark_duplicate(record, first)
             return
-        lines, parse_errors, total = _parse_with_progress(record, progress, start=0, end=30)
+        lines, parse_errors, unchecked, total = _parse_with_progress(
+            record, progress, start=0, end=30
+        )
         changes = _preview(
             lines=lines,
             known_errors=parse_errors,
+            unchecked=unchecked,
             counted_at=record.counted_at,
             progress=_scaled(progress, 30, 95),
             lease=record,
@@ -280,7 +297,7 @@ def stock_count_import_check(*, count_import_id: int) -> None:
         _finish(
             record,
             status=Status.REJECTED,
-            phase=f"{len(exc.row_errors)} row(s) rejected; nothing will be applied",
+            phase=f"{exc.rows} row(s) rejected; nothing will be applied",
             errors=exc.row_errors[:MAX_STORED_ERRORS],
             expected=Status.CHECKING,
         )
@@ -389,11 +406,14 @@ def stock_count_import_apply(*, count_import_id: int) -> None:
         return
     progress = _progress_writer(record)
     try:
-        lines, parse_errors, total = _parse_with_progress(record, progress, start=0, end=20)
+        lines, parse_errors, unchecked, total = _parse_with_progress(
+            record, progress, start=0, end=20
+        )
         _apply_claimed_import(
             record_id=record.pk,
             lines=lines,
             errors=parse_errors,
+            unchecked=unchecked,
             total_rows=total,
             progress=_scaled(progress, 20, 100),
         )
@@ -661,12 +681,16 @@ def _parse_with_progress(record: StockCountImport, progress: Progress, *, start:
     progress(start, f"Reading {record.file_name or 'the file'}")
     parsed = parse_count_file(bytes(record.data))
     progress(end, f"Read {parsed.total_rows:,} row(s)")
-    return parsed.lines, parsed.errors, parsed.total_rows
+    return parsed.lines, parsed.errors, parsed.unchecked, parsed.total_rows
 
 
 @transaction.atomic(durable=True)
 def _apply_new_import(
-    *, record: StockCountImport, parsed_lines: list[CountLine], errors: list[RowError]
+    *,
+    record: StockCountImport,
+    parsed_lines: list[CountLine],
+    errors: list[RowError],
+    unchecked: list[CountKey],
 ) -> list[CountChange]:
     # Saved first, as applied: a concurrent upload of the same bytes waits on the unique
     # index here and then fails, instead of counting twice.
@@ -674,6 +698,7 @@ def _apply_new_import(
     changes = _apply(
         lines=parsed_lines,
         known_errors=errors,
+        unchecked=unchecked,
         counted_at=record.counted_at,
         actor=record.actor,
         reference=_reference(record),
@@ -694,6 +719,7 @@ def _apply_claimed_import(
     record_id: int,
     lines: list[CountLine],
     errors: list[RowError],
+    unchecked: list[CountKey],
     total_rows: int,
     progress: Progress | None,
 ) -> None:
@@ -706,6 +732,7 @@ def _apply_claimed_import(
     changes = _apply(
         lines=lines,
         known_errors=errors,
+        unchecked=unchecked,
         counted_at=record.counted_at,
         actor=record.actor,
         reference=_reference(record),
@@ -768,6 +795,7 @@ def _apply(
     counted_at: datetime,
     actor: AbstractBaseUser | None,
     reference: str,
+    unchecked: Iterable[CountKey] = (),
     operation: uuid.UUID | None = None,
     progress: Progress | None = None,
 ) -> list[CountChange]:
@@ -776,10 +804,10 @@ def _apply(
     errors = list(known_errors)
     # A person tied to locations counts only there; other locations are unknown to them.
     places = location_ids_for(actor) if actor is not None else None
-    staged = _stage_rows(lines, counted_at, errors, places=places)
+    staged, unstaged = _stage_rows(lines, counted_at, errors, places=places, unchecked=unchecked)
     stage = _Stage(apply=not errors)
     stage.load(staged, _scaled(report, 0, 30))
-    errors += stage.unknown_skus()
+    errors += stage.unknown_skus(unstaged)
     now = timezone.now()
     if errors:
         # Rejected whatever else is found: check the other rows without locking anything.
@@ -814,18 +842,19 @@ def _preview(
     lines: list[CountLine],
     known_errors: list[RowError],
     counted_at: datetime,
+    unchecked: Iterable[CountKey] = (),
     progress: Progress | None = None,
     lease: StockCountImport | None = None,
 ) -> list[CountChange]:
     report = progress or _no_progress
     errors = list(known_errors)
-    staged = _stage_rows(lines, counted_at, errors)
+    staged, unstaged = _stage_rows(lines, counted_at, errors, unchecked=unchecked)
     with transaction.atomic():
         if lease is not None:
             _hold_lease(lease, Status.CHECKING)
         stage = _Stage(apply=False)
         stage.load(staged, _scaled(report, 0, 60))
-        errors += stage.unknown_skus()
+        errors += stage.unknown_skus(unstaged)
         report(70, "Checking against later movements and counts")
         stage.build_work()
         errors += stage.problems()
@@ -853,28 +882,48 @@ def _stage_rows(
     errors: list[RowError],
     *,
     places: frozenset[int] | None = None,
-) -> list:
+    unchecked: Iterable[CountKey] = (),
+) -> tuple[list, list[tuple[int, str]]]:
     """Resolve locations (few) in Python and give every line an aware counted_at.
 
     A naive counted_at is read in the location's time zone: store staff write local time.
+    Return the staged rows, and the (row, sku) of the rows left out for a problem (and of
+    the `unchecked` rows, whose locations are checked here): their SKUs are still looked
+    up, so that a row's unknown SKU is told with its other problems.
     """
+    unchecked = list(unchecked)
     codes = {line.location for line in lines}
+    codes.update(key.location for key in unchecked if key.location)
     locations = {
         code: (pk, tz)
-        for code, pk, tz in Location.objects.filter(code__in=codes).values_list(
+        for batch in _batches(codes)
+        for code, pk, tz in Location.objects.filter(code__in=batch).values_list(
             "code", "pk", "time_zone"
         )
     }
+    if places is not None:
+        # A person tied to locations counts only there; other locations are unknown to them.
+        locations = {code: place for code, place in locations.items() if place[0] in places}
+    unstaged: list[tuple[int, str]] = []
+    for key in unchecked:
+        if key.location and key.location not in locations:
+            errors.append(RowError(key.row, "location", f"unknown location '{key.location}'"))
+        if key.sku:
+            unstaged.append((key.row, key.sku))
     zones: dict[str, ZoneInfo] = {}
     now = timezone.now()
     staged = []
     default_ok = counted_at <= now
     for line in lines:
         place = locations.get(line.location)
-        if place is not None and places is not None and place[0] not in places:
-            place = None
         if place is None:
             errors.append(RowError(line.row, "location", f"unknown location '{line.location}'"))
+            unstaged.append((line.row, line.sku))
+            when = line.counted_at
+            if when is not None and timezone.is_aware(when) and when > now:
+                errors.append(
+                    RowError(line.row, "counted_at", f"counted_at {_when(when)} is in the future")
+                )
             continue
         if line.counted_at is None and default_ok:
             staged.append((line.row, line.sku, place[0], line.quantity, counted_at))
@@ -887,9 +936,19 @@ def _stage_rows(
             errors.append(
                 RowError(line.row, "counted_at", f"counted_at {_when(when)} is in the future")
             )
+            unstaged.append((line.row, line.sku))
             continue
         staged.append((line.row, line.sku, place[0], line.quantity, when))
-    return staged
+    return staged, unstaged
+
+
+def _batches(values: set[str]) -> Iterator[list[str]]:
+    """Split keys to look up with `IN` into lists within the database's limit of query
+    parameters (SQLite's is low); a file's few locations make one."""
+    wanted = sorted(values)
+    size = 20_000 if connection.vendor == "postgresql" else 900
+    for start in range(0, len(wanted), size):
+        yield wanted[start : start + size]
 
 
 def _when(value: datetime) -> str:
@@ -942,12 +1001,26 @@ class _Stage:
                 )
         report(100, f"Staged {len(staged):,} row(s)")
 
-    def unknown_skus(self) -> list[RowError]:
+    def unknown_skus(self, unstaged: list[tuple[int, str]]) -> list[RowError]:
+        """Return the unknown SKUs of the staged rows (one join) and of the `unstaged`
+        (row, sku) pairs (a query per batch of distinct SKUs; none for a good file)."""
         self.cursor.execute(
             "SELECT t.row_no, t.sku FROM count_stage t "
             "LEFT JOIN inventory_product p ON p.sku = t.sku WHERE p.id IS NULL"
         )
-        return [RowError(row, "sku", f"unknown sku '{sku}'") for row, sku in self.cursor]
+        found = [RowError(row, "sku", f"unknown sku '{sku}'") for row, sku in self.cursor]
+        if unstaged:
+            known = {
+                sku
+                for batch in _batches({sku for _, sku in unstaged})
+                for sku in Product.objects.filter(sku__in=batch).values_list("sku", flat=True)
+            }
+            found += [
+                RowError(row, "sku", f"unknown sku '{sku}'")
+                for row, sku in unstaged
+                if sku not in known
+            ]
+        return found
 
     def create_missing_stock_rows(self, now: datetime) -> None:
         """Create the stock rows of products never stocked at a counted location."""

@@ -210,3 +210,45 @@ def test_a_row_with_two_problems_shows_both_on_one_line(admin_client_logged, sho
     assert len(rows) == 1
     assert "sku" in rows[0] and "quantity" in rows[0] and ">2<" in rows[0]
     assert on_hand("A") == 10
+
+
+def test_rows_with_two_and_three_problems_show_them_all(admin_client_logged, shop):
+    # given: rows with a form problem and unknown keys, and a good row
+    data = (
+        b"sku,location,quantity,counted_at\n"
+        b"ZZZ,ST1,x,\n"  # row 2: unknown sku + bad quantity
+        b"NOPE,MARS,5,\n"  # row 3: unknown sku + unknown location
+        b"QQQ,MOON,-1,\n"  # row 4: unknown sku + unknown location + negative quantity
+        b"A,VENUS,2,yesterday\n"  # row 5: unknown location + bad counted_at
+        b"A,ST1,7,\n"  # row 6: good
+    )
+
+    # when
+    response = upload(admin_client_logged, data)
+
+    # then: every problem of every row, on the row's one line; no way to confirm
+    assert response.status_code == 200
+    assert response.context.get("confirm_form") is None
+    found = [(e["row"], e["field"], e["message"]) for e in response.context["result"].rejected]
+    assert found == [
+        (2, "quantity", "quantity must be a whole number, 0 or more (got 'x')"),
+        (2, "sku", "unknown sku 'ZZZ'"),
+        (3, "location", "unknown location 'MARS'"),
+        (3, "sku", "unknown sku 'NOPE'"),
+        (4, "location", "unknown location 'MOON'"),
+        (4, "quantity", "quantity must not be negative (got -1)"),
+        (4, "sku", "unknown sku 'QQQ'"),
+        (5, "counted_at", "counted_at 'yesterday' is not a date and time (YYYY-MM-DD HH:MM)"),
+        (5, "location", "unknown location 'VENUS'"),
+    ]
+    page = response.content.decode()
+    assert "Fix these rows" in page
+    table = page.split('id="count-errors"')[1].split("</table>")[0]
+    lines = table.split("<tr>")[2:]
+    assert [line.split("</td>")[0].rsplit(">", 1)[1] for line in lines] == ["2", "3", "4", "5"]
+    assert lines[2].count("<strong>") == 3
+    for text in ("unknown sku &#x27;QQQ&#x27;", "unknown location &#x27;MOON&#x27;", "negative"):
+        assert text in lines[2]
+    assert on_hand("A") == 10
+    assert not StockMovement.objects.filter(kind=Kind.COUNT).exists()
+    assert not StockCountImport.objects.exists()

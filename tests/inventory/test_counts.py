@@ -4,8 +4,9 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.countfile import parse_count_file
@@ -239,6 +240,64 @@ def test_bad_file_applies_nothing_and_lists_every_bad_row(shop):
     assert not StockMovement.objects.filter(kind=Kind.COUNT).exists()
     record = StockCountImport.objects.get()
     assert record.status == StockCountImport.Status.REJECTED and len(record.errors) == 7
+
+
+def test_every_problem_of_a_row_is_listed(shop):
+    # given: rows whose form is wrong AND whose keys are unknown
+    tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
+    text = (
+        "sku,location,quantity,counted_at\n"
+        "A,ST1,1,\n"  # good
+        "NOPE,ST1,x,\n"  # unknown sku + bad quantity
+        "NOPE,MOON,1,\n"  # unknown sku + unknown location
+        "GONE,MARS,-1,yesterday\n"  # unknown sku + unknown location + negative + bad date
+        f"B,VENUS,1,{tomorrow}\n"  # unknown location + in the future
+        f"NIL,ST1,1,{tomorrow}\n"  # unknown sku + in the future
+    )
+
+    # when
+    errors = rejected(text)
+
+    # then
+    assert [(e["row"], e["field"]) for e in errors] == [
+        (3, "quantity"),
+        (3, "sku"),
+        (4, "location"),
+        (4, "sku"),
+        (5, "counted_at"),
+        (5, "location"),
+        (5, "quantity"),
+        (5, "sku"),
+        (6, "counted_at"),
+        (6, "location"),
+        (7, "counted_at"),
+        (7, "sku"),
+    ]
+    assert {e["message"] for e in errors if e["field"] == "sku"} == {
+        "unknown sku 'NOPE'",
+        "unknown sku 'GONE'",
+        "unknown sku 'NIL'",
+    }
+    assert stock("A", "ST1").on_hand == 10
+    assert not StockMovement.objects.filter(kind=Kind.COUNT).exists()
+
+
+def test_the_keys_of_bad_rows_are_looked_up_in_a_few_queries(shop):
+    # given: files of 3 and of 600 rows, each with a bad quantity, sku and location
+    def bad_file(rows: int) -> bytes:
+        body = "".join(f"X{n},NOWHERE{n % 7},-{n}\n" for n in range(rows))
+        return ("sku,location,quantity\n" + body).encode()
+
+    # when
+    queries = []
+    for rows in (3, 600):
+        with CaptureQueriesContext(connection) as captured, pytest.raises(CountRejected) as caught:
+            stock_count_file_preview(data=bad_file(rows))
+        queries.append(len(captured))
+        assert len(caught.value.row_errors) == 3 * rows
+
+    # then: no query per row
+    assert queries[0] == queries[1]
 
 
 def test_missing_column_rejects_the_file(shop):

@@ -238,6 +238,65 @@ def test_bad_file_answers_400_with_row_numbers_of_the_file(api, shop):
     assert StockCountImport.objects.get().status == StockCountImport.Status.REJECTED
 
 
+def test_file_rows_with_several_problems_answer_400_with_them_all(api, shop):
+    # when
+    response = upload(
+        api,
+        b"sku,location,quantity\nA,ST1,3\nX,ST1,x\nY,MOON,1\nZ,MARS,-1\n",
+    )
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["rows"] == [
+        {
+            "row": 3,
+            "field": "quantity",
+            "message": "quantity must be a whole number, 0 or more (got 'x')",
+        },
+        {"row": 3, "field": "sku", "message": "unknown sku 'X'"},
+        {"row": 4, "field": "location", "message": "unknown location 'MOON'"},
+        {"row": 4, "field": "sku", "message": "unknown sku 'Y'"},
+        {"row": 5, "field": "location", "message": "unknown location 'MARS'"},
+        {"row": 5, "field": "quantity", "message": "quantity must not be negative (got -1)"},
+        {"row": 5, "field": "sku", "message": "unknown sku 'Z'"},
+    ]
+    assert response.json()["errors"]["file"][:2] == [
+        "Row 3: quantity must be a whole number, 0 or more (got 'x')",
+        "Row 3: unknown sku 'X'",
+    ]
+    assert on_hand("A") == 10 and count_movements() == 0
+    assert StockCountImport.objects.get().status == StockCountImport.Status.REJECTED
+
+
+def test_json_lines_with_several_problems_answer_400_with_them_all(api, shop):
+    # when
+    response = api.post(
+        URL,
+        {
+            "location": "ST1",
+            "lines": [
+                {"sku": "A", "quantity": 1},
+                {"sku": "NOPE", "quantity": -1},
+                {"sku": "GONE", "quantity": "2"},
+                {"sku": "NOPE", "quantity": 3},
+            ],
+        },
+        format="json",
+    )
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["errors"]["lines"] == [
+        "lines[1]: quantity must not be negative (-1)",
+        "lines[1]: unknown sku 'NOPE'",
+        "lines[2]: quantity must be a whole number, 0 or more (2)",
+        "lines[2]: unknown sku 'GONE'",
+        "lines[3]: sku 'NOPE' is already counted in lines[1]",
+        "lines[3]: unknown sku 'NOPE'",
+    ]
+    assert on_hand("A") == 10 and count_movements() == 0
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

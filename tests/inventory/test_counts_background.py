@@ -206,6 +206,35 @@ def test_rejected_big_file_shows_every_error_and_cannot_be_confirmed(admin_clien
 
 
 @pytest.mark.django_db
+def test_a_checked_big_file_lists_every_problem_of_a_row(admin_client_logged):
+    # given: row 3 has an unknown sku, an unknown location and a bad quantity
+    make_shop(products=2, locations=1)
+    record = StockCountImport.objects.create(
+        digest="e" * 64,
+        source="admin",
+        status=Status.QUEUED,
+        data=b"sku,location,quantity\nP0000,L00,1\nNOPE,MARS,x\n",
+        counted_at=timezone.now(),
+    )
+
+    # when
+    stock_count_import_check_task(record.pk)
+    page = admin_client_logged.get(reverse("console:count-import", args=[record.pk]))
+
+    # then
+    record.refresh_from_db()
+    assert record.status == Status.REJECTED
+    assert [(e["row"], e["field"]) for e in record.errors] == [
+        (3, "location"),
+        (3, "quantity"),
+        (3, "sku"),
+    ]
+    for text in (b"unknown sku &#x27;NOPE&#x27;", b"unknown location &#x27;MARS&#x27;"):
+        assert text in page.content
+    assert not StockMovement.objects.filter(kind=Kind.COUNT).exists()
+
+
+@pytest.mark.django_db
 def test_big_file_already_applied_is_not_queued_again(admin_client_logged, settings):
     # given
     settings.OMS_COUNT_IMPORT_SYNC_MAX_ROWS = 1

@@ -73,6 +73,7 @@ def test_command_rejects_a_bad_file_listing_every_row(shop, tmp_path):
     # then
     assert "Row 3: unknown sku 'B'" in errors
     assert "Row 4: quantity must be a whole number" in errors
+    assert "Row 4: unknown location 'ST9'" in errors
     assert on_hand() == 10
 
 
