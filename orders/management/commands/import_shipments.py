@@ -1,49 +1,17 @@
-import sys
-from pathlib import Path
-
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
-
-from inventory.models import Location
+from inventory.partner_file_command import PartnerFileCommand
 from orders.exchange import ShipmentsRejected, shipments_import
 
 
-class Command(BaseCommand):
+class Command(PartnerFileCommand):
     help = (
         "Ship the fulfilments of a 3PL's file (CSV: fulfilment,carrier,tracking_number) in "
         "one transaction. Any bad row rejects the whole file; every bad row is printed. A "
         "row already shipped with the same carrier and tracking number changes nothing."
     )
+    what = "shipment file"
+    location_help = "Only accept this location's fulfilments."
+    rejected = ShipmentsRejected
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", help="Path of the shipment file, or - for standard input.")
-        parser.add_argument("--location", help="Only accept this location's fulfilments.")
-        parser.add_argument("--user", help="Username recorded as the actor.")
-
-    def handle(self, *args, **options):
-        data = self._read(options["file"])
-        location = None
-        if options["location"]:
-            location = Location.objects.filter(code=options["location"]).first()
-            if location is None:
-                raise CommandError(f"No location '{options['location']}'.")
-        actor = None
-        if options["user"]:
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(f"No user '{options['user']}'.")
-        try:
-            shipped = shipments_import(data=data, location=location, actor=actor)
-        except ShipmentsRejected as error:
-            for row in error.row_errors:
-                self.stderr.write(f"Row {row['row']}: {row['field']}: {row['message']}")
-            raise CommandError(error.message) from None
-        self.stdout.write(self.style.SUCCESS(f"Shipped {len(shipped)} fulfilment(s)."))
-
-    def _read(self, path: str) -> bytes:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        try:
-            return Path(path).read_bytes()
-        except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}") from None
+    def apply(self, *, data, location, actor) -> str:
+        shipped = shipments_import(data=data, location=location, actor=actor)
+        return f"Shipped {len(shipped)} fulfilment(s)."
