@@ -38,6 +38,7 @@ from orders.models import (
     Reservation,
     ReservationLine,
     TransitBand,
+    external_id_is,
 )
 from orders.selectors import orders_at_risk, orders_late
 from orders.services.fulfilments import (
@@ -62,7 +63,7 @@ def order_ids_matching(term: str) -> set[int]:
     term = term.strip()
     if not term or "\x00" in term:
         return set()
-    match = Q(number__in={term, term.upper()}) | Q(external_id=term)
+    match = Q(number__in={term, term.upper()}) | external_id_is(term)
     if "@" in term:
         match |= Q(customer_email=term.lower())
     if PHONE_LIKE.match(term) and (digits := phone_digits(term)):

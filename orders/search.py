@@ -17,15 +17,17 @@ from django.db.models import Q
 from accounts.scoping import scope_orders
 from fulfilment.models import Fulfilment
 from orders.inputs import phone_digits
-from orders.models import Order
+from orders.models import Order, external_id_is
 
 # A trigram index answers only for parts of three characters or more.
 MIN_PART = 3
 # Fewer digits than this match far too many phone numbers to help.
 MIN_PHONE_DIGITS = 4
 RESULT_LIMIT = 50
-# Matches read from the trigram indexes before falling back to the newest-first scan.
-CANDIDATES = 1000
+# Matches read from the trigram indexes before falling back to the newest-first scan: enough
+# that a part shared by a thousand or two orders ("urname042" at a million orders) is sorted
+# from its matches, while a common one ("emma") still stops early and walks the date index.
+CANDIDATES = 2000
 MAX_TERM = 128
 PHONE_LIKE = re.compile(r"^\+?[0-9 ().\-/]+$")
 
@@ -87,7 +89,7 @@ def _whole_key_ids(term: str) -> set[int]:
 
 
 def _whole_keys(term: str) -> Q:
-    match = Q(number=term.upper()) | Q(external_id=term)
+    match = Q(number=term.upper()) | external_id_is(term)
     if "@" in term:
         match |= Q(customer_email=term.lower())
     return match

@@ -3,7 +3,7 @@
 import django_filters
 
 from core.api.filters import NaturalKeyFilter
-from orders.models import Order
+from orders.models import Order, external_id_is
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -17,7 +17,7 @@ class OrderFilter(django_filters.FilterSet):
         method="filter_email", help_text="The customer's e-mail address (any case), exactly."
     )
     external_id = django_filters.CharFilter(
-        field_name="external_id", help_text="The order's id in its channel."
+        method="filter_external_id", help_text="The order's id in its channel."
     )
     created_after = django_filters.IsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="ISO 8601, e.g. 2025-01-31T00:00Z."
@@ -29,6 +29,9 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "channel", "email", "external_id", "created_after", "created_before"]
+
+    def filter_external_id(self, queryset, name, value):
+        return queryset.filter(external_id_is(value))
 
     def filter_email(self, queryset, name, value):
         # Stored lowercased (order capture), so an exact match uses the index.

@@ -25,7 +25,7 @@ from inventory.models import Allocation, Location, Product
 from inventory.selectors import channel_location_q
 from orders.exceptions import OrderRejected
 from orders.inputs import LineInput, OrderBody, OrderInput, phone_digits
-from orders.models import Channel, Order, OrderEvent, OrderLine, Reservation
+from orders.models import Channel, Order, OrderEvent, OrderLine, Reservation, external_id_is
 from orders.numbers import order_number_new
 from orders.payloads import order_captured_drafts
 from orders.services.allocation import (
@@ -84,7 +84,7 @@ def order_capture(*, data: OrderInput, actor: AbstractBaseUser | None = None) ->
 
 
 def _existing(data: OrderInput) -> Order | None:
-    return Order.objects.filter(channel=data.channel, external_id=data.external_id).first()
+    return Order.objects.filter(external_id_is(data.external_id), channel=data.channel).first()
 
 
 def order_input_resolve(body: OrderBody) -> OrderInput:
