@@ -226,6 +226,31 @@ class AlertPolicy(models.Model):
         default=0,
         help_text="Alert on unshipped orders promised within this many days (0: due today).",
     )
+    return_receipt_days = models.PositiveSmallIntegerField(
+        default=14,
+        db_default=14,
+        validators=[MinValueValidator(1)],
+        help_text="Alert on a return whose units have not all arrived this many days after "
+        "it was made.",
+    )
+    return_refund_days = models.PositiveSmallIntegerField(
+        default=3,
+        db_default=3,
+        help_text="Alert on a return received this many days ago whose refund is not recorded.",
+    )
+    return_rate_percent = models.PositiveSmallIntegerField(
+        default=25,
+        db_default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Alert on a product whose units returned over the last 30 days pass this "
+        "share of its units shipped in them.",
+    )
+    return_rate_min_shipped = models.PositiveIntegerField(
+        default=20,
+        db_default=20,
+        help_text="A product's return rate counts once it shipped at least this many units "
+        "in those 30 days: two returns of three units say nothing yet.",
+    )
     reopen_quiet_minutes = models.PositiveIntegerField(
         default=60,
         help_text="A condition back within this time after clearing reopens the same alert, "
@@ -272,6 +297,9 @@ class Alert(models.Model):
         STOCK_DRIFT = "stock_drift", "Stock drift"
         WEBHOOK_DEAD = "webhook_dead", "Webhook events undelivered"
         TRANSFER_DISCREPANCY = "transfer_discrepancy", "Transfer received short"
+        RETURN_NOT_RECEIVED = "return_not_received", "Return not received"
+        RETURN_NOT_REFUNDED = "return_not_refunded", "Return waiting for its refund"
+        RETURN_RATE = "return_rate", "Product returned often"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -284,7 +312,8 @@ class Alert(models.Model):
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     # What the alert is about, unique per kind among unresolved alerts: "<product>@<location>",
-    # "<product>", "<product>#<channel>", "<order>", "<fulfilment>", "<subscription>" ids.
+    # "<product>", "<product>#<channel>", "<order>", "<fulfilment>", "<subscription>",
+    # "<return>" ids.
     subject = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     product = models.ForeignKey(

@@ -283,8 +283,8 @@ def call_each(model_admin, request, queryset, work) -> int:
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "active", "buffer_units", "buffer_percent"]
-    list_filter = ["active"]
+    list_display = ["code", "name", "active", "buffer_units", "buffer_percent", "exchange_shipping"]
+    list_filter = ["active", "exchange_shipping"]
     fields = [
         "code",
         "name",
@@ -293,6 +293,8 @@ class ChannelAdmin(admin.ModelAdmin):
         "buffer_units",
         "buffer_percent",
         "pickup_transfer",
+        "return_days",
+        "exchange_shipping",
     ]
     filter_horizontal = ["locations"]
     search_fields = ["code", "name"]

@@ -243,6 +243,8 @@ class OrderInput:
     currency: str = "EUR"
     # A basket reservation (orders.services.reservations) this order consumes.
     reservation: Reservation | None = None
+    # Why the order must not ship yet (Order.held_for); empty: it ships when ready.
+    held_for: str = ""
 
 
 def phone_digits(phone: str) -> str:

@@ -28,6 +28,10 @@ PROMISE_OPEN_STATUSES = [
 class Channel(models.Model):
     """A sales channel (web, app, store, marketplace ...)."""
 
+    class ExchangeShipping(models.TextChoices):
+        AT_ONCE = "at_once", "At once"
+        WHEN_RECEIVED = "when_received", "When the return is received"
+
     code = models.SlugField(max_length=CHANNEL_CODE_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=128)
     active = models.BooleanField(default=True)
@@ -60,6 +64,17 @@ class Channel(models.Model):
         db_default=30,
         validators=[MaxValueValidator(3650)],
         help_text="Days after shipment or collection during which units may be returned.",
+    )
+    # At once trusts the customer to send the units back; waiting for them protects a
+    # channel whose customers often do not (the exchange order holds its units meanwhile).
+    exchange_shipping = models.CharField(
+        "ship exchanges",
+        max_length=16,
+        choices=ExchangeShipping.choices,
+        default=ExchangeShipping.AT_ONCE,
+        db_default=ExchangeShipping.AT_ONCE,
+        help_text="When the order an exchange places may ship: at once, or only once every "
+        "unit of its return has been received.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -157,6 +172,9 @@ class Order(models.Model):
     sourcing_attempts = models.PositiveSmallIntegerField(default=0)
     needs_attention = models.BooleanField(default=False, help_text="In the customer-service queue.")
     attention_reason = models.CharField(max_length=255, blank=True)
+    # Why the order must not leave yet (an exchange waiting for its return): its units stay
+    # allocated and may be prepared, but it is not shipped or handed over until released.
+    held_for = models.CharField(max_length=255, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -258,6 +276,7 @@ class OrderEvent(models.Model):
         RETURN_RECEIVED = "return_received", "Return received"
         RETURN_REFUNDED = "return_refunded", "Refund recorded"
         RETURN_CANCELLED = "return_cancelled", "Return cancelled"
+        RELEASED_TO_SHIP = "released_to_ship", "Released to ship"
         NOTE = "note", "Note"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")

@@ -25,6 +25,7 @@ from fulfilment.representation import (
 )
 from inventory.models import Allocation
 from orders.models import Order, OrderEvent, OrderLine
+from orders.order_returns import order_returns_drawn, order_returns_prefetch
 from orders.tracking.links import tracking_url
 
 
@@ -41,6 +42,7 @@ def orders_for_output(*, events: bool = True) -> QuerySet[Order]:
             "fulfilments",
             queryset=Fulfilment.objects.select_related("location").order_by("created_at", "id"),
         ),
+        *order_returns_prefetch(),
     )
     if events:
         orders = orders.prefetch_related(
@@ -57,13 +59,15 @@ def order_representation(
     fulfilments: Sequence[Fulfilment],
     events: Sequence[OrderEvent] | None,
     request: HttpRequest | None,
+    returns: Sequence[dict] = (),
 ) -> dict:
     """Return the order as the API shows it.
 
     `lines` with their product, in line order; `holding`, the open and shipped allocations
     of those lines with their stock row's location, in pk order; `fulfilments` with their
     location, oldest first; `events` with their actor, oldest first, or None to leave the
-    timeline out (the list).
+    timeline out (the list); `returns`, the order's returns as the returns endpoints answer
+    them, oldest first (none for an order just placed).
     """
     zone = timezone.get_current_timezone()
     line_of = {line.pk: line for line in lines}
@@ -120,6 +124,7 @@ def order_representation(
             }
             for fulfilment in fulfilments
         ],
+        "returns": list(returns),
         "tracking_url": tracking_url(order, request),
         "logistics_cost": None if order.logistics_cost is None else money(order.logistics_cost),
         "needs_attention": order.needs_attention,
@@ -154,6 +159,7 @@ def order_representation_read(order: Order, *, events: bool, request: HttpReques
         fulfilments=list(order.fulfilments.all()),
         events=list(order.events.all()) if events else None,
         request=request,
+        returns=order_returns_drawn(order),
     )
 
 

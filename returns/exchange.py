@@ -13,16 +13,20 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from core.exceptions import ConflictError
 from orders.inputs import LineInput, OrderInput
-from orders.models import Order
+from orders.models import Channel, Order
 from orders.services.capture import order_input_check, order_place
-from orders.services.lifecycle import order_cancel, order_note_add
+from orders.services.lifecycle import order_cancel, order_note_add, order_release_within
 from returns.inputs import ExchangeLineInput
 from returns.models import Return
 
 
 def exchange_input(*, order: Order, number: str, lines: Sequence[ExchangeLineInput]) -> OrderInput:
     """Return the exchange order's input: the original order's customer, address and
-    delivery, the exchange lines at no charge (the customer paid for the returned units)."""
+    delivery, the exchange lines at no charge (the customer paid for the returned units);
+    held until the return is received when the channel ships exchanges then."""
+    held_for = ""
+    if order.channel.exchange_shipping == Channel.ExchangeShipping.WHEN_RECEIVED:
+        held_for = f"exchange for return {number}: ships once the return is received"
     return OrderInput(
         channel=order.channel,
         lines=[LineInput(product=line.product, quantity=line.quantity) for line in lines],
@@ -42,6 +46,7 @@ def exchange_input(*, order: Order, number: str, lines: Sequence[ExchangeLineInp
         delivery_method=order.delivery_method,
         pickup_location=order.pickup_location,
         currency=order.currency,
+        held_for=held_for,
     )
 
 
@@ -60,6 +65,18 @@ def exchange_place(
     )
     Return.objects.filter(pk=ret.pk, exchange_order__isnull=True).update(exchange_order=exchange)
     return exchange
+
+
+def exchange_release_within(*, ret: Return, actor: AbstractBaseUser | None) -> None:
+    """Let the exchange order of a return received in full ship, if it was held for it
+    (inside the receipt's transaction: the release commits with the units)."""
+    if ret.exchange_order_id is None:
+        return
+    order_release_within(
+        order_id=ret.exchange_order_id,
+        message=f"Return {ret.number} received: the exchange may ship.",
+        actor=actor,
+    )
 
 
 def exchange_cancel(*, ret: Return, actor: AbstractBaseUser | None) -> None:

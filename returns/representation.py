@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from core.api.values import moment, money
+from orders.order_returns import ATTRIBUTE
 from returns.models import Return, ReturnLine
 
 
@@ -16,6 +17,18 @@ def returns_for_output() -> QuerySet[Return]:
     return Return.objects.select_related(
         "order__channel", "location", "exchange_order", "refund"
     ).prefetch_related("lines__product", "lines__order_line")
+
+
+def returns_of_orders() -> Prefetch:
+    """Return the prefetch of orders' returns, oldest first, with all their representation
+    reads (each return's order is the order it is read with)."""
+    return Prefetch(
+        "returns",
+        queryset=Return.objects.select_related("location", "exchange_order", "refund")
+        .prefetch_related("lines__product", "lines__order_line")
+        .order_by("created_at", "id"),
+        to_attr=ATTRIBUTE,
+    )
 
 
 def refund_computed(ret: Return, lines: list[ReturnLine]) -> Decimal:

@@ -31,7 +31,12 @@ from orders.models import Order, OrderEvent, OrderLine
 from outbox.emit import Draft, events_emit
 from outbox.events import RETURN_CREATED, RETURN_RECEIVED, RETURN_REFUNDED, return_key
 from returns.exceptions import ReturnConflict, ReturnRejected
-from returns.exchange import exchange_cancel, exchange_check, exchange_place
+from returns.exchange import (
+    exchange_cancel,
+    exchange_check,
+    exchange_place,
+    exchange_release_within,
+)
 from returns.inputs import ReceiveLineInput, ReturnInput, ReturnLineInput
 from returns.models import Refund, Return, ReturnLine, ReturnReceipt, ReturnReceiptLine
 from returns.numbers import return_number_new
@@ -272,6 +277,10 @@ def return_receive_within(
     if not location.active:
         raise ReturnRejected(f"{location.code} is not active.", field="location")
     order = lock_order(ret.order_id)
+    if ret.exchange_order_id:
+        # Orders first: the exchange order (placed after the return's order, so a higher id)
+        # may be released below, once every unit is in.
+        lock_order(ret.exchange_order_id)
     ret = _lock_return(ret.pk)
     if ret.status in (RS.CANCELLED, RS.REFUNDED, RS.RECEIVED):
         raise ReturnConflict(
@@ -350,6 +359,8 @@ def return_receive_within(
     ret.status = status
     ret.received_at = now
     ret.save(update_fields=["status", "received_at", "updated_at"])
+    if status == RS.RECEIVED:
+        exchange_release_within(ret=ret, actor=actor)
     units = sum(quantity for _, quantity, _ in plan)
     restocked = sum(q for _, q, disposition in plan if disposition == Disposition.RESTOCK)
     order_event_add(

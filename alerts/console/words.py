@@ -114,6 +114,32 @@ def _webhook(d: dict) -> str:
     return f"{d['dead_events']} event(s) could not be delivered to {d['url']}."
 
 
+def _return_not_received(d: dict) -> str:
+    waiting = "Nothing received" if d.get("status") == "requested" else "Partly received"
+    return (
+        f"{waiting} of return {d['number']} (order {d['order']}) made {_since(d['made_at'])} "
+        f"ago (expected within {d['limit_days']} days)."
+    )
+
+
+def _return_not_refunded(d: dict) -> str:
+    return (
+        f"Return {d['number']} (order {d['order']}) received {_since(d['received_at'])} ago; "
+        f"no refund recorded yet (expected within {d['limit_days']} days)."
+    )
+
+
+def _return_rate(d: dict) -> str:
+    returned, shipped = int(d["returned"]), int(d["shipped"])
+    reason = str(d.get("top_reason") or "").replace("_", " ")
+    return (
+        f"{_units(returned)} returned of {shipped} shipped in {d['window_days']} days "
+        f"({100 * returned / shipped:.0f} %, above {d['threshold_percent']} %)"
+        + (f"; mostly {reason}" if reason else "")
+        + "."
+    )
+
+
 _SENTENCES = {
     "low_stock": _low_stock,
     "days_of_cover": _days_of_cover,
@@ -123,6 +149,9 @@ _SENTENCES = {
     "backorder": _backorder,
     "stock_drift": _drift,
     "webhook_dead": _webhook,
+    "return_not_received": _return_not_received,
+    "return_not_refunded": _return_not_refunded,
+    "return_rate": _return_rate,
 }
 
 

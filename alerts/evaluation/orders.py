@@ -20,12 +20,15 @@ from orders.selectors import orders_at_risk
 BACKORDERED = (Order.Status.BACKORDERED, Order.Status.PARTIALLY_ALLOCATED)
 
 
-def _hits(kind: str, queryset: QuerySet) -> Hits:
+def queryset_hits(kind: str, queryset: QuerySet) -> Hits:
+    """Return a rule's hits from a queryset of `hit_values` rows."""
     sql, params = queryset.query.sql_with_params()
     return Hits(kind=kind, sql=sql, params=list(params))
 
 
-def _values(queryset: QuerySet, **details) -> QuerySet:
+def hit_values(queryset: QuerySet, **details) -> QuerySet:
+    """Return the queryset's rows as a rule's hit columns: its `alert_product`,
+    `alert_location` and `alert_order` annotations, subject its pk, `details` from these."""
     return queryset.annotate(
         alert_subject=Cast("pk", CharField()),
         alert_opens=Value(True),
@@ -43,9 +46,9 @@ def unaccepted_fulfilments(policy: AlertPolicy, *, now: datetime) -> Hits:
         alert_location=F("location_id"),
         alert_order=F("order_id"),
     )
-    return _hits(
+    return queryset_hits(
         Alert.Kind.UNACCEPTED_FULFILMENT,
-        _values(
+        hit_values(
             queryset,
             fulfilment="pk",
             requested_at="created_at",
@@ -80,9 +83,9 @@ def late_orders(policy: AlertPolicy, *, now: datetime) -> Hits:
             alert_late=Case(When(promised_date__lt=today, then=Value(True)), default=Value(False)),
         )
     )
-    return _hits(
+    return queryset_hits(
         Alert.Kind.LATE_ORDER,
-        _values(
+        hit_values(
             queryset,
             order="number",
             promised_date="promised_date",
@@ -112,9 +115,9 @@ def backorders(policy: AlertPolicy, *, now: datetime) -> Hits:
             alert_order=F("pk"),
         )
     )
-    return _hits(
+    return queryset_hits(
         Alert.Kind.BACKORDER,
-        _values(
+        hit_values(
             queryset,
             order="number",
             status="status",

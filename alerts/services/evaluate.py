@@ -16,6 +16,7 @@ from django.utils import timezone
 from alerts.badge import badge_forget
 from alerts.evaluation import drift as drift_rule
 from alerts.evaluation import orders as order_rules
+from alerts.evaluation import returns as return_rules
 from alerts.evaluation import stock as stock_rules
 from alerts.evaluation import webhooks as webhook_rules
 from alerts.evaluation.engine import Applied, Hits, hits_apply
@@ -67,7 +68,8 @@ def _network(scope: StockScope) -> Hits:
 
 
 def alerts_evaluate_orders(*, now: datetime | None = None) -> dict[str, Applied]:
-    """Evaluate fulfilments waiting for acceptance, late orders, old backorders, dead webhooks."""
+    """Evaluate fulfilments waiting for acceptance, late orders, old backorders, dead webhooks,
+    returns waiting to be received or refunded, products returned often."""
     now = now or timezone.now()
     policy = AlertPolicy.current()
     results = {}
@@ -76,6 +78,9 @@ def alerts_evaluate_orders(*, now: datetime | None = None) -> dict[str, Applied]
         order_rules.late_orders(policy, now=now),
         order_rules.backorders(policy, now=now),
         webhook_rules.webhooks_dead(now=now),
+        return_rules.returns_not_received(policy, now=now),
+        return_rules.returns_not_refunded(policy, now=now),
+        return_rules.return_rates(policy, now=now),
     ):
         results[hits.kind] = _apply(hits, now=now, policy=policy)
     return results

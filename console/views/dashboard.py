@@ -14,6 +14,7 @@ from console.selectors import fulfilment as fulfilment_figures
 from console.selectors import health, stock
 from console.selectors import orders as order_figures
 from console.selectors.orders import COUNT_CAP
+from console.selectors.returns import return_figures
 from console.views.context import console_context
 from core.paginators import capped_count
 from fulfilment.models import Fulfilment
@@ -65,6 +66,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["lead"] = fulfilment_figures.lead_times(scope=scope, now=now)
     if sees_stock:
         context["stock"] = stock.stock_by_location(scope=scope)
+    if scope is None and user.has_perm("returns.view_return"):
+        # Network figures: rates by channel and product mean little for one store.
+        context["returns"] = return_figures(now=now)
     if user.has_perm("alerts.view_alert"):
         context["alerts"] = health.open_alerts(user=user, now=now)
     if scope is None and user.has_perm("outbox.view_delivery"):

@@ -223,6 +223,13 @@ class EventOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+# The returns app (above orders) draws each of an order's returns (orders.order_returns): the
+# schema names its component rather than importing its serializer.
+@extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/ReturnOutput"}})
+class OrderReturnsField(serializers.ListField):
+    pass
+
+
 class OrderOutputSerializer(serializers.ModelSerializer):
     """An order, read from `orders_for_output()` (everything prefetched)."""
 
@@ -238,6 +245,11 @@ class OrderOutputSerializer(serializers.ModelSerializer):
         help_text="Allocations holding stock now (open) or that left with a shipment.",
     )
     fulfilments = OrderFulfilmentOutputSerializer(many=True, read_only=True)
+    returns = OrderReturnsField(
+        read_only=True,
+        help_text="The order's returns, oldest first, each as GET /api/v1/returns/{number}/ "
+        "answers it.",
+    )
     tracking_url = serializers.CharField(
         read_only=True, help_text="The customer's signed tracking page."
     )
@@ -259,6 +271,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "lines",
             "allocations",
             "fulfilments",
+            "returns",
             "tracking_url",
             "logistics_cost",
             "needs_attention",

@@ -35,6 +35,7 @@ from orders.console.forms import (
     ShipForm,
 )
 from orders.models import Order, OrderEvent, OrderLine
+from orders.order_returns import order_returns_drawn, order_returns_prefetch
 from orders.search import order_search
 from orders.selectors import promise_at_risk
 from orders.services.fulfilments import (
@@ -121,6 +122,7 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
                 queryset=Fulfilment.objects.select_related("location").order_by("created_at", "id"),
             ),
             Prefetch("events", queryset=OrderEvent.objects.select_related("actor")),
+            *order_returns_prefetch(),
         ),
         user=request.user,
     )
@@ -153,6 +155,7 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
             (a for line in lines for a in line.every_allocation), key=lambda a: a.pk
         ),
         "fulfilments": fulfilments,
+        "returns": _returns(order),
         "sourcing": _sourcing(events, order.currency),
         "internals_visible": request.user.has_perm(INTERNALS_PERMISSION),
         "totals": _totals(order, lines),
@@ -170,6 +173,22 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         "reject_form": RejectForm(),
     }
     return render(request, "orders/console/order.html", context)
+
+
+def _returns(order: Order) -> list[dict]:
+    """Return the order's returns as the API answers them, status and reasons in words."""
+    return [
+        {
+            **drawn,
+            "status_label": _words(drawn["status"]),
+            "lines": [{**line, "reason_label": _words(line["reason"])} for line in drawn["lines"]],
+        }
+        for drawn in order_returns_drawn(order)
+    ]
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
 
 
 def _sourcing(events: list[OrderEvent], currency: str) -> list[dict]:

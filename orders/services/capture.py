@@ -430,6 +430,7 @@ def _order(
         currency=data.currency.upper(),
         sourcing_attempts=1,
         logistics_cost=logistics_cost,
+        held_for=data.held_for,
         created_at=now,
         updated_at=now,
     )

@@ -42,6 +42,16 @@ from outbox.events import FULFILMENT_SHIPPED, ORDER_SHIPPED
 FS = Fulfilment.Status
 
 
+def _ensure_not_held(order: Order) -> None:
+    """Refuse to let a held order's units leave (Order.held_for): they are prepared, and
+    wait for the release."""
+    if order.held_for:
+        raise ConflictError(
+            f"Order {order.number} is on hold ({order.held_for}): it cannot leave yet.",
+            field="status",
+        )
+
+
 def _locked(fulfilment_id: int) -> tuple[Fulfilment, Order]:
     order_id = Fulfilment.objects.filter(pk=fulfilment_id).values_list("order_id", flat=True)
     order_id = order_id.first()
@@ -112,6 +122,7 @@ def fulfilment_ship_within(
             field="status",
         )
     fulfilment_ensure_can_become(fulfilment, FS.SHIPPED)
+    _ensure_not_held(order)
     allocations = _units_leave(fulfilment, order, actor)
     now = timezone.now()
     fulfilment.status = FS.SHIPPED
@@ -173,6 +184,7 @@ def fulfilment_ready(*, fulfilment_id: int, actor: AbstractBaseUser | None = Non
             f"Order {order.number} is not click & collect; ship it instead.", field="status"
         )
     fulfilment_ensure_can_become(fulfilment, FS.READY_FOR_PICKUP)
+    _ensure_not_held(order)
     now = timezone.now()
     fulfilment.status = FS.READY_FOR_PICKUP
     fulfilment.ready_at = now
@@ -211,6 +223,7 @@ def fulfilment_collect(
     if fulfilment.status == FS.COLLECTED:
         return fulfilment
     fulfilment_ensure_can_become(fulfilment, FS.COLLECTED)
+    _ensure_not_held(order)
     if pickup_code is not None:
         pickup_code_check(order=order, code=pickup_code)
     collected_by = collected_by.strip()[:255]

@@ -121,6 +121,22 @@ def order_line_cancel(
     return line
 
 
+def order_release_within(
+    *, order_id: int, message: str, actor: AbstractBaseUser | None = None
+) -> Order:
+    """Let a held order ship (Order.held_for), inside the caller's transaction: an exchange
+    whose return has come back. An order not held is left as it is."""
+    order = lock_order(order_id)
+    if not order.held_for:
+        return order
+    order.held_for = ""
+    order.save(update_fields=["held_for", "updated_at"])
+    order_event_add(
+        order=order, kind=OrderEvent.Kind.RELEASED_TO_SHIP, message=message, actor=actor
+    )
+    return order
+
+
 @transaction.atomic(durable=True)
 def order_note_add(*, order: Order, text: str, actor: AbstractBaseUser | None = None) -> None:
     """Add an internal note to the order's timeline (not shown to the customer)."""

@@ -238,6 +238,8 @@ def test_the_channel_admin_edits_name_activity_locations_and_buffers(admin_clien
             "locations": [dc.pk],
             "buffer_units": "2",
             "buffer_percent": "12.5",
+            "return_days": "30",
+            "exchange_shipping": "at_once",
         },
     )
     # then

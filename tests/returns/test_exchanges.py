@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from fulfilment.models import Fulfilment
-from orders.models import Order
+from inventory.models import StockLevel
+from orders.models import Channel, Order
 from orders.services.fulfilments import fulfilment_ship
 from returns.models import Return
 from tests.orders.helpers import product, stocked, warehouse
@@ -84,3 +85,103 @@ def test_a_computed_refund_of_an_exchange_is_a_409(api, shipped):
     number = exchange(api, shipped).json()["number"]
     response = api.post(reverse("return-refund", args=[number]), {}, format="json")
     assert response.status_code == 409
+
+
+def ship_url(order: Order) -> str:
+    return reverse("fulfilment-ship", args=[Fulfilment.objects.get(order=order).pk])
+
+
+def receive(api, number: str, quantity: int):
+    return api.post(
+        reverse("return-receive", args=[number]),
+        {
+            "location": "DC-PARIS",
+            "lines": [{"sku": "TEE-S", "quantity": quantity, "disposition": "restock"}],
+        },
+        format="json",
+    )
+
+
+def test_a_channel_that_waits_holds_the_exchange_until_every_returned_unit_is_in(api):
+    # given: the web channel ships exchanges once the return is received; 2 units go back
+    Channel.objects.filter(code="web").update(
+        exchange_shipping=Channel.ExchangeShipping.WHEN_RECEIVED
+    )
+    small, large = product("TEE-S"), product("TEE-L")
+    paris = warehouse("DC-PARIS", lat=48.86, lon=2.34)
+    stocked(small, paris, 5)
+    stocked(large, paris, 5)
+    shipped = order_shipped([(small, 2, "19.90")])
+    answer = api.post(
+        LIST,
+        {
+            "order": shipped.number,
+            "lines": [{"sku": "TEE-S", "quantity": 2, "reason": "too_small"}],
+            "method": "mail",
+            "resolution": "exchange",
+            "exchange_lines": [{"sku": "TEE-L", "quantity": 2}],
+        },
+        format="json",
+    ).json()
+    new = Order.objects.get(number=answer["exchange_order"])
+    ship = {"carrier": "colissimo", "tracking_number": "X1"}
+
+    # then: placed and holding its units at once, but it may not leave
+    assert new.status == Order.Status.ALLOCATED and new.held_for
+    assert StockLevel.objects.get(product=large, location=paris).allocated == 2
+    refused = api.post(ship_url(new), ship, format="json")
+    assert refused.status_code == 409
+    assert "on hold" in refused.json()["errors"]["status"][0]
+
+    # when: one unit of two arrives
+    assert receive(api, answer["number"], 1).status_code == 200
+    # then: still held
+    assert api.post(ship_url(new), ship, format="json").status_code == 409
+
+    # when: the last unit arrives
+    assert receive(api, answer["number"], 1).status_code == 200
+    # then: released, its timeline says why, and it ships
+    new.refresh_from_db()
+    assert new.held_for == ""
+    released = new.events.get(kind="released_to_ship")
+    assert answer["number"] in released.message
+    assert api.post(ship_url(new), ship, format="json").status_code == 200
+    new.refresh_from_db()
+    assert new.status == Order.Status.SHIPPED
+
+
+def test_a_channel_that_ships_at_once_lets_the_exchange_leave_before_the_return(api, shipped):
+    # given: the default policy
+    assert Channel.objects.get(code="web").exchange_shipping == "at_once"
+    new = Order.objects.get(number=exchange(api, shipped).json()["exchange_order"])
+    # when
+    response = api.post(
+        ship_url(new), {"carrier": "colissimo", "tracking_number": "X2"}, format="json"
+    )
+    # then
+    assert response.status_code == 200
+    assert new.held_for == ""
+
+
+def test_the_channel_admin_sets_when_exchanges_ship(admin_client_logged):
+    # given
+    channel = Channel.objects.get(code="web")
+    url = reverse("admin:orders_channel_change", args=[channel.pk])
+    # when
+    page = admin_client_logged.get(url)
+    response = admin_client_logged.post(
+        url,
+        {
+            "name": channel.name,
+            "active": "on",
+            "buffer_units": "0",
+            "buffer_percent": "0",
+            "return_days": "14",
+            "exchange_shipping": "when_received",
+        },
+    )
+    # then
+    assert b"When the return is received" in page.content
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert (channel.return_days, channel.exchange_shipping) == (14, "when_received")
