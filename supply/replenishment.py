@@ -40,7 +40,14 @@ from sourcing.instance import haversine_km
 MAX_ROUNDS = 6
 # Rows per INSERT of lanes: 5 values a row, well under both databases' parameter limits.
 LANE_BATCH = 4_000
-TABLES = ("replenish_keep", "replenish_need", "replenish_lane", "replenish_pick", "replenish_grant")
+TABLES = (
+    "replenish_keep",
+    "replenish_need",
+    "replenish_lane",
+    "replenish_spare",
+    "replenish_pick",
+    "replenish_grant",
+)
 
 
 @dataclass(frozen=True)
@@ -103,17 +110,23 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
     since = now - timedelta(days=window)
     postgres = connection.vendor == "postgresql"
     tables_drop(cursor)
+    if postgres:
+        # The grouped joins below hash a few hundred thousand rows: in memory, not spilled to
+        # disk in batches (4 MB, the default, is sized for many small queries at once).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
     cursor.execute(
         _temp(
             "replenish_keep",
-            "stock_id BIGINT PRIMARY KEY, units INTEGER, lead INTEGER, target INTEGER",
+            "stock_id BIGINT PRIMARY KEY, product_id BIGINT, location_id BIGINT,"
+            " units INTEGER, lead INTEGER, target INTEGER, available INTEGER,"
+            " in_transit INTEGER",
         )
     )
     cursor.execute(
         _temp(
             "replenish_need",
             "product_id BIGINT, location_id BIGINT, units INTEGER, position INTEGER,"
-            " target INTEGER, short INTEGER, stuck BOOLEAN, PRIMARY KEY (product_id, location_id)",
+            " target INTEGER, short INTEGER, PRIMARY KEY (product_id, location_id)",
         )
     )
     cursor.execute(
@@ -125,26 +138,36 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
     )
     cursor.execute(
         _temp(
+            "replenish_spare",
+            "product_id BIGINT, location_id BIGINT, spare INTEGER,"
+            " PRIMARY KEY (product_id, location_id)",
+        )
+    )
+    cursor.execute(
+        _temp(
             "replenish_pick",
             "product_id BIGINT, store_id BIGINT, source_id BIGINT, short INTEGER,"
-            " urgency DOUBLE PRECISION, spare INTEGER",
+            " urgency DOUBLE PRECISION, spare INTEGER, position INTEGER, target INTEGER",
         )
     )
     cursor.execute(
         _temp(
             "replenish_grant",
-            "round INTEGER, product_id BIGINT, source_id BIGINT, store_id BIGINT, quantity INTEGER",
+            "round INTEGER, product_id BIGINT, source_id BIGINT, store_id BIGINT,"
+            " quantity INTEGER, position INTEGER, target INTEGER",
         )
     )
-    cursor.execute("CREATE INDEX replenish_grant_source ON replenish_grant (product_id, source_id)")
 
-    # What every selling row keeps for its own sales: the target of the days-of-cover rule.
-    # The window's shipments come through the ledger's partial index on shipments.
+    # What every selling row keeps for its own sales: the target of the days-of-cover rule;
+    # with its balances, so that finding the short ones reads no stock row again. The
+    # window's shipments come through the ledger's partial index on shipments.
     target = cover_units("x.units", f"{LEAD_TIME} + {horizon}", window)
     cursor.execute(
         f"""
-        INSERT INTO replenish_keep (stock_id, units, lead, target)
-        SELECT s.id, x.units, {LEAD_TIME}, {target}
+        INSERT INTO replenish_keep
+            (stock_id, product_id, location_id, units, lead, target, available, in_transit)
+        SELECT s.id, s.product_id, s.location_id, x.units, {LEAD_TIME}, {target},
+               {available()}, s.in_transit
         FROM (
             SELECT m.stock_id, -SUM(m.quantity) AS units
             FROM inventory_stockmovement m
@@ -159,25 +182,24 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
     # way: in transit, or requested and held at the source (not yet shipped).
     cursor.execute(
         f"""
-        INSERT INTO replenish_need (product_id, location_id, units, position, target, short, stuck)
+        INSERT INTO replenish_need (product_id, location_id, units, position, target, short)
         SELECT x.product_id, x.location_id, x.units, x.position, x.target,
-               x.target - x.position, %s
+               x.target - x.position
         FROM (
-            SELECT s.product_id, s.location_id, k.units, k.lead, k.target,
-                   {available()} + s.in_transit + COALESCE(r.units, 0) AS position
+            SELECT k.product_id, k.location_id, k.units, k.lead, k.target,
+                   k.available + k.in_transit + COALESCE(r.units, 0) AS position
             FROM replenish_keep k
-            JOIN inventory_stocklevel s ON s.id = k.stock_id
-            JOIN inventory_location l ON l.id = s.location_id AND l.kind = %s AND l.active = %s
-            JOIN inventory_product p ON p.id = s.product_id AND p.active = %s
+            JOIN inventory_location l ON l.id = k.location_id AND l.kind = %s AND l.active = %s
+            JOIN inventory_product p ON p.id = k.product_id AND p.active = %s
             LEFT JOIN (
                 SELECT t.destination_id, tl.product_id, SUM(tl.quantity) AS units
                 FROM supply_transfer t JOIN supply_transferline tl ON tl.transfer_id = t.id
                 WHERE t.status = %s
                 GROUP BY t.destination_id, tl.product_id
-            ) r ON r.destination_id = s.location_id AND r.product_id = s.product_id
+            ) r ON r.destination_id = k.location_id AND r.product_id = k.product_id
         ) x
         WHERE x.position * {window} < x.units * (x.lead + {margin}) AND x.target > x.position""",
-        [False, Location.Kind.STORE, True, True, "requested"],
+        [Location.Kind.STORE, True, True, "requested"],
     )
     outcome = Outcome()
     cursor.execute("SELECT COUNT(*), COALESCE(SUM(short), 0) FROM replenish_need")
@@ -191,111 +213,139 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
         )
     )
     lanes = lanes_ranked(locations)
-    for start in range(0, len(lanes), LANE_BATCH):
-        batch = lanes[start : start + LANE_BATCH]
-        cursor.execute(
-            "INSERT INTO replenish_lane (store_id, rank, source_id, move_cost, unit_cost, km)"
-            " VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch)),
-            [
-                v
-                for lane in batch
-                for v in (
-                    lane.store_id,
-                    lane.rank,
-                    lane.source_id,
-                    lane.move_cost,
-                    lane.unit_cost,
-                    lane.km,
+    columns = "store_id, rank, source_id, move_cost, unit_cost, km"
+    if postgres:
+        # COPY: tens of thousands of lanes in one round trip, no statement to parse.
+        with cursor.cursor.copy(f"COPY replenish_lane ({columns}) FROM STDIN") as copy:
+            for lane in lanes:
+                copy.write_row(
+                    (
+                        lane.store_id,
+                        lane.rank,
+                        lane.source_id,
+                        lane.move_cost,
+                        lane.unit_cost,
+                        lane.km,
+                    )
                 )
-            ],
-        )
+    else:
+        for start in range(0, len(lanes), LANE_BATCH):
+            batch = lanes[start : start + LANE_BATCH]
+            cursor.execute(
+                f"INSERT INTO replenish_lane ({columns}) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch)),
+                [
+                    value
+                    for lane in batch
+                    for value in (
+                        lane.store_id,
+                        lane.rank,
+                        lane.source_id,
+                        lane.move_cost,
+                        lane.unit_cost,
+                        lane.km,
+                    )
+                ],
+            )
     if postgres:
         # Temporary tables are never analysed by autovacuum: the planner needs their sizes.
         for name in ("replenish_keep", "replenish_need", "replenish_lane"):
             cursor.execute(f"ANALYZE {name}")
 
-    # What a source row can still spare: available beyond its own target, less what earlier
-    # rounds granted from it.
-    spare = f"""({available()} - COALESCE(k.target, 0)
-                 - COALESCE((SELECT SUM(g.quantity) FROM replenish_grant g
-                             WHERE g.product_id = s.product_id
-                               AND g.source_id = s.location_id), 0))"""
+    # What each location can spare of the products some store lacks: available beyond its
+    # own target. One pass over the stock rows; what the rounds grant is taken off it.
+    cursor.execute(
+        f"""
+        INSERT INTO replenish_spare (product_id, location_id, spare)
+        SELECT s.product_id, s.location_id, {available()} - COALESCE(k.target, 0)
+        FROM inventory_stocklevel s
+        JOIN inventory_location l ON l.id = s.location_id AND l.active = %s
+        LEFT JOIN replenish_keep k ON k.stock_id = s.id
+        WHERE s.product_id IN (SELECT product_id FROM replenish_need)
+          AND {available()} - COALESCE(k.target, 0) > 0""",
+        [True],
+    )
+    if postgres:
+        cursor.execute("ANALYZE replenish_spare")
     for round_number in range(1, MAX_ROUNDS + 1):
         cursor.execute("DELETE FROM replenish_pick")
-        # Each unmet row's cheapest lane with something to spare: the store's lanes in rank
-        # order, each a probe of the source's stock row, stopping at the first that spares.
-        cursor.execute(
-            f"""
-            INSERT INTO replenish_pick (product_id, store_id, source_id, short, urgency)
-            SELECT n.product_id, n.location_id, (
-                       SELECT l.source_id FROM replenish_lane l
-                       JOIN inventory_stocklevel s ON s.product_id = n.product_id
-                                                  AND s.location_id = l.source_id
-                       LEFT JOIN replenish_keep k ON k.stock_id = s.id
-                       WHERE l.store_id = n.location_id AND {spare} > 0
-                       ORDER BY l.rank LIMIT 1),
-                   n.short, CAST(n.position AS DOUBLE PRECISION) / n.units
-            FROM replenish_need n
-            WHERE n.short > 0 AND n.stuck = %s""",
-            [False],
-        )
-        # No lane spares it: it stays short (a purchase order's job, not a transfer's).
+        # Each short row's cheapest lane whose source still spares the product: the lowest
+        # rank among the product's spare rows (a grouped join, no sort), then that lane.
         cursor.execute(
             """
-            UPDATE replenish_need SET stuck = %s
-            WHERE EXISTS (SELECT 1 FROM replenish_pick c
-                          WHERE c.product_id = replenish_need.product_id
-                            AND c.store_id = replenish_need.location_id
-                            AND c.source_id IS NULL)""",
-            [True],
+            INSERT INTO replenish_pick
+                (product_id, store_id, source_id, short, urgency, spare, position, target)
+            SELECT b.product_id, b.store_id, l.source_id, n.short,
+                   CAST(n.position AS DOUBLE PRECISION) / n.units, sp.spare, n.position,
+                   n.target
+            FROM (
+                SELECT n.product_id, n.location_id AS store_id, MIN(l.rank) AS rank
+                FROM replenish_need n
+                JOIN replenish_spare sp ON sp.product_id = n.product_id AND sp.spare > 0
+                JOIN replenish_lane l ON l.store_id = n.location_id
+                                     AND l.source_id = sp.location_id
+                WHERE n.short > 0
+                GROUP BY n.product_id, n.location_id
+            ) b
+            JOIN replenish_need n ON n.product_id = b.product_id AND n.location_id = b.store_id
+            JOIN replenish_lane l ON l.store_id = b.store_id AND l.rank = b.rank
+            JOIN replenish_spare sp ON sp.product_id = b.product_id
+                                   AND sp.location_id = l.source_id"""
         )
-        # The picked sources' spare, read before this round grants anything.
-        cursor.execute(
-            f"""
-            UPDATE replenish_pick SET spare = (
-                SELECT {spare} FROM inventory_stocklevel s
-                LEFT JOIN replenish_keep k ON k.stock_id = s.id
-                WHERE s.product_id = replenish_pick.product_id
-                  AND s.location_id = replenish_pick.source_id)
-            WHERE source_id IS NOT NULL"""
-        )
+        if not cursor.rowcount:
+            break
         # Stores that picked the same source for a product share its spare, the fewest days
         # of cover first: each takes what is left after those before it.
         cursor.execute(
             f"""
-            INSERT INTO replenish_grant (round, product_id, source_id, store_id, quantity)
-            SELECT %s, y.product_id, y.source_id, y.store_id, y.quantity
+            INSERT INTO replenish_grant
+                (round, product_id, source_id, store_id, quantity, position, target)
+            SELECT %s, y.product_id, y.source_id, y.store_id, y.quantity, y.position, y.target
             FROM (
-                SELECT x.product_id, x.source_id, x.store_id,
+                SELECT x.product_id, x.source_id, x.store_id, x.position, x.target,
                        {least("x.short", "x.spare - (x.served - x.short)")} AS quantity
                 FROM (
                     SELECT c.product_id, c.source_id, c.store_id, c.short, c.spare,
+                           c.position, c.target,
                            SUM(c.short) OVER (
                                PARTITION BY c.product_id, c.source_id
                                ORDER BY c.urgency, c.store_id
                                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS served
                     FROM replenish_pick c
-                    WHERE c.source_id IS NOT NULL
                 ) x
             ) y
             WHERE y.quantity > 0""",
             [round_number],
         )
-        granted = cursor.rowcount
         outcome.rounds = round_number
-        if not granted:
+        if not cursor.rowcount:
             break
         cursor.execute(
             """
-            UPDATE replenish_need SET short = short - (
-                SELECT g.quantity FROM replenish_grant g
-                WHERE g.round = %s AND g.product_id = replenish_need.product_id
-                  AND g.store_id = replenish_need.location_id)
-            WHERE EXISTS (SELECT 1 FROM replenish_grant g
-                          WHERE g.round = %s AND g.product_id = replenish_need.product_id
-                            AND g.store_id = replenish_need.location_id)""",
-            [round_number, round_number],
+            UPDATE replenish_need SET short = replenish_need.short - g.quantity
+            FROM (SELECT product_id, store_id, SUM(quantity) AS quantity
+                  FROM replenish_grant WHERE round = %s
+                  GROUP BY product_id, store_id) g
+            WHERE g.product_id = replenish_need.product_id
+              AND g.store_id = replenish_need.location_id""",
+            [round_number],
         )
+        cursor.execute(
+            """
+            UPDATE replenish_spare SET spare = replenish_spare.spare - g.quantity
+            FROM (SELECT product_id, source_id, SUM(quantity) AS quantity
+                  FROM replenish_grant WHERE round = %s
+                  GROUP BY product_id, source_id) g
+            WHERE g.product_id = replenish_spare.product_id
+              AND g.source_id = replenish_spare.location_id""",
+            [round_number],
+        )
+        # The next round reads only what is still short and what can still be spared.
+        cursor.execute("DELETE FROM replenish_need WHERE short <= 0")
+        cursor.execute("DELETE FROM replenish_spare WHERE spare <= 0")
+        if postgres:
+            cursor.execute("ANALYZE replenish_need")
+            cursor.execute("ANALYZE replenish_spare")
     cursor.execute("SELECT COALESCE(SUM(quantity), 0) FROM replenish_grant")
     outcome.granted_units = cursor.fetchone()[0]
     return outcome

@@ -118,11 +118,10 @@ def _proposals_write(cursor, *, run_id: int, now: datetime) -> tuple[int, int, i
     cursor.execute(
         """
         INSERT INTO supply_replenishmentline (proposal_id, product_id, quantity, position, target)
-        SELECT pr.id, g.product_id, SUM(g.quantity), MIN(n.position), MIN(n.target)
+        SELECT pr.id, g.product_id, SUM(g.quantity), MIN(g.position), MIN(g.target)
         FROM replenish_grant g
         JOIN supply_replenishmentproposal pr ON pr.run_id = %s AND pr.source_id = g.source_id
                                              AND pr.destination_id = g.store_id
-        JOIN replenish_need n ON n.product_id = g.product_id AND n.location_id = g.store_id
         GROUP BY pr.id, g.product_id""",
         [run_id],
     )
