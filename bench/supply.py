@@ -1,13 +1,20 @@
-"""Benchmark a 50,000-line purchase-order (ASN) file import beside a COPY floor, on
-PostgreSQL.
+"""Benchmark supply on PostgreSQL, in one run over one network:
 
-* the project: `supply.imports.purchase_orders_import`, every row checked, all or nothing,
-  `incoming` moved on the locked stock rows;
-* the floor: parse, COPY into a temporary table, then one INSERT ... SELECT each for the
-  purchase orders and their lines: no checks, no locks, no counters.
+* the replenishment proposal (`supply.services.replenishment.replenishment_run`, set-based:
+  every store row under its reorder line, its cheapest source with spare units, proposals
+  and their lines written), in a child process so that its peak RSS is its own; goal under
+  5 s and 300 MB;
+* a 50,000-line purchase-order (ASN) file import beside a COPY floor: the project
+  (`supply.imports.purchase_orders_import`, every row checked, all or nothing, `incoming`
+  moved on the locked stock rows) and the floor (parse, COPY into a temporary table, then one
+  INSERT ... SELECT each for the purchase orders and their lines: no checks, no locks, no
+  counters); goal: the project at least half the floor's speed.
 
-Each round imports fresh numbers into a database of its own (`<name>_bench_supply`, dropped
-at the end): 20,000 SKUs at 50 locations (1,000,000 stock rows). Run:
+The network, in a database of its own (`<name>_bench_supply`, dropped at the end): 10,000
+SKUs at 200 locations (10 warehouses, 190 stores across France) = 2,000,000 stock rows.
+Warehouses hold 0 to 599 units of each SKU; one store row in ten sells (20 to 59 units
+shipped over the 28-day window) and holds 0 to 39; the ledger holds a receipt for every unit
+on hand and the shipments, so the reconciliation at the end finds nothing. Run:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms .venv/bin/python bench/supply.py
 """
@@ -17,9 +24,11 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import random
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,8 +40,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from benchdb import database_create, database_drop  # noqa: E402
 
 SUFFIX = "_bench_supply"
-SKUS = 20_000
-LOCATIONS = 50
+SKUS = 10_000
+LOCATIONS = 200
+WAREHOUSES = 10
 LINES = 50_000
 LINES_PER_ORDER = 10
 HEADER = "number,supplier,location,expected_on,sku,quantity\n"
@@ -42,7 +52,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return replenish_child()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("supply: skipped (needs DATABASE_URL to PostgreSQL)")
@@ -58,6 +71,22 @@ def main() -> int:
     )
     try:
         setup_data()
+        for label in ("replenishment, first run", "replenishment, again (replaces its proposals)"):
+            output = subprocess.run(
+                [sys.executable, __file__, "--child"], capture_output=True, text=True
+            )
+            if output.returncode:
+                print(output.stderr[-5000:])
+                return 1
+            result = json.loads(output.stdout.strip().splitlines()[-1])
+            print(
+                f"{label}: {result['seconds']:.2f} s (goal < 5 s), peak RSS "
+                f"{result['rss_mb']:.0f} MB (goal < 300 MB; after Django setup "
+                f"{result['baseline_mb']:.0f} MB); {result['short_rows']:,} store rows short "
+                f"by {result['short_units']:,} units; {result['proposals']:,} transfers "
+                f"proposed, {result['lines']:,} lines, {result['units']:,} units; "
+                f"{result['unmet_units']:,} units unmet; load average {result['load']:.1f}"
+            )
         rng = random.Random(20261203)
         best = {"project": float("inf"), "floor": float("inf")}
         for number in range(args.rounds):
@@ -103,22 +132,115 @@ def setup_data() -> None:
         (Product(sku=f"BENCH-{n:05d}", name=f"Bench product {n}") for n in range(SKUS)),
         batch_size=5_000,
     )
+    rng = random.Random(7)
     Location.objects.bulk_create(
-        Location(code=f"B{n:03d}", name=f"Bench warehouse {n}", lat=48.85, lon=2.35)
+        Location(
+            code=f"B{n:03d}",
+            name=f"Bench {'warehouse' if n < WAREHOUSES else 'store'} {n}",
+            kind=Location.Kind.WAREHOUSE if n < WAREHOUSES else Location.Kind.STORE,
+            # Across mainland France.
+            lat=round(rng.uniform(43.3, 50.9), 4),
+            lon=round(rng.uniform(-1.5, 7.5), 4),
+            shipment_cost=f"{rng.uniform(3, 9):.2f}",
+            cost_per_km=f"{rng.uniform(0.002, 0.02):.4f}",
+            unit_cost=f"{rng.uniform(0.1, 0.6):.2f}",
+        )
         for n in range(LOCATIONS)
     )
     with connection.cursor() as cursor:
+        # One store row in ten sells (a deterministic hash); warehouses hold stock of
+        # everything, the selling store rows a little.
+        sells = "(p.id * 7919 + l.id * 104729) % 10 = 0"
         cursor.execute(
-            "INSERT INTO inventory_stocklevel "
-            "(product_id, location_id, on_hand, allocated, reserved, safety_stock, updated_at) "
-            "SELECT p.id, l.id, 0, 0, 0, 0, now() FROM inventory_product p "
-            "CROSS JOIN inventory_location l ORDER BY p.id, l.id"
+            f"""INSERT INTO inventory_stocklevel
+                   (product_id, location_id, on_hand, allocated, reserved, safety_stock,
+                    updated_at)
+               SELECT p.id, l.id,
+                      CASE WHEN l.kind = 'warehouse' THEN (p.id * 31 + l.id * 17) % 600
+                           WHEN {sells} THEN (p.id * 13 + l.id) % 40
+                           ELSE 0 END,
+                      0, 0, 0, now()
+               FROM inventory_product p CROSS JOIN inventory_location l
+               ORDER BY p.id, l.id"""
+        )
+        # The ledger: what was shipped, and a receipt of every unit ever on hand.
+        cursor.execute(
+            f"""INSERT INTO inventory_stockmovement
+                   (stock_id, kind, quantity, on_hand_after, reference, reason, operation,
+                    created_at)
+               SELECT s.id, 'shipment', -(20 + (s.id * 13) % 40), s.on_hand, 'bench', '',
+                      gen_random_uuid(), now() - (1 + s.id % 27) * interval '1 day'
+               FROM inventory_stocklevel s
+               JOIN inventory_location l ON l.id = s.location_id
+               JOIN inventory_product p ON p.id = s.product_id
+               WHERE l.kind = 'store' AND {sells}"""
+        )
+        cursor.execute(
+            """INSERT INTO inventory_stockmovement
+                   (stock_id, kind, quantity, on_hand_after, reference, reason, operation,
+                    created_at)
+               SELECT s.id, 'receipt', s.on_hand - COALESCE(m.shipped, 0),
+                      s.on_hand - COALESCE(m.shipped, 0), 'bench', '', gen_random_uuid(),
+                      now() - interval '60 days'
+               FROM inventory_stocklevel s
+               LEFT JOIN (SELECT stock_id, SUM(quantity) AS shipped
+                          FROM inventory_stockmovement GROUP BY stock_id) m
+                      ON m.stock_id = s.id
+               WHERE s.on_hand - COALESCE(m.shipped, 0) > 0"""
         )
         cursor.execute("VACUUM ANALYZE")
     print(
         f"setup: {SKUS:,} SKUs x {LOCATIONS} locations = {SKUS * LOCATIONS:,} stock rows "
         f"in {time.perf_counter() - started:.1f} s"
     )
+
+
+def replenish_child() -> int:
+    """Time one replenishment run in this fresh process and print its figures as JSON."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from supply.models import ReplenishmentRun
+    from supply.services.replenishment import replenishment_run
+
+    connection.ensure_connection()
+    baseline = peak_rss_mb()
+    run = ReplenishmentRun.objects.create()
+    started = time.perf_counter()
+    run = replenishment_run(run_id=run.pk)
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_mb": peak_rss_mb(),
+                "baseline_mb": baseline,
+                "load": os.getloadavg()[0],
+                **{
+                    name: getattr(run, name)
+                    for name in (
+                        "short_rows",
+                        "short_units",
+                        "unmet_units",
+                        "proposals",
+                        "lines",
+                        "units",
+                    )
+                },
+            }
+        )
+    )
+    return 0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (`VmHWM`): a child's own, not its parent's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return maxrss_mb()
 
 
 def settle() -> None:

@@ -48,6 +48,11 @@ def links_for(user: Any) -> list[Link]:
         links.append(Link("Alerts", reverse("alerts_console:list")))
     if user.has_perm("returns.view_return"):
         links.append(Link("Returns", reverse("oms_console:returns")))
+    if user.has_perm("supply.view_transfer"):
+        links.append(Link("Transfers and POs", reverse("supply_console:queues")))
+    # Head office's page: stores' staff work their transfers, not the network's proposals.
+    if user.has_perm("supply.add_replenishmentrun"):
+        links.append(Link("Replenishment", reverse("supply_console:replenishment")))
     links.append(Link("Jobs", reverse("oms_console:jobs")))
     if user.has_perm("lab.view_replayrun"):
         links.append(Link("Sourcing lab", reverse("lab_console:runs")))

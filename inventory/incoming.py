@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from inventory.selectors import Candidates
 
@@ -55,3 +55,33 @@ def incoming_promise(*, shortfalls: Sequence[Shortfall], candidates: Candidates)
     if _promiser is None or not shortfalls:
         return []
     return _promiser(shortfalls, candidates)
+
+
+@dataclass(frozen=True)
+class IncomingDay:
+    """What open purchase orders bring on one day, and how much of it is already promised
+    to backordered orders (units expected before the first day count on the first day)."""
+
+    day: date
+    incoming: int
+    promised: int
+
+
+# projection(product id, the locations to count (None: all), first day, days) -> one per day
+Projection = Callable[[int, frozenset[int] | None, date, int], list[IncomingDay]]
+_projection: Projection | None = None
+
+
+def incoming_projection_register(projection: Projection) -> None:
+    global _projection
+    _projection = projection
+
+
+def incoming_projection(
+    *, product_id: int, location_ids: frozenset[int] | None, start: date, days: int
+) -> list[IncomingDay]:
+    """Return the product's incoming and promised units per day from `start` for `days`
+    days (all zero when no app keeps purchase orders)."""
+    if _projection is None:
+        return [IncomingDay(start + timedelta(days=n), 0, 0) for n in range(days)]
+    return _projection(product_id, location_ids, start, days)

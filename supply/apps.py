@@ -6,10 +6,10 @@ class SupplyConfig(AppConfig):
     verbose_name = "Supply"
 
     def ready(self) -> None:
-        from inventory.incoming import incoming_promiser_register
+        from inventory.incoming import incoming_projection_register, incoming_promiser_register
         from inventory.selectors import incoming_reader_register
         from supply.counters import counters_register
-        from supply.incoming import incoming_by_date
+        from supply.incoming import incoming_by_date, incoming_days
         from supply.promises import incoming_units_promise
 
         # The stock counters transfers and purchase orders keep (allocated at the source,
@@ -18,5 +18,6 @@ class SupplyConfig(AppConfig):
         # endpoint lists incoming supply by date through supply's reader.
         counters_register()
         incoming_reader_register(incoming_by_date)
+        incoming_projection_register(incoming_days)
         # Order capture promises units the shelves lack against open purchase orders.
         incoming_promiser_register(incoming_units_promise)

@@ -32,3 +32,9 @@ class LinesShort(ConflictError):
             for line in lines
         )
         super().__init__(f"{message}. Nothing was held.", field="lines")
+
+
+class AlreadyRequested(ConflictError):
+    """An alert's suggested transfer was requested already: one click, one transfer."""
+
+    code = "already_requested"

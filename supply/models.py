@@ -219,3 +219,116 @@ class PurchasePromise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} of {self.purchase_order_line_id} for {self.order_line_id}"
+
+
+class ReplenishmentRun(models.Model):
+    """One pass of "replenish stores": the transfers it proposes wait for a person.
+
+    A run replaces the proposals of earlier runs that nobody confirmed: they were worked out
+    from stock that has moved since.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What it found: store rows under their reorder line, the units they lack, and how
+    # many of those units no location could spare.
+    short_rows = models.IntegerField(default=0)
+    short_units = models.IntegerField(default=0)
+    unmet_units = models.IntegerField(default=0)
+    proposals = models.IntegerField(default=0)
+    lines = models.IntegerField(default=0)
+    units = models.IntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Replenishment run #{self.pk}"
+
+
+class ReplenishmentProposal(models.Model):
+    """A transfer that a run proposes from one location to one store, for a person to
+    confirm (the real transfer is then requested) or dismiss."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        CONFIRMED = "confirmed", "Confirmed"
+        DISMISSED = "dismissed", "Dismissed"
+        SUPERSEDED = "superseded", "Replaced by a later run"
+
+    run = models.ForeignKey(ReplenishmentRun, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    lines = models.IntegerField()
+    units = models.IntegerField()
+    # The lane's cost as sourcing prices it: the source's shipment cost, its cost per km over
+    # the distance, and its unit cost for each unit.
+    cost = models.DecimalField(max_digits=14, decimal_places=2)
+    distance_km = models.FloatField()
+    transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposal"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["destination_id", "cost", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "source", "destination"], name="replenishment_one_per_lane"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=F("destination")), name="replenishment_between_two_locations"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["destination"],
+                condition=Q(status="proposed"),
+                name="replenishment_open_by_store",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Proposal #{self.pk}: {self.source_id} to {self.destination_id}"
+
+
+class ReplenishmentLine(models.Model):
+    proposal = models.ForeignKey(
+        ReplenishmentProposal, on_delete=models.CASCADE, related_name="proposed_lines"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.IntegerField()
+    # The store's position when the run looked (available, in transit and already requested
+    # towards it) and the target the line brings it to.
+    position = models.IntegerField()
+    target = models.IntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "product"], name="replenishment_line_sku"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="replenishment_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id} on proposal {self.proposal_id}"

@@ -17,11 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alerts.console.forms import UNRESOLVED, AlertFilterForm, SnoozeForm
 from alerts.console.words import alert_in_words
+from alerts.models import Alert
 from alerts.selectors import alerts_visible_to
 from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
 from core.exceptions import DomainError
 
 CHANGE_PERMISSION = "alerts.change_alert"
+TRANSFER_PERMISSION = "supply.add_transfer"
 PER_PAGE = 100
 ACTIONS = ("acknowledge", "snooze", "resolve")
 BULK_ACTIONS = ("acknowledge", "snooze")
@@ -51,8 +53,18 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(alerts.order_by("-opened_at", "-id"), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    # A days-of-cover alert's suggested transfer is one click away (supply's console page
+    # requests it): for people who may request transfers.
+    can_transfer = request.user.has_perm(TRANSFER_PERMISSION)
     for alert in page.object_list:
         alert.words = alert_in_words(alert.kind, alert.details)
+        alert.transfer_button = (
+            can_transfer
+            and alert.kind == Alert.Kind.DAYS_OF_COVER
+            and alert.status != Alert.Status.RESOLVED
+            and bool(alert.details.get("transfer_from"))
+            and bool(alert.details.get("transfer_quantity"))
+        )
     context = {
         **admin.site.each_context(request),
         "title": "Alerts",

@@ -63,14 +63,29 @@ class StockScope:
 EVERYTHING = StockScope()
 
 
-def _rule_joins(alias: str = "s") -> str:
-    """LEFT JOIN the four rules that may apply to a stock row, most specific first."""
+def rule_joins(alias: str = "s") -> str:
+    """LEFT JOIN the four rules that may apply to a stock row, most specific first (as
+    r1 to r4, which `LEAD_TIME` reads)."""
     return f"""
         LEFT JOIN {RULES} r1 ON r1.scope = 'place' AND r1.product_id = {alias}.product_id
                             AND r1.location_id = {alias}.location_id
         LEFT JOIN {RULES} r2 ON r2.scope = 'product' AND r2.product_id = {alias}.product_id
         LEFT JOIN {RULES} r3 ON r3.scope = 'location' AND r3.location_id = {alias}.location_id
         LEFT JOIN {RULES} r4 ON r4.scope = 'global'"""
+
+
+# A stock row's replenishment lead time, from the rules `rule_joins` brought: one parameter,
+# the policy's lead time where no rule sets one.
+LEAD_TIME = (
+    "COALESCE(r1.lead_time_days, r2.lead_time_days, r3.lead_time_days, r4.lead_time_days, %s)"
+)
+
+
+def cover_units(shipped: str, days: str, window: int) -> str:
+    """Return SQL for the units that cover `days` days at the pace of `shipped` units over
+    `window` days, rounded up: the one spelling of a target in units, for the days-of-cover
+    rule and for replenishment (supply)."""
+    return f"(({shipped}) * ({days}) + {window - 1}) / {window}"
 
 
 def _active_joins(alias: str = "s") -> str:
@@ -106,7 +121,7 @@ def low_stock(scope: StockScope = EVERYTHING) -> Hits:
             SELECT {_place_subject()} AS subject, s.product_id, s.location_id, s.on_hand,
                    s.allocated, s.reserved, s.safety_stock, {available()} AS available,
                    {threshold} AS threshold, {rule} AS rule
-            FROM {STOCK} s {_active_joins()} {_rule_joins()}
+            FROM {STOCK} s {_active_joins()} {rule_joins()}
             -- No row above the highest threshold can be low: skip the rule joins for them.
             WHERE {available()} <= (SELECT MAX(threshold) FROM {RULES})
               AND {threshold} IS NOT NULL {where}
@@ -139,9 +154,7 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
     margin = policy.cover_margin_days
     band = policy.cover_hysteresis_days
     horizon = margin + policy.review_days
-    lead = (
-        "COALESCE(r1.lead_time_days, r2.lead_time_days, r3.lead_time_days, r4.lead_time_days, %s)"
-    )
+    lead = LEAD_TIME
     kind = Alert.Kind.DAYS_OF_COVER
     shipped_rows, shipped_params = "", []
     if scope.where:
@@ -191,11 +204,11 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
             SELECT {_place_subject()} AS subject, s.product_id, s.location_id,
                    {available()} AS available, sh.units AS shipped, {lead} AS lead,
                    {available()} * {window} < sh.units * ({lead} + {margin}) AS opens,
-                   (sh.units * ({lead} + {horizon}) + {window - 1}) / {window} AS target,
+                   {cover_units("sh.units", f"{lead} + {horizon}", window)} AS target,
                    NOT EXISTS (SELECT 1 FROM alerts_alert a
                                WHERE {unresolved.format(subject=_place_subject())}) AS fresh
             FROM {STOCK} s
-            JOIN shipped sh ON sh.stock_id = s.id {_active_joins()} {_rule_joins()}
+            JOIN shipped sh ON sh.stock_id = s.id {_active_joins()} {rule_joins()}
             -- No row can be short once available passes what the fastest seller needs for
             -- the longest lead: one cheap pass over the rows, then joins for the few left.
             WHERE {available()} * {window} < (SELECT MAX(units) FROM shipped)
@@ -208,8 +221,8 @@ def days_of_cover(policy: AlertPolicy, *, since, scope: StockScope = EVERYTHING)
             -- What a location keeps for its own sales: only rows that ship need the rule
             -- joins for their lead time; a row that sells nothing spares all it has.
             SELECT s.id AS stock_id,
-                   (x.units * ({lead} + {horizon}) + {window - 1}) / {window} AS need
-            FROM {sources} x JOIN {STOCK} s ON s.id = x.stock_id {_rule_joins()}
+                   {cover_units("x.units", f"{lead} + {horizon}", window)} AS need
+            FROM {sources} x JOIN {STOCK} s ON s.id = x.stock_id {rule_joins()}
             WHERE x.units > 0
               AND s.product_id IN (SELECT product_id FROM flagged WHERE fresh AND opens)
         ), spare AS (

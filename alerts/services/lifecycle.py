@@ -38,6 +38,14 @@ def alert_acknowledge(
     *, alert: Alert, actor: AbstractBaseUser | None, now: datetime | None = None
 ) -> Alert:
     """Mark that someone is on it. Acknowledging twice is harmless; a resolved alert refuses."""
+    return alert_acknowledge_in_transaction(alert=alert, actor=actor, now=now)
+
+
+def alert_acknowledge_in_transaction(
+    *, alert: Alert, actor: AbstractBaseUser | None, now: datetime | None = None
+) -> Alert:
+    """`alert_acknowledge` inside the caller's transaction, for an action that acts on an
+    alert and acknowledges it in one commit (supply's one-click transfer)."""
     now = now or timezone.now()
     changed = Alert.objects.filter(pk=alert.pk, status__in=_from(Status.ACKNOWLEDGED)).update(
         status=Status.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=acting_person(actor)

@@ -12,11 +12,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scoping import location_ids_for, scope_by_colleagues, scope_to_locations
 from core.exceptions import DomainError
 from core.text import code_lookup_form
+from inventory.console.projection import projection_chart
+from inventory.incoming import incoming_projection
 from inventory.models import Location, Product, StockCountImport, StockMovement
 from inventory.selectors import stock_rows
 from inventory.services.counts import (
@@ -29,6 +32,7 @@ from inventory.services.counts import (
 
 STOCK_PERMISSION = "inventory.change_stocklevel"
 RECENT_MOVEMENTS = 50
+PROJECTION_DAYS = 30
 ROWS_PER_PAGE = 500
 Status = StockCountImport.Status
 # A task is (or will be) working on an import in these states: the page polls its progress.
@@ -43,7 +47,8 @@ def _imports(request: HttpRequest):
 @require_GET
 @staff_member_required
 def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
-    """Show a product's balances at every location and its recent ledger."""
+    """Show a product's balances at every location (in transit and incoming too), the next
+    30 days of incoming supply less what is promised of it, and its recent ledger."""
     key = code_lookup_form(sku)
     if key is None:
         raise Http404("No such product.")
@@ -63,6 +68,8 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
             "reserved",
             "safety_stock",
             "quarantined",
+            "in_transit",
+            "incoming",
             "updated_at",
         )
     }
@@ -83,8 +90,19 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
             "safety_stock",
             "available",
             "quarantined",
+            "in_transit",
+            "incoming",
         )
     }
+    # Staff tied to locations see their own places' supply only.
+    projection = projection_chart(
+        incoming_projection(
+            product_id=product.pk,
+            location_ids=location_ids_for(request.user),
+            start=timezone.localdate(),
+            days=PROJECTION_DAYS,
+        )
+    )
     movements = (
         StockMovement.objects.filter(stock_id__in=[row.pk for row in rows.values()])
         .select_related("stock__location", "actor")
@@ -100,6 +118,8 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
         "totals": totals,
         "movements": movements,
         "recent": RECENT_MOVEMENTS,
+        "projection": projection,
+        "projection_days": PROJECTION_DAYS,
     }
     return render(request, "inventory/console/product_stock.html", context)
 

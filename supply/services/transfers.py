@@ -87,6 +87,24 @@ def transfer_create(
 ) -> Transfer:
     """Request a transfer and hold its units at `source` at once, all or nothing: raise
     `LinesShort` naming every line `source` cannot spare (nothing is held)."""
+    return transfer_request(
+        source=source, destination=destination, lines=lines, reference=reference, actor=actor
+    )
+
+
+def transfer_request(
+    *,
+    source: Location,
+    destination: Location,
+    lines: Sequence[TransferLineInput],
+    reference: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> Transfer:
+    """`transfer_create` inside a caller's transaction: for an action that requests a
+    transfer and records why in the same commit (a confirmed replenishment proposal, an
+    alert's suggestion). The caller holds the transaction; a raise undoes it all."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("transfer_request runs inside its caller's transaction")
     if source.pk == destination.pk:
         raise SupplyInvalid("A transfer goes to another location than it leaves.", field="to")
     _lines_check(lines)

@@ -48,6 +48,8 @@ def test_stock_page_shows_every_location_and_the_recent_ledger(admin_client_logg
         "safety_stock": 5,
         "available": 17,
         "quarantined": 0,
+        "in_transit": 0,
+        "incoming": 0,
     }
     ledger = list(response.context["movements"])
     assert [(m.kind, m.quantity, m.on_hand_after) for m in ledger] == [
@@ -74,8 +76,8 @@ def test_stock_page_query_count_is_pinned(
         stock_receive(product=product, location=location, quantity=1)
         stock_receive(product=product, location=location, quantity=2)
 
-    # when / then
-    with django_assert_max_num_queries(7):
+    # when / then: the balances, the ledger, and one read of incoming supply by day
+    with django_assert_max_num_queries(8):
         response = admin_client_logged.get(reverse("console:product-stock", args=["SKU-1"]))
     assert len(response.context["movements"]) == 50
 
