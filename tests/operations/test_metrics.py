@@ -177,3 +177,27 @@ def test_queue_length_is_read_from_the_broker(scrape, settings):
     finally:
         with app.connection_for_write() as connection:
             connection.default_channel.queue_purge(queue)
+
+
+def test_every_series_the_grafana_dashboard_reads_is_served(client, settings):
+    # given: the dashboard's queries
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text()
+    )
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    wanted = {
+        re.sub(r"_(bucket|total|count|sum)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"\boms_[a-z_]+", expr)
+    }
+    # when
+    settings.OMS_METRICS_TOKEN = TOKEN
+    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+    # then: each is declared (# HELP) by the scrape
+    served = set(re.findall(r"^# HELP (oms_[a-z_]+)", text, flags=re.M))
+    served |= {re.sub(r"_total$", "", name) for name in served}
+    assert wanted and wanted <= served, wanted - served
