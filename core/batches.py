@@ -9,6 +9,7 @@ locks last as long as one small statement; `bench/retention.py` measures it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +20,12 @@ from django.db.models import Model, QuerySet
 
 @dataclass(frozen=True)
 class Batched:
-    """How many rows went (or changed), in how many batches (transactions)."""
+    """How many rows went (or changed), in how many batches (transactions), and the longest
+    a batch's transaction lasted (its locks lasted no longer)."""
 
     rows: int = 0
     batches: int = 0
+    longest_seconds: float = 0.0
 
 
 def _ids(queryset: QuerySet[Any], batch_size: int) -> list[Any]:
@@ -45,7 +48,9 @@ def delete_in_batches(
         raise ValueError("batch_size must be at least 1")
     model: type[Model] = queryset.model
     rows = batches = 0
+    longest = 0.0
     while True:
+        started = time.perf_counter()
         with transaction.atomic():
             ids = _ids(queryset, batch_size)
             if not ids:
@@ -53,11 +58,12 @@ def delete_in_batches(
             if before is not None:
                 before(ids)
             model._base_manager.filter(pk__in=ids)._raw_delete(queryset.db)
+        longest = max(longest, time.perf_counter() - started)
         rows += len(ids)
         batches += 1
         if len(ids) < batch_size:
             break
-    return Batched(rows=rows, batches=batches)
+    return Batched(rows=rows, batches=batches, longest_seconds=longest)
 
 
 def update_in_batches(
@@ -69,14 +75,17 @@ def update_in_batches(
         raise ValueError("batch_size must be at least 1")
     model: type[Model] = queryset.model
     rows = batches = 0
+    longest = 0.0
     while True:
+        started = time.perf_counter()
         with transaction.atomic():
             ids = _ids(queryset, batch_size)
             if not ids:
                 break
             model._base_manager.filter(pk__in=ids).update(**values)
+        longest = max(longest, time.perf_counter() - started)
         rows += len(ids)
         batches += 1
         if len(ids) < batch_size:
             break
-    return Batched(rows=rows, batches=batches)
+    return Batched(rows=rows, batches=batches, longest_seconds=longest)

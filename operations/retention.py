@@ -59,6 +59,9 @@ class Pruned:
             for kind, done in self.by_kind.items()
         }
 
+    def longest_batch_seconds(self) -> float:
+        return max((done.longest_seconds for done in self.by_kind.values()), default=0.0)
+
 
 def retention_prune(*, now: datetime | None = None, batch_size: int | None = None) -> Pruned:
     """Prune every kind of row past its horizon; return what went."""

@@ -12,6 +12,13 @@ logger = logging.getLogger(__name__)
 @shared_task(acks_late=True)
 def retention_prune_task() -> dict[str, dict[str, int]]:
     """Prune what is past its horizon; a second run finds nothing more to do."""
-    pruned = retention_prune().as_dict()
-    logger.info("retention: %s", pruned, extra={"pruned": pruned})
+    result = retention_prune()
+    pruned = result.as_dict()
+    longest = round(result.longest_batch_seconds(), 3)
+    logger.info(
+        "retention: %s; longest batch %s s",
+        pruned,
+        longest,
+        extra={"pruned": pruned, "longest_batch_seconds": longest},
+    )
     return pruned

@@ -22,5 +22,8 @@ class Command(BaseCommand):
             self.stderr.write("--batch must be at least 1.")
             raise SystemExit(2)
         pruned = retention_prune(batch_size=batch)
-        for kind, done in pruned.as_dict().items():
-            self.stdout.write(f"{kind}: {done['rows']} row(s) in {done['batches']} batch(es)")
+        for kind, done in pruned.by_kind.items():
+            self.stdout.write(
+                f"{kind}: {done.rows} row(s) in {done.batches} batch(es),"
+                f" the longest {done.longest_seconds * 1000:.0f} ms"
+            )
