@@ -36,3 +36,12 @@ control_socket_disable = True
 
 accesslog = "-"
 errorlog = "-"
+
+
+def child_exit(server, worker):
+    # Prometheus's multiprocess mode (PROMETHEUS_MULTIPROC_DIR): a worker that exits (recycled
+    # after max_requests, or killed) leaves its files; its live gauges must stop counting.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

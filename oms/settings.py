@@ -85,11 +85,16 @@ INSTALLED_APPS = [
     # Login lockout after repeated failures (per account and per address).
     "axes",
     "console",
+    "operations",
     "demo",
 ]
 
 MIDDLEWARE = [
-    # First: a body larger than its endpoint takes is refused before anything reads it.
+    # First: every answer, a refusal included, carries the request's id, and every log line
+    # written while it runs.
+    "core.request_id.RequestIdMiddleware",
+    "core.http_metrics.RequestMetricsMiddleware",
+    # A body larger than its endpoint takes is refused before anything reads it.
     "core.limits.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A URL with a control character (?q=%00) is a 400 before any view reads it.
@@ -160,6 +165,23 @@ else:
             ),
         }
     )
+
+# A streaming replica (hot standby) for the heavy read-only pages: dashboards, exports,
+# reports, the console's big lists (core/replica.py). They fall back to the primary while the
+# replica is more than OMS_REPLICA_MAX_LAG_SECONDS behind, or does not answer.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+# Whether heavy reads may go to the `replica` alias at all (tests define the alias as a mirror
+# of the test database and switch this on where they test it).
+OMS_READ_REPLICA = bool(DATABASE_REPLICA_URL)
+OMS_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("OMS_REPLICA_MAX_LAG_SECONDS", "30"))
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -316,12 +338,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.stock_reconcile_task",
         "schedule": crontab(hour=3, minute=15),
     },
-    # Stock arrivals enqueue backorder allocation at once; this sweep catches what a broker
-    # outage dropped.
-    "idempotency-records-purge": {
-        "task": "orders.tasks.idempotency_records_purge_task",
+    # What has served its time goes, in short batches (operations/retention.py): delivered
+    # webhook events, idempotency records, job files, internal timeline noise.
+    "retention-prune": {
+        "task": "operations.tasks.retention_prune_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    # Stock arrivals enqueue backorder allocation at once; this sweep catches what a broker
+    # outage dropped.
     "backorders-sweep": {
         "task": "orders.tasks.backorders_allocate_task",
         "schedule": timedelta(minutes=5),
@@ -470,6 +494,15 @@ OMS_OUTBOUND_ALLOWED_HOSTS = env_list("OMS_OUTBOUND_ALLOWED_HOSTS")
 OMS_WEBHOOK_BATCH = int(os.environ.get("OMS_WEBHOOK_BATCH", "200"))
 OMS_WEBHOOK_CLAIM_SECONDS = float(os.environ.get("OMS_WEBHOOK_CLAIM_SECONDS", "300"))
 
+# Idempotency-Key answers are replayed for this long, then pruned (core/api/idempotency.py).
+OMS_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("OMS_IDEMPOTENCY_TTL_HOURS", "24"))
+# Retention (operations/retention.py): each kind of row is pruned past its horizon, in
+# batches of OMS_RETENTION_BATCH rows, each its own short transaction. The ledger stays.
+OMS_RETAIN_DELIVERED_EVENTS_DAYS = float(os.environ.get("OMS_RETAIN_DELIVERED_EVENTS_DAYS", "30"))
+OMS_RETAIN_JOB_FILES_DAYS = float(os.environ.get("OMS_RETAIN_JOB_FILES_DAYS", "30"))
+OMS_RETAIN_TIMELINE_NOISE_DAYS = float(os.environ.get("OMS_RETAIN_TIMELINE_NOISE_DAYS", "180"))
+OMS_RETENTION_BATCH = int(os.environ.get("OMS_RETENTION_BATCH", "1000"))
+
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
@@ -478,10 +511,45 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "oms@localhost")
 
+# Log lines: JSON objects (core.logs), one a line, each with the request id of the request
+# or task that wrote it; LOG_FORMAT=plain for text a person reads in a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "core.logs.JsonFormatter"},
+        "plain": {"()": "core.logs.PlainFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Errors reported to Sentry (or any server that speaks its protocol), with the request id as
+# a tag: off unless SENTRY_DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        # Customers' names, e-mails and addresses stay here.
+        send_default_pii=False,
+    )
+
+# Prometheus: /metrics answers a scrape with `Authorization: Bearer <OMS_METRICS_TOKEN>`, from
+# an address in OMS_METRICS_ALLOWED_IPS, or both when both are set; with neither, not at all.
+# Several processes per host (gunicorn workers, Celery's pool): PROMETHEUS_MULTIPROC_DIR, an
+# empty folder per service, read by prometheus_client itself (core/metrics.py).
+OMS_METRICS_TOKEN = os.environ.get("OMS_METRICS_TOKEN", "").strip()
+OMS_METRICS_ALLOWED_IPS = env_list("OMS_METRICS_ALLOWED_IPS")
+# A worker host serves its processes' task figures on this port (0: not served).
+OMS_WORKER_METRICS_PORT = int(os.environ.get("OMS_WORKER_METRICS_PORT", "0"))
+OMS_WORKER_METRICS_ADDRESS = os.environ.get("OMS_WORKER_METRICS_ADDRESS", "127.0.0.1")

@@ -23,6 +23,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
 
+# The read replica's alias, a second connection to the same test database (its lag is 0):
+# tests of heavy reads switch OMS_READ_REPLICA on and declare both databases.
+if "replica" not in DATABASES:  # noqa: F405
+    DATABASES["replica"] = {**_db, "TEST": {"MIRROR": "default"}}  # noqa: F405
+
 # Tasks that tests enqueue without starting a worker land here, and are purged at the end.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "oms-tests")
 

@@ -7,10 +7,12 @@ from drf_spectacular.views import (
 )
 
 from core import views
+from operations import views as operations_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", operations_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # Before "console/": the orders console has its own namespace, "orders_console".
     path("console/orders/", include("orders.console.urls")),

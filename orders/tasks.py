@@ -2,7 +2,6 @@
 
 from celery import shared_task
 
-from core.api.idempotency import idempotency_records_purge
 from orders.services.lifecycle import backorders_allocate
 from orders.services.pickup import pickup_ready_notify, pickups_expire
 from orders.services.reservations import reservations_expire
@@ -15,12 +14,6 @@ def backorders_allocate_task(product_ids: list[int] | None = None) -> int:
     Running it twice does no harm: each order is re-checked under its lock.
     """
     return backorders_allocate(product_ids=product_ids or None)
-
-
-@shared_task
-def idempotency_records_purge_task() -> int:
-    """Delete stored Idempotency-Key answers past their time to live."""
-    return idempotency_records_purge()
 
 
 @shared_task(acks_late=True)

@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from django.utils import timezone
 
+from core import request_id
 from core.kick import kick_after_commit
 from core.sql import rows_insert
 from outbox.events import EVENT_TYPES
@@ -52,6 +53,7 @@ def events_emit(*, drafts: Iterable[Draft]) -> None:
 def events_write(*, drafts: Iterable[Draft]) -> int:
     """Write the events without waking the relay (the relay's own producers); return how many."""
     now = timezone.now()
+    rid = request_id.current()
     rows = []
     for draft in drafts:
         if draft.event not in EVENT_TYPES:
@@ -65,6 +67,7 @@ def events_write(*, drafts: Iterable[Draft]) -> int:
                 other_location_id=draft.other_location_id,
                 data=draft.data,
                 created_at=draft.at or now,
+                request_id=rid,
                 fanned_out=False,
             )
         )

@@ -87,6 +87,9 @@ class OutboxEvent(models.Model):
     )
     data = models.JSONField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField()
+    # The id of the request (or task) that wrote it, sent with each delivery as X-Request-ID:
+    # a receiver's log, ours and the caller's meet on it.
+    request_id = models.CharField(max_length=128, blank=True, default="")
     # False until the relay has written its deliveries.
     fanned_out = models.BooleanField(default=False)
 

@@ -159,6 +159,8 @@ class Claimed:
     uid: str
     event: str
     body: bytes
+    # The request that wrote the event: its receiver sees it as X-Request-ID.
+    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ def _send(delivery: Claimed) -> Answer:
         event_id=delivery.uid,
         event=delivery.event,
         attempt=delivery.attempts + 1,
+        request_id=delivery.request_id,
     )
 
 
@@ -232,6 +235,7 @@ def deliveries_claim(*, now: datetime, limit: int) -> list[Claimed]:
             "event__uid",
             "event__event",
             "event__created_at",
+            "event__request_id",
             # The stored JSON as text goes into the body as it is: no decoding per event.
             Cast("event__data", TextField()),
         )
@@ -246,8 +250,9 @@ def deliveries_claim(*, now: datetime, limit: int) -> list[Claimed]:
             uid=str(uid),
             event=event,
             body=event_body_from_text(uid=str(uid), event=event, created_at=created, data=data),
+            request_id=rid,
         )
-        for id_, attempts, horizon_at, subscription_id, uid, event, created, data in rows
+        for id_, attempts, horizon_at, subscription_id, uid, event, created, rid, data in rows
     ]
 
 

@@ -19,6 +19,7 @@ import urllib3
 from django.conf import settings
 
 from core.outbound import OutboundRefused, outbound_addresses
+from core.request_id import HEADER as REQUEST_ID_HEADER
 from outbox.signing import ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, timed_headers
 
 EXCERPT_BYTES = 500
@@ -86,7 +87,16 @@ def _timeout() -> urllib3.Timeout:
     return urllib3.Timeout(connect=min(seconds, 5.0), read=seconds)
 
 
-def post(*, url: str, body: bytes, secret: str, event_id: str, event: str, attempt: int) -> Answer:
+def post(
+    *,
+    url: str,
+    body: bytes,
+    secret: str,
+    event_id: str,
+    event: str,
+    attempt: int,
+    request_id: str = "",
+) -> Answer:
     """POST `body` to `url`, signed with `secret` at this moment; never raise for the
     receiver's faults. A host that is not (or no longer) public is a failed attempt."""
     try:
@@ -103,6 +113,8 @@ def post(*, url: str, body: bytes, secret: str, event_id: str, event: str, attem
         ATTEMPT_HEADER: str(attempt),
         **timed_headers(body, secret, int(time.time())),
     }
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
     try:
         response = _pool(to, address).urlopen(
             "POST",

@@ -21,6 +21,7 @@ from alerts.models import Alert
 from alerts.selectors import alerts_visible_to
 from alerts.services import alert_acknowledge, alert_resolve, alert_snooze
 from core.exceptions import DomainError
+from core.replica import reads_from_replica
 
 CHANGE_PERMISSION = "alerts.change_alert"
 TRANSFER_PERMISSION = "supply.add_transfer"
@@ -31,6 +32,7 @@ BULK_ACTIONS = ("acknowledge", "snooze")
 
 @require_GET
 @staff_member_required
+@reads_from_replica
 def alert_list(request: HttpRequest) -> HttpResponse:
     """List the alerts a person may see, newest first, by kind, location and status."""
     now = timezone.now()

@@ -17,12 +17,14 @@ from console.selectors.orders import COUNT_CAP
 from console.selectors.returns import return_figures
 from console.views.context import console_context
 from core.paginators import capped_count
+from core.replica import reads_from_replica, replica_state
 from fulfilment.models import Fulfilment
 from inventory.models import Location
 
 
 @require_GET
 @staff_member_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show what the person should look at now: their queues first, then the figures."""
     user = request.user
@@ -73,4 +75,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["alerts"] = health.open_alerts(user=user, now=now)
     if scope is None and user.has_perm("outbox.view_delivery"):
         context["outbox"] = health.outbox_health()
+        context["replica"] = replica_state()
     return render(request, "console/dashboard.html", context)

@@ -71,6 +71,8 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(_jobs(request).defer(None), pk=pk)
     if job.kind != BackgroundJob.Kind.EXPORT or job.status != BackgroundJob.Status.DONE:
         raise Http404("This job has no file.")
+    if not job.output_name:
+        raise Http404("This job's file was deleted: files are kept for a limited time.")
     # Admin exports may be XLSX as well as CSV.
     content_type, _ = mimetypes.guess_type(job.output_name)
     if content_type in (None, "text/csv"):

@@ -22,6 +22,7 @@ from console.models import BackgroundJob
 from console.queues import QUEUES, Queue
 from console.views.context import console_context
 from core.paginators import EstimatedCountPaginator
+from core.replica import reads_from_replica
 from fulfilment.models import RejectReason
 from inventory.models import Location
 from orders.console.forms import REJECT_REASON_CHOICES
@@ -52,6 +53,7 @@ def _back(queue: Queue, filters: dict[str, str]) -> HttpResponse:
 
 @require_GET
 @staff_member_required
+@reads_from_replica
 def queue_list(request: HttpRequest, slug: str) -> HttpResponse:
     queue = _queue(request, slug)
     user = request.user

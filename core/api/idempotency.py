@@ -49,6 +49,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.batches import Batched, delete_in_batches
 from core.models import IdempotencyRecord
 
 Handler: TypeAlias = Callable[..., Response]
@@ -128,14 +129,16 @@ def ledger_idempotency_key(request: Request) -> str | None:
     return f"api:{request.user.pk}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def idempotency_records_purge(*, older_than: timedelta | None = None) -> int:
-    """Delete records past their time to live; return how many went."""
+def idempotency_records_purge(
+    *, older_than: timedelta | None = None, batch_size: int = 1000
+) -> Batched:
+    """Delete records past their time to live, in batches (core.batches)."""
     if older_than is None:
         older_than = timedelta(hours=_setting("OMS_IDEMPOTENCY_TTL_HOURS", 24))
-    deleted, _ = IdempotencyRecord.objects.filter(
-        created_at__lt=timezone.now() - older_than
-    ).delete()
-    return deleted
+    return delete_in_batches(
+        IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than),
+        batch_size=batch_size,
+    )
 
 
 def _clean_key(key: str) -> str:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.scoping import scope_orders, scope_to_locations
 from core.exceptions import DomainError
+from core.replica import reads_from_replica
 from fulfilment.models import Fulfilment
 from inventory.models import Allocation, Location
 from orders.console.explain import (
@@ -87,6 +88,7 @@ def _require(request: HttpRequest, permission: str) -> None:
 
 @staff_member_required
 @require_GET
+@reads_from_replica
 def order_find(request: HttpRequest) -> HttpResponse:
     """Go to the order a number names; otherwise list the customers' orders the term finds
     (orders.search): part of a name, e-mail or phone, an external id, a tracking number."""

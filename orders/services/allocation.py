@@ -13,6 +13,7 @@ and the ORM's compilation of these statements cost more than the database's work
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 import sourcing
 from accounts.actors import acting_person
+from core.metrics import sourcing_seconds
 from core.sql import rows_insert
 from fulfilment.models import Fulfilment
 from fulfilment.payloads import fulfilment_draft
@@ -158,7 +160,9 @@ def stock_source(
         instance = sourcing_instance(wants, sellable, destination, candidates)
         if not instance.locations:
             return None
+        started = time.perf_counter()
         plan = sourcing.plan(instance, strategy=strategy, budget_ms=settings.OMS_SOURCING_BUDGET_MS)
+        sourcing_seconds.labels(plan.strategy).observe(time.perf_counter() - started)
         sites = sellable.sites
         need: dict[Place, int] = defaultdict(int)
         for item in plan.allocations:

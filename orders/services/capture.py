@@ -6,6 +6,7 @@ again — even by many clients at the same moment — yields the one order.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.exceptions import FieldErrors
+from core.metrics import order_capture_seconds, orders_captured
 from core.retry import retry_on_conflict
 from core.sql import instances, rows_insert
 from fulfilment.models import Fulfilment
@@ -72,15 +74,21 @@ def order_capture(*, data: OrderInput, actor: AbstractBaseUser | None = None) ->
     twins (the second insert waits for the first transaction, then fails), and only a
     refused order is looked up.
     """
+    started = time.perf_counter()
     try:
         order_input_check(data)
-        return retry_on_conflict(lambda: _place(data, actor))
+        captured = retry_on_conflict(lambda: _place(data, actor), operation="order_capture")
     except (IntegrityError, OrderRejected):
         if data.external_id:
             existing = _existing(data)
             if existing is not None:
                 return Captured(order=existing, created=False)
         raise
+    channel = data.channel.code
+    order_capture_seconds.labels(channel).observe(time.perf_counter() - started)
+    if captured.created:
+        orders_captured.labels(channel, captured.order.status).inc()
+    return captured
 
 
 def _existing(data: OrderInput) -> Order | None:

@@ -258,7 +258,9 @@ def fulfilment_reject(
 ) -> Fulfilment:
     """The location refuses: release its units, record what the reason says about its stock,
     and source the lines again elsewhere (a person decides after too many attempts)."""
-    return retry_on_conflict(lambda: _reject(fulfilment_id, reason, reason_code, actor))
+    return retry_on_conflict(
+        lambda: _reject(fulfilment_id, reason, reason_code, actor), operation="fulfilment_reject"
+    )
 
 
 @transaction.atomic(durable=True)
@@ -360,7 +362,8 @@ def fulfilment_reject_lines(
     the rest: those units are released, written off when damaged or missing, and sourced
     again elsewhere. Refusing every unit it holds is a whole rejection."""
     return retry_on_conflict(
-        lambda: _reject_lines(fulfilment_id, dict(units_by_line), reason, reason_code, actor)
+        lambda: _reject_lines(fulfilment_id, dict(units_by_line), reason, reason_code, actor),
+        operation="fulfilment_reject",
     )
 
 

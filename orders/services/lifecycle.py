@@ -146,7 +146,7 @@ def order_note_add(*, order: Order, text: str, actor: AbstractBaseUser | None = 
 
 def order_resource(*, order: Order, actor: AbstractBaseUser | None = None) -> Order:
     """Source again what the order still lacks (customer service), leaving the queue."""
-    return retry_on_conflict(lambda: _resource(order.pk, actor))
+    return retry_on_conflict(lambda: _resource(order.pk, actor), operation="order_source_again")
 
 
 @transaction.atomic(durable=True)
@@ -190,7 +190,9 @@ def backorders_allocate(*, product_ids: list[int] | None = None, limit: int = 50
         )
     helped = 0
     for order_id in waiting.order_by("created_at", "id").values_list("pk", flat=True)[:limit]:
-        if retry_on_conflict(lambda order_id=order_id: _allocate_waiting(order_id)):
+        if retry_on_conflict(
+            lambda order_id=order_id: _allocate_waiting(order_id), operation="backorder_allocate"
+        ):
             helped += 1
     return helped
 
@@ -198,7 +200,9 @@ def backorders_allocate(*, product_ids: list[int] | None = None, limit: int = 50
 def order_backorder_allocate(*, order_id: int) -> bool:
     """Allocate what one waiting order lacks to the stock there is now (supply received for
     it); return whether it got any."""
-    return bool(retry_on_conflict(lambda: _allocate_waiting(order_id)))
+    return bool(
+        retry_on_conflict(lambda: _allocate_waiting(order_id), operation="backorder_allocate")
+    )
 
 
 @transaction.atomic(durable=True)

@@ -196,7 +196,7 @@ def test_records_past_their_time_to_live_are_purged_and_no_longer_replay(api, pl
     purged = idempotency_records_purge()
     again = api.post(MOVEMENTS, RECEIPT, format="json", HTTP_IDEMPOTENCY_KEY="old")
     # then
-    assert purged == 1
+    assert purged.rows == 1
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again.headers
 
