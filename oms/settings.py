@@ -160,6 +160,18 @@ else:
             ),
         }
     )
+    # DB_POOL=N: psycopg's pool in each process (Django's OPTIONS["pool"]), up to N
+    # connections, instead of one persistent connection; Django refuses both at once.
+    # Measured against persistent connections and PgBouncer in docs/deployment.md.
+    _pool_size = int(os.environ.get("DB_POOL", "0") or 0)
+    if _pool_size:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": _pool_size,
+            # A request waits this long for a free connection, then fails (503 at /healthz).
+            "timeout": 10,
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
