@@ -482,6 +482,12 @@ OMS_OUTBOUND_ALLOWED_HOSTS = env_list("OMS_OUTBOUND_ALLOWED_HOSTS")
 OMS_WEBHOOK_BATCH = int(os.environ.get("OMS_WEBHOOK_BATCH", "200"))
 OMS_WEBHOOK_CLAIM_SECONDS = float(os.environ.get("OMS_WEBHOOK_CLAIM_SECONDS", "300"))
 
+# An Idempotency-Key claimed by a request that never answered (its worker died, or the
+# database restarted under it and the claim could not be dropped) is taken over by a retry
+# after this long (core/api/idempotency.py). Longer than gunicorn's 30-second timeout, so a
+# request still running is never run a second time beside it.
+OMS_IDEMPOTENCY_STALE_SECONDS = float(os.environ.get("OMS_IDEMPOTENCY_STALE_SECONDS", "120"))
+
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
