@@ -12,7 +12,7 @@ SIMULATE_SPEED ?= 60
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install run test lint format migrate demo worker beat bench clean
+.PHONY: help install run test lint format migrate demo worker beat bench clean cluster-up cluster-down cluster-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,8 +59,17 @@ migrate: $(STAMP) ## Apply migrations
 demo: $(STAMP) ## Load the demo network (idempotent)
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 
-bench: $(STAMP) ## Run the benchmarks (needs DATABASE_URL to PostgreSQL for most)
-	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: $(STAMP) ## Run the benchmarks (needs DATABASE_URL to PostgreSQL for most; the soak apart: bench/soak.py)
+	for script in $(filter-out bench/soak.py,$(wildcard bench/*.py)); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+cluster-up: $(STAMP) ## Start the reference deployment: a namespace per host (root; ops/cluster, docs/deployment.md)
+	$(BIN)/python -m ops.cluster.cluster up
+
+cluster-down: ## Stop the reference deployment and remove all of it, a crashed run's leftovers included
+	$(PYTHON) -m ops.cluster.cluster down
+
+cluster-test: $(STAMP) ## The deployment and a short soak with faults (root; about 8 minutes)
+	$(BIN)/pytest -p no:cacheprovider -m cluster tests/cluster
 
 clean: ## Remove the virtualenv, local database and var/
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles

@@ -165,6 +165,18 @@ else:
             ),
         }
     )
+    # DB_POOL=N: psycopg's pool in each process (Django's OPTIONS["pool"]), up to N
+    # connections, instead of one persistent connection; Django refuses both at once.
+    # Measured against persistent connections and PgBouncer in docs/deployment.md.
+    _pool_size = int(os.environ.get("DB_POOL", "0") or 0)
+    if _pool_size:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": _pool_size,
+            # A request waits this long for a free connection, then fails (503 at /healthz).
+            "timeout": 10,
+        }
 
 # A streaming replica (hot standby) for the heavy read-only pages: dashboards, exports,
 # reports, the console's big lists (core/replica.py). They fall back to the primary while the
@@ -502,6 +514,11 @@ OMS_RETAIN_DELIVERED_EVENTS_DAYS = float(os.environ.get("OMS_RETAIN_DELIVERED_EV
 OMS_RETAIN_JOB_FILES_DAYS = float(os.environ.get("OMS_RETAIN_JOB_FILES_DAYS", "30"))
 OMS_RETAIN_TIMELINE_NOISE_DAYS = float(os.environ.get("OMS_RETAIN_TIMELINE_NOISE_DAYS", "180"))
 OMS_RETENTION_BATCH = int(os.environ.get("OMS_RETENTION_BATCH", "1000"))
+# An Idempotency-Key claimed by a request that never answered (its worker died, or the
+# database restarted under it and the claim could not be dropped) is taken over by a retry
+# after this long (core/api/idempotency.py). Longer than gunicorn's 30-second timeout, so a
+# request still running is never run a second time beside it.
+OMS_IDEMPOTENCY_STALE_SECONDS = float(os.environ.get("OMS_IDEMPOTENCY_STALE_SECONDS", "120"))
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
