@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "alerts",
     "lab",
     "supply",
+    "connectors",
     # After the apps above: its post_migrate hook gives roles their permissions, which
     # must exist by then.
     "accounts",
@@ -467,6 +468,9 @@ OMS_WEBHOOK_CONCURRENCY = int(os.environ.get("OMS_WEBHOOK_CONCURRENCY", "16"))
 # Hosts (names or addresses) that outbound requests may reach although they are not public:
 # a receiver on this machine in development and tests (core/outbound.py).
 OMS_OUTBOUND_ALLOWED_HOSTS = env_list("OMS_OUTBOUND_ALLOWED_HOSTS")
+# Fernet keys that seal storefront credentials at rest (connectors.sealing): the first
+# seals, every one opens. Unset: one key derived from SECRET_KEY.
+OMS_SECRET_KEY_CONNECTORS = env_list("OMS_SECRET_KEY_CONNECTORS")
 OMS_WEBHOOK_BATCH = int(os.environ.get("OMS_WEBHOOK_BATCH", "200"))
 OMS_WEBHOOK_CLAIM_SECONDS = float(os.environ.get("OMS_WEBHOOK_CLAIM_SECONDS", "300"))
 

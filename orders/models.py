@@ -28,8 +28,15 @@ PROMISE_OPEN_STATUSES = [
 class Channel(models.Model):
     """A sales channel (web, app, store, marketplace ...)."""
 
+    class Kind(models.TextChoices):
+        WEB = "web", "Web shop"
+        APP = "app", "App"
+        STORE = "store", "Store"
+        MARKETPLACE = "marketplace", "Marketplace"
+
     code = models.SlugField(max_length=CHANNEL_CODE_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEB, db_default="web")
     active = models.BooleanField(default=True)
     locations = models.ManyToManyField(
         Location,
@@ -117,6 +124,15 @@ class Order(models.Model):
     ship_country = models.CharField(max_length=2, blank=True)
     ship_lat = models.FloatField(null=True, blank=True)
     ship_lon = models.FloatField(null=True, blank=True)
+    # How ship_lat/ship_lon were had: sent with the order, or placed from the postcode or
+    # the city (orders.places); blank: no coordinates, or an order older than the column.
+    ship_placed_by = models.CharField(
+        max_length=8,
+        choices=[("given", "Sent with the order"), ("postcode", "Postcode"), ("city", "City")],
+        blank=True,
+        default="",
+        db_default="",
+    )
     delivery_method = models.CharField(
         max_length=24, choices=DeliveryMethod.choices, default=DeliveryMethod.STANDARD
     )
