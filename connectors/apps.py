@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = "Storefront connectors"
+
+    def ready(self) -> None:
+        # The storefronts' reader of the outbox runs in every relay run, after the ledger's
+        # stock.changed producer (inventory registers first: it comes first in INSTALLED_APPS).
+        from connectors.producer import connectors_events_read
+        from outbox.producers import producer_register
+
+        producer_register("connectors", connectors_events_read)

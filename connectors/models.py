@@ -118,3 +118,23 @@ class StorefrontOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.remote_order_id or '?'}"
+
+
+# What the OMS owes each storefront (shipments, stock figures, remote ids, health): its own
+# module, registered with the app's models here.
+from connectors.outbound_models import (  # noqa: E402
+    ConnectorHealth,
+    RemoteRef,
+    ShipmentPush,
+    StockSync,
+)
+
+__all__ = [
+    "Connector",
+    "ConnectorHealth",
+    "ConnectorLocation",
+    "RemoteRef",
+    "ShipmentPush",
+    "StockSync",
+    "StorefrontOrder",
+]

@@ -119,12 +119,17 @@ class InboundAdapter(Protocol):
 class OutboundAdapter(Protocol):
     """What the OMS sends to a storefront: one call per method, through the outbox."""
 
-    def shipment_push(self, *, connector: Any, shipment: ShipmentOut) -> None:
-        """Tell the storefront an order (or part of it) has shipped."""
+    def shipment_push(self, *, connector: Any, shipment: ShipmentOut) -> str:
+        """Tell the storefront an order (or part of it) has shipped; return what it made of
+        it, for people. Told twice, the storefront has it once."""
         ...
 
-    def stock_push(self, *, connector: Any, figures: Sequence[StockFigure]) -> None:
-        """Set the storefront's available quantities."""
+    def stock_push(
+        self, *, connector: Any, figures: Sequence[StockFigure], ids: Mapping[str, RemoteIds]
+    ) -> None:
+        """Set the storefront's available quantities, absolutely. `ids` are the SKUs' remote
+        ids as kept by the OMS (adapters keep nothing); RemoteNotFound names the SKUs whose
+        ids the storefront no longer knows."""
         ...
 
     def orders_updated_since(self, *, connector: Any, since: datetime) -> list[Payload]:
