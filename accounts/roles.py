@@ -107,6 +107,8 @@ ROLES = [
             # The storefront orders to fix: read them, replay them once fixed.
             "connectors.view_storefrontorder",
             "connectors.change_storefrontorder",
+            # How the storefronts are doing: why an order or a shipment is late there.
+            "connectors.view_connector",
         ),
         except_patterns=("orders.add_order", "returns.delete_*"),
         description="Every order; cancels and re-sources; reads stock, changes none.",
@@ -123,6 +125,9 @@ ROLES = [
             # The sourcing lab: replays of past orders under another policy.
             "lab.*",
             "supply.*",
+            # The storefronts' stock: their health, and pushing every figure again.
+            "connectors.view_connector",
+            "connectors.change_connector",
         ),
         description="Catalogue, locations and stock everywhere; the sourcing lab.",
     ),

@@ -22,6 +22,7 @@ hundred changes of a SKU waiting together are one call.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ class Pushed:
     skus: int = 0
     paused: bool = False
     error: str = ""
+    more: bool = False
 
 
 # -- marking what changed ---------------------------------------------------------------
@@ -201,14 +203,35 @@ def connectors_due(*, now: datetime) -> list[Connector]:
     ]
 
 
+def connectors_push_due(*, now: datetime | None = None, budget_seconds: float = 60.0) -> dict:
+    """Run a round for every connector with something due; return what was done, and
+    whether the budget ran out with work left (`more`)."""
+    started = time.monotonic()
+    done: dict = {"connectors": 0, "shipments": 0, "stock_calls": 0, "skus": 0, "more": False}
+    for connector in connectors_due(now=now or timezone.now()):
+        if time.monotonic() - started > budget_seconds:
+            done["more"] = True
+            break
+        pushed = connector_push(connector=connector, now=now, budget_seconds=budget_seconds)
+        done["connectors"] += 1
+        done["shipments"] += pushed.shipments
+        done["stock_calls"] += pushed.stock_calls
+        done["skus"] += pushed.skus
+        done["more"] = done["more"] or pushed.more
+    return done
+
+
 def _paused(connector: Connector, now: datetime) -> bool:
     health = getattr(connector, "health", None)
     return bool(health and health.paused_until and health.paused_until > now)
 
 
-def connector_push(*, connector: Connector, now: datetime | None = None) -> Pushed:
+def connector_push(
+    *, connector: Connector, now: datetime | None = None, budget_seconds: float | None = None
+) -> Pushed:
     """Send what is due to one storefront: shipments first, then stock, until nothing is
-    due, the storefront stops us, or the claim would run out."""
+    due, the storefront stops us, or the budget is spent (`more`: work may be left)."""
+    started = time.monotonic()
     now = now or timezone.now()
     health = health_of(connector)
     if health.paused_until and health.paused_until > now:
@@ -222,6 +245,9 @@ def connector_push(*, connector: Connector, now: datetime | None = None) -> Push
             done.stock_calls += calls
             done.skus += skus
             if skus == 0:
+                break
+            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                done.more = True
                 break
     except StorefrontDown as down:
         done.paused = True

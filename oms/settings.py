@@ -348,6 +348,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_relay_task",
         "schedule": timedelta(seconds=30),
     },
+    # Storefronts: the relay's reader kicks the sender at once; this sweep sends the retries
+    # that fell due and what a lost kick left.
+    "connectors-push-sweep": {
+        "task": "connectors.tasks.connectors_push_task",
+        "schedule": timedelta(seconds=30),
+    },
+    # Every SKU's figure to every storefront again: what drifted on their side comes back.
+    "connectors-stock-push-nightly": {
+        "task": "connectors.tasks.connectors_stock_push_all_task",
+        "schedule": crontab(hour=2, minute=45),
+    },
     # Alerts: stock changes kick an evaluation at once; this sweep evaluates every rule
     # (the time-based ones, and what a lost kick missed), set-based.
     "alerts-sweep": {
