@@ -25,7 +25,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from connectors.models import Connector
-from connectors.outbound import shipments_mark, stock_changes_mark
+from connectors.services.outbound import shipments_mark, stock_changes_mark
 from outbox.events import (
     FULFILMENT_CANCELLED,
     FULFILMENT_REQUESTED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from connectors.models import Connector
-from connectors.outbound import PUSH_KEY, PUSH_TASK, connectors_push_due, stock_push_all
+from connectors.services.outbound import PUSH_KEY, PUSH_TASK, connectors_push_due, stock_push_all
 from core.kick import kick, kick_clear
 
 # A run hands over to a fresh one after this long (as the outbox relay does).

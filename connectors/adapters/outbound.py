@@ -3,7 +3,7 @@
 `Shipment` is the base's `ShipmentOut` with what a storefront without fulfillment orders
 needs: a key naming the shipment (so that telling it twice writes the same thing) and
 whether it was the order's last parcel. `stock_push` also takes the SKUs' remote ids, looked
-up and kept by connectors.outbound, since adapters keep nothing between calls.
+up and kept by connectors.services.outbound, since adapters keep nothing between calls.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from connectors.health import connectors_health
 from connectors.models import Connector
-from connectors.outbound import stock_push_all
+from connectors.services.outbound import stock_push_all
 
 VIEW_PERMISSION = "connectors.view_connector"
 CHANGE_PERMISSION = "connectors.change_connector"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.models import Connector
-from connectors.outbound import connector_push, stock_push_all
+from connectors.services.outbound import connector_push, stock_push_all
 
 
 class Command(BaseCommand):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from datetime import datetime
 
 from tests.connectors.fakes.base import Answer, Call, FakeStorefront
@@ -41,6 +42,7 @@ class FakeShopify(FakeStorefront):
         self.variants: dict[str, dict[str, str]] = {}  # sku -> {"variant", "item"}
         self.levels: dict[tuple[str, str], int] = {}  # (inventory item, location) -> available
         self.set_calls: list[list[dict]] = []  # each inventorySetQuantities' quantities
+        self.set_log: list[tuple[float, list[dict]]] = []  # the same, with when it came
         self.orders: dict[int, dict] = {}  # legacy id -> {"payload", "updated_at", ...}
         self.fulfillments: list[dict] = []  # every fulfillment created
         self.bucket = BUCKET
@@ -193,6 +195,7 @@ class FakeShopify(FakeStorefront):
         if errors:  # nothing is applied when one row is wrong
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
         self.set_calls.append(list(data["quantities"]))
+        self.set_log.append((time.time(), list(data["quantities"])))
         for row in data["quantities"]:
             self.levels[(row["inventoryItemId"], row["locationId"])] = row["quantity"]
         return {

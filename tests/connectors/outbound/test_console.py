@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.roles import CUSTOMER_SERVICE, INVENTORY_MANAGER, WAREHOUSE_STAFF
 from connectors.models import StorefrontOrder
-from connectors.outbound import connector_push
 from connectors.outbound_models import ConnectorHealth, ShipmentPush, StockSync
+from connectors.services.outbound import connector_push
 from orders.services.fulfilments import fulfilment_ship
 from tests.accounts.helpers import role_user
 from tests.connectors.fakes.base import Answer

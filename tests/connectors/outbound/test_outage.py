@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.outbound import connector_push
 from connectors.outbound_models import ConnectorHealth, ShipmentPush, StockSync
+from connectors.services.outbound import connector_push
 from inventory.models import Product
 from inventory.selectors import available_by_location
 from inventory.services import stock_adjust

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from connectors.outbound import connector_push, stock_push_all
 from connectors.outbound_models import ConnectorHealth, RemoteRef, ShipmentPush, StockSync
+from connectors.services.outbound import connector_push, stock_push_all
 from inventory.selectors import available_by_location
 from inventory.services import stock_adjust
 from orders.models import Channel
