@@ -76,12 +76,17 @@ query OrdersSince($query: String!, $after: String) {
   orders(first: 50, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id legacyResourceId name email createdAt updatedAt cancelledAt currencyCode
+      id legacyResourceId name email phone createdAt updatedAt cancelledAt currencyCode
       lineItems(first: 250) {
-        nodes { id sku quantity originalUnitPriceSet { shopMoney { amount currencyCode } } }
+        nodes {
+          id sku quantity currentQuantity requiresShipping name
+          originalUnitPriceSet { shopMoney { amount currencyCode } }
+        }
       }
+      shippingLines(first: 5) { nodes { code title } }
       shippingAddress {
-        firstName lastName address1 address2 city zip countryCodeV2 phone latitude longitude
+        name firstName lastName address1 address2 city zip countryCodeV2 phone
+        latitude longitude
       }
     }
   }
@@ -338,6 +343,7 @@ def webhook_shape(node: dict) -> dict:
         "admin_graphql_api_id": node["id"],
         "name": node.get("name"),
         "email": node.get("email"),
+        "phone": node.get("phone"),
         "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"),
         "cancelled_at": node.get("cancelledAt"),
@@ -346,16 +352,24 @@ def webhook_shape(node: dict) -> dict:
             {
                 "id": int(str(line["id"]).rsplit("/", 1)[-1]),
                 "sku": line.get("sku"),
+                "name": line.get("name"),
                 "quantity": line.get("quantity"),
+                "current_quantity": line.get("currentQuantity", line.get("quantity")),
+                "requires_shipping": line.get("requiresShipping", True),
                 "price": ((line.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get(
                     "amount"
                 ),
             }
             for line in (node.get("lineItems") or {}).get("nodes") or []
         ],
+        "shipping_lines": [
+            {"code": line.get("code"), "title": line.get("title")}
+            for line in (node.get("shippingLines") or {}).get("nodes") or []
+        ],
         "shipping_address": None
         if address is None
         else {
+            "name": address.get("name"),
             "first_name": address.get("firstName"),
             "last_name": address.get("lastName"),
             "address1": address.get("address1"),

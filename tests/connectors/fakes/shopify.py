@@ -341,6 +341,7 @@ class FakeShopify(FakeStorefront):
             "legacyResourceId": str(payload["id"]),
             "name": payload.get("name"),
             "email": payload.get("email"),
+            "phone": payload.get("phone"),
             "createdAt": payload.get("created_at"),
             "updatedAt": order["updated_at"].isoformat().replace("+00:00", "Z"),
             "cancelledAt": payload.get("cancelled_at"),
@@ -350,7 +351,10 @@ class FakeShopify(FakeStorefront):
                     {
                         "id": gid("LineItem", line["id"]),
                         "sku": line.get("sku"),
+                        "name": line.get("name") or line.get("title"),
                         "quantity": line["quantity"],
+                        "currentQuantity": line.get("current_quantity", line["quantity"]),
+                        "requiresShipping": line.get("requires_shipping", True),
                         "originalUnitPriceSet": {
                             "shopMoney": {
                                 "amount": line.get("price"),
@@ -361,9 +365,16 @@ class FakeShopify(FakeStorefront):
                     for line in payload["line_items"]
                 ]
             },
+            "shippingLines": {
+                "nodes": [
+                    {"code": line.get("code"), "title": line.get("title")}
+                    for line in payload.get("shipping_lines") or []
+                ]
+            },
             "shippingAddress": None
             if address is None
             else {
+                "name": address.get("name"),
                 "firstName": address.get("first_name"),
                 "lastName": address.get("last_name"),
                 "address1": address.get("address1"),
