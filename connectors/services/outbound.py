@@ -191,14 +191,21 @@ def health_of(connector: Connector) -> ConnectorHealth:
 
 def connectors_due(*, now: datetime) -> list[Connector]:
     """Return the active connectors with something due and no pause running."""
-    due = Q(stock_syncs__dirty=True, stock_syncs__next_try_at__lte=now) | Q(
-        shipment_pushes__status=ShipmentPush.Status.WAITING,
-        shipment_pushes__next_try_at__lte=now,
+    # Two reads of the partial indexes of waiting rows, rather than one join of both.
+    ids = set(
+        StockSync.objects.filter(dirty=True, next_try_at__lte=now)
+        .values_list("connector_id", flat=True)
+        .distinct()
+    ) | set(
+        ShipmentPush.objects.filter(status=ShipmentPush.Status.WAITING, next_try_at__lte=now)
+        .values_list("connector_id", flat=True)
+        .distinct()
     )
-    ids = set(Connector.objects.filter(due, active=True).values_list("pk", flat=True))
     return [
         connector
-        for connector in Connector.objects.filter(pk__in=ids).select_related("channel", "health")
+        for connector in Connector.objects.filter(pk__in=ids, active=True).select_related(
+            "channel", "health"
+        )
         if not _paused(connector, now)
     ]
 
@@ -438,7 +445,11 @@ def _stock_send(connector: Connector, adapter, now: datetime) -> tuple[int, int]
     calls = 0
     failed: dict[str, RemoteError] = {}
     if to_send:
-        calls, failed = _stock_call(connector, adapter, to_send, refs, now)
+        try:
+            calls, failed = _stock_call(connector, adapter, to_send, refs, now)
+        except StorefrontDown:
+            _release(StockSync, ids)
+            raise
     settled = [row for row in rows if row[1] not in failed]
     _stock_settled(settled, to_send, now)
     for sku, error in failed.items():
@@ -463,14 +474,6 @@ def _stock_call(connector, adapter, to_send, refs, now) -> tuple[int, dict[str, 
                 lambda f=figures, r=refs: adapter.stock_push(connector=connector, figures=f, ids=r)
             )
             return calls, {}
-        except StorefrontDown:
-            _release(
-                StockSync,
-                StockSync.objects.filter(
-                    connector=connector, sku__in=list(to_send), claimed_until__isnull=False
-                ).values_list("id", flat=True),
-            )
-            raise
         except RemoteNotFound as unknown:
             stale = [sku for sku in unknown.ids if sku in pending]
             if not stale or round_ == 1:
@@ -478,8 +481,10 @@ def _stock_call(connector, adapter, to_send, refs, now) -> tuple[int, dict[str, 
             RemoteRef.objects.filter(connector=connector, sku__in=stale).delete()
             fresh = _remote_ids(connector, adapter, stale, now)
             refs = {**{k: v for k, v in refs.items() if k not in stale}, **fresh}
-            # Figures that went through are set; only the stale SKUs go again.
-            pending = {sku: pending[sku] for sku in stale if sku in fresh}
+            # Shopify applies none of a batch with an unknown item, WooCommerce the rest:
+            # the whole batch goes again (figures are absolute), the SKUs no longer sold
+            # there left aside.
+            pending = {sku: f for sku, f in pending.items() if sku not in stale or sku in fresh}
             if not pending:
                 return calls, {}
         except RemoteError as refused:

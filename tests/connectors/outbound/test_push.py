@@ -248,6 +248,33 @@ def test_a_stale_remote_id_is_looked_up_again_and_the_figure_sent(shopify):
     assert StockSync.objects.get().dirty is False
 
 
+def test_a_stale_id_in_a_shopify_batch_does_not_leave_the_other_skus_behind(shopify):
+    # given: two SKUs sent, then one of them remade in Shopify (Shopify then refuses the
+    # whole batch that names its old inventory item)
+    dc = warehouse("DC-PARIS")
+    tee, cap = product("TEE-1"), product("CAP-1")
+    stocked(tee, dc, 10)
+    stocked(cap, dc, 20)
+    connector = connect(shopify, locations={dc: SHOP_LOCATION})
+    shopify.variant_add("TEE-1")
+    shopify.variant_add("CAP-1")
+    events_read()
+    connector_push(connector=connector)
+    shopify.variant_delete("TEE-1")
+    shopify.variant_add("TEE-1")
+
+    # when: both change
+    stock_adjust(product=tee, location=dc, quantity=-1, reason="damaged")
+    stock_adjust(product=cap, location=dc, quantity=-1, reason="damaged")
+    events_read()
+    connector_push(connector=connector)
+
+    # then: both figures are Shopify's
+    assert shopify.level("TEE-1", SHOP_LOCATION) == 9
+    assert shopify.level("CAP-1", SHOP_LOCATION) == 19
+    assert not StockSync.objects.filter(dirty=True).exists()
+
+
 def test_a_woocommerce_product_deleted_is_looked_up_again(woocommerce):
     # given
     dc = warehouse("DC-PARIS")
