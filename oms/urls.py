@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("core.api.urls")),
+    # Storefronts' order webhooks: signed by the storefront, no token.
+    path("connectors/", include("connectors.urls")),
 ]
 
 # Every error under /api/ is JSON, also those raised before a view runs.

@@ -287,6 +287,9 @@ class CarrierService(models.Model):
     """
 
     class Method(models.TextChoices):
+        # A same-day courier: beyond the same-day radius (or past the cut-off) a same-day
+        # order is promised by the fastest same-day or express service.
+        SAME_DAY = "same_day", "Same day"
         EXPRESS = "express", "Express"
         STANDARD = "standard", "Standard"
 

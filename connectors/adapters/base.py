@@ -89,6 +89,8 @@ class InboundAdapter(Protocol):
     kind: str
     # The header that carries the signature (checked before anything is stored).
     signature_header: str
+    # The webhook topics about orders; others are kept and ignored.
+    topics: tuple[str, ...]
 
     def webhook_verify(self, *, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
         """Return whether `body` was signed with `secret`, compared in constant time."""
@@ -174,19 +176,21 @@ def order_body_read(data: Payload) -> OrderBody:
         return struct_convert(data, OrderBody)
     except FieldErrors as refused:
         raise PayloadRefused(
-            "The order does not read as an order: " + _flat(refused.errors) + ".",
+            "The order does not read as an order: " + flat_errors(refused.errors) + ".",
             code="invalid",
         ) from None
 
 
-def _flat(errors: Any, prefix: str = "") -> str:
+def flat_errors(errors: Any, prefix: str = "") -> str:
     """Return nested field errors as one line: "lines.0.sku: Unknown SKU 'X'"."""
     if isinstance(errors, dict):
-        parts = [_flat(value, f"{prefix}{key}.") for key, value in errors.items()]
+        parts = [flat_errors(value, f"{prefix}{key}.") for key, value in errors.items()]
     elif isinstance(errors, list) and all(isinstance(item, str) for item in errors):
         return f"{prefix.rstrip('.')}: {' '.join(errors)}"
     elif isinstance(errors, list):
-        parts = [_flat(item, f"{prefix}{index}.") for index, item in enumerate(errors) if item]
+        parts = [
+            flat_errors(item, f"{prefix}{index}.") for index, item in enumerate(errors) if item
+        ]
     else:
         return f"{prefix.rstrip('.')}: {errors}"
     return "; ".join(part for part in parts if part)

@@ -29,6 +29,7 @@ TOPICS = ("orders/create", "orders/updated", "orders/cancelled")
 
 class ShopifyInbound:
     kind = "shopify"
+    topics: tuple[str, ...] = TOPICS
     signature_header = "X-Shopify-Hmac-Sha256"
 
     def webhook_verify(self, *, body: bytes, headers: Mapping[str, str], secret: str) -> bool:

@@ -34,6 +34,7 @@ NOT_YET = frozenset({"pending", "failed", "checkout-draft"})
 
 class WooCommerceInbound:
     kind = "woocommerce"
+    topics: tuple[str, ...] = TOPICS
     signature_header = "X-WC-Webhook-Signature"
 
     def webhook_verify(self, *, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
