@@ -7,6 +7,7 @@ from celery import shared_task
 
 from connectors.models import Connector
 from connectors.services.outbound import PUSH_KEY, PUSH_TASK, connectors_push_due, stock_push_all
+from connectors.services.reconcile import connector_reconcile
 from core.kick import kick, kick_clear
 
 # A run hands over to a fresh one after this long (as the outbox relay does).
@@ -35,3 +36,14 @@ def connectors_stock_push_all_task() -> int:
     for connector in Connector.objects.filter(active=True):
         marked += stock_push_all(connector=connector)
     return marked
+
+
+@shared_task(acks_late=True)
+def connectors_reconcile_task() -> dict:
+    """Every few minutes: each active storefront's orders updated since the last sync go
+    through the inbound path, catching a webhook it never sent."""
+    done = {}
+    for connector in Connector.objects.filter(active=True).select_related("channel"):
+        result = connector_reconcile(connector=connector)
+        done[connector.channel.code] = {"read": result.read, "applied": result.applied}
+    return done

@@ -355,6 +355,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
     },
     # Every SKU's figure to every storefront again: what drifted on their side comes back.
+    # Storefronts drop webhooks: their orders updated since the last sync are read back.
+    "connectors-reconcile": {
+        "task": "connectors.tasks.connectors_reconcile_task",
+        "schedule": timedelta(minutes=10),
+    },
     "connectors-stock-push-nightly": {
         "task": "connectors.tasks.connectors_stock_push_all_task",
         "schedule": crontab(hour=2, minute=45),

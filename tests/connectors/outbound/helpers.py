@@ -56,6 +56,7 @@ def shopify_order(number: int, lines: list[tuple[str, int]]) -> dict:
             for i, (sku, quantity) in enumerate(lines)
         ],
         "shipping_address": {
+            "name": "Ada Lovelace",
             "first_name": "Ada",
             "last_name": "Lovelace",
             "address1": "1 rue de Rivoli",
