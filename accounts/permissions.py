@@ -59,6 +59,20 @@ API_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "GET": ("orders.view_reservation",),
         "DELETE": ("orders.change_reservation",),
     },
+    "channels": {"GET": ("orders.view_channel",), "POST": ("orders.add_channel",)},
+    "channel-detail": {"GET": ("orders.view_channel",), "PATCH": ("orders.change_channel",)},
+    # Setting a price creates the row or changes it.
+    "channel-delivery-price": {
+        "PUT": ("orders.add_deliveryprice", "orders.change_deliveryprice"),
+    },
+    "carrier-services": {"GET": ("orders.view_carrierservice",)},
+    "carrier-service-detail": {
+        "PUT": ("orders.add_carrierservice", "orders.change_carrierservice"),
+    },
+    "channel-connector": {
+        "GET": ("connectors.view_connector",),
+        "PUT": ("connectors.add_connector", "connectors.change_connector"),
+    },
     "webhooks": {
         "GET": ("outbox.view_webhooksubscription",),
         "POST": ("outbox.add_webhooksubscription",),
@@ -118,6 +132,13 @@ API_SCOPES: dict[str, dict[str, Reach]] = {
     "webhooks": {"GET": _S, "POST": _L},
     "webhook-detail": {"GET": _S, "DELETE": _S},
     "alert-rules-low-stock": {"GET": _S, "POST": _L},
+    # Configuration as code: channels, prices, carriers and connectors are the network's.
+    "channels": {"GET": _S, "POST": _N},
+    "channel-detail": {"GET": _S, "PATCH": _N},
+    "channel-delivery-price": {"PUT": _N},
+    "carrier-services": {"GET": _S},
+    "carrier-service-detail": {"PUT": _N},
+    "channel-connector": {"GET": _N, "PUT": _N},
     "alerts": {"GET": _S},
     "alert-acknowledge": {"POST": _S},
     "alert-snooze": {"POST": _S},

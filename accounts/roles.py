@@ -22,7 +22,17 @@ ADMINISTRATOR = "administrator"
 INTEGRATION = "integration"
 
 # The apps whose models make up the OMS. A new app joins the roles by being listed here.
-OMS_APPS = ("core", "outbox", "inventory", "orders", "fulfilment", "returns", "alerts", "supply")
+OMS_APPS = (
+    "core",
+    "outbox",
+    "inventory",
+    "orders",
+    "fulfilment",
+    "returns",
+    "alerts",
+    "supply",
+    "connectors",
+)
 
 # Permissions beyond view/add/change/delete: (app_label, model, codename, name).
 CUSTOM_PERMISSIONS = [
@@ -94,6 +104,11 @@ ROLES = [
             "outbox.view_*",
             "alerts.view_*",
             "alerts.change_*",
+            # The storefront orders to fix: read them, replay them once fixed.
+            "connectors.view_storefrontorder",
+            "connectors.change_storefrontorder",
+            # How the storefronts are doing: why an order or a shipment is late there.
+            "connectors.view_connector",
         ),
         except_patterns=("orders.add_order", "returns.delete_*"),
         description="Every order; cancels and re-sources; reads stock, changes none.",
@@ -110,6 +125,9 @@ ROLES = [
             # The sourcing lab: replays of past orders under another policy.
             "lab.*",
             "supply.*",
+            # The storefronts' stock: their health, and pushing every figure again.
+            "connectors.view_connector",
+            "connectors.change_connector",
         ),
         description="Catalogue, locations and stock everywhere; the sourcing lab.",
     ),

@@ -54,6 +54,8 @@ def links_for(user: Any) -> list[Link]:
     if user.has_perm("supply.add_replenishmentrun"):
         links.append(Link("Replenishment", reverse("supply_console:replenishment")))
     links.append(Link("Jobs", reverse("oms_console:jobs")))
+    if user.has_perm("connectors.view_connector"):
+        links.append(Link("Storefronts", reverse("connectors_console:health")))
     if user.has_perm("lab.view_replayrun"):
         links.append(Link("Sourcing lab", reverse("lab_console:runs")))
     if user.has_perm("inventory.view_stocklevel"):

@@ -13,6 +13,7 @@ The caps:
   (100,000 rows with the longest SKUs, even as UTF-16), and 100,000 lines;
 * every other API path: `OMS_API_MAX_BODY_BYTES`, 1 MiB, and 2,000 JSON objects (the
   longest list is an order's or a quote's 500 lines);
+* storefront webhooks (`/connectors/`): the API's cap, `OMS_API_MAX_BODY_BYTES`;
 * pages (the admin's imports, the console): `OMS_PAGE_MAX_BODY_BYTES`, 50 MiB.
 """
 
@@ -29,6 +30,8 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 API_PREFIX = "/api/"
+# Storefronts' webhooks: machine-to-machine JSON, answered as the API answers.
+WEBHOOK_PREFIX = "/connectors/"
 COUNT_PATH = "/api/v1/stock/counts/"
 # Files of up to 100,000 rows: stock counts, and purchase orders (or shipping notices).
 FILE_PATHS = (COUNT_PATH, "/api/v1/purchase-orders/import/")
@@ -50,14 +53,14 @@ def body_limit(path: str) -> BodyLimit:
     """Return the limit of the endpoint at `path`."""
     if path.startswith(FILE_PATHS):
         return BodyLimit(settings.OMS_STOCK_COUNT_MAX_BODY_BYTES, COUNT_MAX_OBJECTS)
-    if path.startswith(API_PREFIX):
+    if path.startswith((API_PREFIX, WEBHOOK_PREFIX)):
         return BodyLimit(settings.OMS_API_MAX_BODY_BYTES, API_MAX_OBJECTS)
     return BodyLimit(settings.OMS_PAGE_MAX_BODY_BYTES, None)
 
 
 def too_large(request: HttpRequest, message: str) -> HttpResponse:
     """The 413 answer: JSON on API paths, as every API error; plain text elsewhere."""
-    if request.path_info.startswith(API_PREFIX):
+    if request.path_info.startswith((API_PREFIX, WEBHOOK_PREFIX)):
         return JsonResponse({"detail": message}, status=413)
     return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 

@@ -43,6 +43,10 @@ EVERY_ROW = "*"
 
 # The task that reads the moved rows; None until an app registers one (then nothing is kept).
 _reader: str | None = None
+# Tasks woken by the same commits with nothing to read but the fact that stock moved, each
+# with its core.kick key: the outbox relay, whose producers read the ledger and the stock
+# events for storefronts (connectors registers it).
+_kicks: dict[str, str] = {}
 
 
 def reader_register(task_name: str) -> None:
@@ -50,6 +54,12 @@ def reader_register(task_name: str) -> None:
     `changed_pop` (Redis) or from its own watermark."""
     global _reader
     _reader = task_name
+
+
+def kick_register(task_name: str, *, key: str) -> None:
+    """Also kick `task_name` (core.kick, under `key`) after each commit that moves stock:
+    with Redis, in the same round trip as the reader's."""
+    _kicks[task_name] = key
 
 
 @dataclass
@@ -88,7 +98,7 @@ def stock_changed(
 ) -> None:
     """Queue the evaluation of these stock rows (or of every row at these locations) once
     this transaction commits. Without ids, every row is evaluated: name them."""
-    if _reader is None:
+    if _reader is None and not _kicks:
         return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
@@ -124,25 +134,35 @@ def shared_set() -> bool:
 
 def _send(changed: Changed) -> None:
     changed.sent = True
-    if not (shared_set() and changed):
-        kick(task_name=_reader, key=STOCK_KEY)
+    if not (shared_set() and changed and _reader is not None):
+        if _reader is not None:
+            kick(task_name=_reader, key=STOCK_KEY)
+        for task_name, key in _kicks.items():
+            kick(task_name=task_name, key=key)
         return
     cache = caches[CACHE_ALIAS]
     key = cache.make_and_validate_key(CHANGED_KEY)
     marker = cache.make_and_validate_key(_marker(STOCK_KEY))
+    others = {task: cache.make_and_validate_key(_marker(k)) for task, k in _kicks.items()}
     try:
         # One round trip: the ids, then core.kick's "a run is queued" marker (as its
-        # `cache.add` writes it). The ids go first: a run that clears the marker and then
-        # pops (the task) sees them, or a later run is queued by this very SET.
+        # `cache.add` writes it), then the other tasks' markers. The ids go first: a run
+        # that clears the marker and then pops (the task) sees them, or a later run is
+        # queued by this very SET.
         pipe = _client(cache).pipeline(transaction=False)
         pipe.sadd(key, *changed.members())
         pipe.set(marker, 1, ex=KICK_TTL, nx=True)
-        _, queued = pipe.execute()
+        for other in others.values():
+            pipe.set(other, 1, ex=KICK_TTL, nx=True)
+        _, queued, *queued_others = pipe.execute()
     except Exception:  # Redis down: the committed change stands
         logger.warning("could not record changed stock rows; the periodic sweep will")
         return
     if queued:
         _task_send(cache, marker)
+    for (task_name, other), sent in zip(others.items(), queued_others, strict=True):
+        if sent:
+            _task_send(cache, other, task_name)
 
 
 _clients: dict[tuple, object] = {}
@@ -158,15 +178,16 @@ def _client(cache):
     return client
 
 
-def _task_send(cache, marker: str) -> None:
+def _task_send(cache, marker: str, task_name: str | None = None) -> None:
+    task_name = task_name or _reader
     try:
         current_app.send_task(
-            _reader,
+            task_name,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )
     except Exception:  # a broker outage must not fail a committed change
         cache._cache.get_client(marker, write=True).delete(marker)
-        logger.warning("could not queue %s; the periodic sweep will run it", _reader)
+        logger.warning("could not queue %s; the periodic sweep will run it", task_name)
 
 
 def changed_pop() -> Changed:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "alerts",
     "lab",
     "supply",
+    "connectors",
     # After the apps above: its post_migrate hook gives roles their permissions, which
     # must exist by then.
     "accounts",
@@ -383,6 +384,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_relay_task",
         "schedule": timedelta(seconds=30),
     },
+    # Storefronts: the relay's reader kicks the sender at once; this sweep sends the retries
+    # that fell due and what a lost kick left.
+    "connectors-push-sweep": {
+        "task": "connectors.tasks.connectors_push_task",
+        "schedule": timedelta(seconds=30),
+    },
+    # Every SKU's figure to every storefront again: what drifted on their side comes back.
+    # Storefronts drop webhooks: their orders updated since the last sync are read back.
+    "connectors-reconcile": {
+        "task": "connectors.tasks.connectors_reconcile_task",
+        "schedule": timedelta(minutes=10),
+    },
+    "connectors-stock-push-nightly": {
+        "task": "connectors.tasks.connectors_stock_push_all_task",
+        "schedule": crontab(hour=2, minute=45),
+    },
     # Alerts: stock changes kick an evaluation at once; this sweep evaluates every rule
     # (the time-based ones, and what a lost kick missed), set-based.
     "alerts-sweep": {
@@ -503,6 +520,9 @@ OMS_WEBHOOK_CONCURRENCY = int(os.environ.get("OMS_WEBHOOK_CONCURRENCY", "16"))
 # Hosts (names or addresses) that outbound requests may reach although they are not public:
 # a receiver on this machine in development and tests (core/outbound.py).
 OMS_OUTBOUND_ALLOWED_HOSTS = env_list("OMS_OUTBOUND_ALLOWED_HOSTS")
+# Fernet keys that seal storefront credentials at rest (connectors.sealing): the first
+# seals, every one opens. Unset: one key derived from SECRET_KEY.
+OMS_SECRET_KEY_CONNECTORS = env_list("OMS_SECRET_KEY_CONNECTORS")
 OMS_WEBHOOK_BATCH = int(os.environ.get("OMS_WEBHOOK_BATCH", "200"))
 OMS_WEBHOOK_CLAIM_SECONDS = float(os.environ.get("OMS_WEBHOOK_CLAIM_SECONDS", "300"))
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("console/alerts/", include("alerts.console.urls")),
     path("console/lab/", include("lab.console.urls")),
     path("console/supply/", include("supply.console.urls")),
+    path("console/storefronts/", include("connectors.console.urls")),
     path("console/", include("inventory.console.urls")),
     path("console/", include("console.urls")),
     # The customer's returns live beside the tracking page, under its signed link.
@@ -28,6 +29,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("core.api.urls")),
+    # Storefronts' order webhooks: signed by the storefront, no token.
+    path("connectors/", include("connectors.urls")),
 ]
 
 # Every error under /api/ is JSON, also those raised before a view runs.

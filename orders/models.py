@@ -28,12 +28,19 @@ PROMISE_OPEN_STATUSES = [
 class Channel(models.Model):
     """A sales channel (web, app, store, marketplace ...)."""
 
+    class Kind(models.TextChoices):
+        WEB = "web", "Web shop"
+        APP = "app", "App"
+        STORE = "store", "Store"
+        MARKETPLACE = "marketplace", "Marketplace"
+
     class ExchangeShipping(models.TextChoices):
         AT_ONCE = "at_once", "At once"
         WHEN_RECEIVED = "when_received", "When the return is received"
 
     code = models.SlugField(max_length=CHANNEL_CODE_MAX_LENGTH, unique=True)
     name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEB, db_default="web")
     active = models.BooleanField(default=True)
     locations = models.ManyToManyField(
         Location,
@@ -151,6 +158,15 @@ class Order(models.Model):
     ship_country = models.CharField(max_length=2, blank=True)
     ship_lat = models.FloatField(null=True, blank=True)
     ship_lon = models.FloatField(null=True, blank=True)
+    # How ship_lat/ship_lon were had: sent with the order, or placed from the postcode or
+    # the city (orders.places); blank: no coordinates, or an order older than the column.
+    ship_placed_by = models.CharField(
+        max_length=8,
+        choices=[("given", "Sent with the order"), ("postcode", "Postcode"), ("city", "City")],
+        blank=True,
+        default="",
+        db_default="",
+    )
     delivery_method = models.CharField(
         max_length=24, choices=DeliveryMethod.choices, default=DeliveryMethod.STANDARD
     )
@@ -309,6 +325,9 @@ class CarrierService(models.Model):
     """
 
     class Method(models.TextChoices):
+        # A same-day courier: beyond the same-day radius (or past the cut-off) a same-day
+        # order is promised by the fastest same-day or express service.
+        SAME_DAY = "same_day", "Same day"
         EXPRESS = "express", "Express"
         STANDARD = "standard", "Standard"
 

@@ -68,7 +68,8 @@ def _default_channels(request):
         from orders.models import Channel
 
         for code, name in DEFAULT_CHANNELS:
-            Channel.objects.get_or_create(code=code, defaults={"name": name})
+            kind = code if code in Channel.Kind.values else Channel.Kind.WEB
+            Channel.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
 
 
 @pytest.fixture(autouse=True)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("returns.api.urls")),
     path("", include("alerts.api.urls")),
     path("", include("supply.api.urls")),
+    path("", include("connectors.api.urls")),
 ]

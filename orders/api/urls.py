@@ -2,9 +2,22 @@
 
 from django.urls import path
 
-from orders.api import delivery, fulfilments, views
+from orders.api import channels, delivery, fulfilments, views
 
 urlpatterns = [
+    path("channels/", channels.ChannelListView.as_view(), name="channels"),
+    path("channels/<str:code>/", channels.ChannelDetailView.as_view(), name="channel-detail"),
+    path(
+        "channels/<str:code>/delivery-prices/<str:method>/",
+        channels.DeliveryPriceView.as_view(),
+        name="channel-delivery-price",
+    ),
+    path("carrier-services/", channels.CarrierServiceListView.as_view(), name="carrier-services"),
+    path(
+        "carrier-services/<str:code>/",
+        channels.CarrierServiceDetailView.as_view(),
+        name="carrier-service-detail",
+    ),
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),

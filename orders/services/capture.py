@@ -433,6 +433,8 @@ def _order(
         ship_country=(address.get("country") or "").upper(),
         ship_lat=address.get("lat"),
         ship_lon=address.get("lon"),
+        ship_placed_by=address.get("placed_by")
+        or ("given" if address.get("lat") is not None else ""),
         delivery_method=data.delivery_method,
         pickup_location=data.pickup_location,
         currency=data.currency.upper(),

@@ -393,8 +393,11 @@ def _order_date(config, method, sites, lat, lon, pickup, at) -> date | None:
             and shipments[0].calendar.before_cutoff(at)
         ):
             return shipments[0].calendar.local(at).date()
-        method = M.EXPRESS  # the fastest we can still keep
-    promised = shipped_promise(shipments, config.services.get(method, ()), at)
+        # The fastest we can still keep: a same-day courier's or an express service's.
+        services = config.services.get(M.SAME_DAY, ()) + config.services.get(M.EXPRESS, ())
+    else:
+        services = config.services.get(method, ())
+    promised = shipped_promise(shipments, services, at)
     return promised[0] if promised is not None else None
 
 
@@ -411,7 +414,9 @@ def incoming_promise_date(
     if not supply or lat is None or lon is None:
         return None
     config = _config_covering(delivery_config(), {location_id for location_id, _ in supply})
-    services = config.services.get(M.EXPRESS if method == M.SAME_DAY else method, ())
+    services = config.services.get(method, ())
+    if method == M.SAME_DAY:
+        services = services + config.services.get(M.EXPRESS, ())
     latest = None
     try:
         for location_id, expected_on in supply:

@@ -97,6 +97,14 @@ def order_line_cancel(
             f"Line {line_no} has {cancellable} unit(s) that can still be cancelled.",
             field="quantity",
         )
+    _line_units_cancel(order=order, line=line, units=units, actor=actor, reason=reason)
+    _close_emptied_fulfilments(order, reason or "line cancelled")
+    order_status_refresh(order=order, actor=actor)
+    return line
+
+
+def _line_units_cancel(*, order: Order, line: OrderLine, units: int, actor, reason: str) -> None:
+    """Cancel `units` unshipped units of a locked line and give their stock back."""
     # Units never allocated go first; then allocations are given back, newest first.
     held = sum(a.quantity for a in line.allocations.holding())
     to_free = units - max(0, line.quantity_open - held)
@@ -108,7 +116,6 @@ def order_line_cancel(
         )
     line.quantity_cancelled += units
     line.save(update_fields=["quantity_cancelled"])
-    _close_emptied_fulfilments(order, reason or "line cancelled")
     order_event_add(
         order=order,
         kind=OrderEvent.Kind.LINE_CANCELLED,
@@ -117,8 +124,6 @@ def order_line_cancel(
         data={"line": line.line_no, "quantity": units},
         actor=actor,
     )
-    order_status_refresh(order=order, actor=actor)
-    return line
 
 
 def order_release_within(

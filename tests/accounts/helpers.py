@@ -24,6 +24,8 @@ from accounts.roles import (
 )
 from alerts.models import Alert, DigestReceipt, StockRule
 from alerts.services.rules import stock_rule_set
+from connectors.models import Connector, StorefrontOrder
+from connectors.sealing import secret_seal
 from fulfilment.models import Fulfilment
 from inventory.models import Location, StockCountImport, StockLevel
 from orders.models import Channel, Order, Reservation
@@ -70,6 +72,8 @@ class Site:
     # purchase order delivered to the location.
     transfer: Transfer
     purchase_order: PurchaseOrder
+    # A storefront's webhook that became the site's order.
+    storefront_order: StorefrontOrder
 
     def objects(self) -> dict:
         """Return this site's object of each model an admin scopes by location."""
@@ -90,6 +94,7 @@ class Site:
             "returns.return": self.ret,
             "supply.transfer": self.transfer,
             "supply.purchaseorder": self.purchase_order,
+            "connectors.storefrontorder": self.storefront_order,
         }
 
 
@@ -162,9 +167,30 @@ def network() -> tuple[Site, Site]:
                     expected_on=now.date(),
                     lines=[(item, 5)],
                 )[0],
+                storefront_order=_storefront_order(order),
             )
         )
     return sites[0], sites[1]
+
+
+def _storefront_order(order: Order) -> StorefrontOrder:
+    connector, _ = Connector.objects.get_or_create(
+        channel=order.channel,
+        defaults={
+            "kind": Connector.Kind.SHOPIFY,
+            "base_url": "https://shop.example.com",
+            "webhook_secret_sealed": secret_seal("whsec-for-tests"),
+            "access_token_sealed": secret_seal("token-for-tests"),
+        },
+    )
+    return StorefrontOrder.objects.create(
+        connector=connector,
+        topic="orders/create",
+        remote_order_id=f"R-{order.number}",
+        body=b"{}",
+        status=StorefrontOrder.Status.APPLIED,
+        order=order,
+    )
 
 
 def _return_row(order: Order, location: Location) -> Return:

@@ -223,7 +223,11 @@ def _api_kwargs(name: str, kwargs: set[str], site: Site) -> dict | None:
         "return_number": site.ret.number,
         "transfer_number": site.transfer.number,
         "po_number": site.purchase_order.number,
+        "method": "standard",
     }
+    if name.startswith("channel-"):
+        # A channel's routes name it by `code`: the channel of the site's order.
+        values["code"] = site.order.channel.code
     family = ID_OBJECTS.get(name.split("-")[0])
     if family is not None:
         values["pk"] = getattr(site, family).pk

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from accounts.models import ChannelScope, Membership
 from accounts.permissions import RolePermission, required_permissions, scope_rule
 from accounts.roles import INTEGRATION, ROLE_NAMES
+from connectors.models import Connector, StorefrontOrder
 from orders.models import Channel, Order, Reservation
 from tests.accounts.helpers import (
     ROLE_PLACES,
@@ -93,6 +94,12 @@ REACH: dict[str, dict[str, str]] = {
     "purchase-order-detail": {"get": "read", "patch": "read"},
     "purchase-order-receive": {"post": "read"},
     "purchase-order-cancel": {"post": "read"},
+    "channels": {"get": "read", "post": "network"},
+    "channel-detail": {"get": "read", "patch": "network"},
+    "channel-delivery-price": {"put": "network"},
+    "carrier-services": {"get": "read"},
+    "carrier-service-detail": {"put": "network"},
+    "channel-connector": {"get": "network", "put": "network"},
 }
 
 # Which of the two sites' objects each kind of caller sees, per kind of object.
@@ -114,6 +121,8 @@ VISIBLE: dict[str, dict[str, set[str]]] = {
     # Transfers leaving or reaching its locations; purchase orders delivered to them.
     "transfer": {NO_SCOPE: BOTH, AT_LOCATION: OWN, FOR_CHANNEL: NONE},
     "purchase_order": {NO_SCOPE: BOTH, AT_LOCATION: OWN, FOR_CHANNEL: NONE},
+    # A storefront reads its own channel; the rest of the network reads them all.
+    "channel": {NO_SCOPE: BOTH, AT_LOCATION: BOTH, FOR_CHANNEL: OWN},
 }
 ID_FAMILIES = {"fulfilment": "fulfilment", "webhook": "webhook", "alert": "alert"}
 ARGUMENT_FAMILIES = {
@@ -163,6 +172,13 @@ def scoped_world() -> World:
         channel.locations.set([site.location])
         Order.objects.filter(pk=site.order.pk).update(channel=channel)
         Reservation.objects.filter(pk=site.reservation.pk).update(channel=channel)
+        # The channel is connected to its storefront, whose webhook made the order.
+        connector = Connector.objects.get(pk=site.storefront_order.connector_id)
+        connector.pk = None
+        connector.channel = channel
+        connector.save()
+        StorefrontOrder.objects.filter(pk=site.storefront_order.pk).update(connector=connector)
+        site.order.refresh_from_db(fields=["channel"])
         channels.append(channel)
     own_channel, other_channel = channels
     callers = {
@@ -188,6 +204,11 @@ def world(django_db_setup, django_db_blocker):
 
 
 def _family(name: str, kwargs: set[str]) -> str | None:
+    # A channel's routes name the channel by `code`; a carrier service is the network's.
+    if name.startswith("channel-"):
+        return "channel"
+    if name.startswith("carrier-service"):
+        return None
     if "pk" in kwargs:
         return ID_FAMILIES[name.split("-")[0]]
     for argument, family in ARGUMENT_FAMILIES.items():
@@ -206,7 +227,10 @@ def _url(name: str, kwargs: set[str], site: Site) -> str:
         "return_number": site.ret.number,
         "transfer_number": site.transfer.number,
         "po_number": site.purchase_order.number,
+        "method": "standard",
     }
+    if name.startswith("channel-"):
+        values["code"] = site.order.channel.code
     if "pk" in kwargs:
         values["pk"] = getattr(site, ID_FAMILIES[name.split("-")[0]]).pk
     return reverse(name, kwargs={arg: values[arg] for arg in kwargs})

@@ -1,0 +1,200 @@
+"""A storefront's webhook, from its raw body to an order.
+
+1. `webhook_store`: the body, as signed, is stored before anything is made of it (its own
+   transaction), so that nothing a storefront was told is accepted can be lost. The same
+   delivery id twice is stored once.
+2. `storefront_order_apply`: what the body says is done through the same services as
+   every other way in: the order is captured by orders.services.capture (idempotent by
+   channel + the storefront's order id, whatever the topic and however often it comes),
+   cancelled by order_cancel, changed by order_amend. What cannot become an order is kept
+   `to_fix` with its reason, for customer service; `storefront_order_replay` runs it again
+   once fixed (e.g. the SKU now exists).
+
+Every outcome answers the storefront 200: a payload it would resend forever is not a
+reason to refuse it, the queue is.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connectors.adapters import inbound_adapter
+from connectors.adapters.base import Payload, PayloadRefused, flat_errors
+from connectors.models import Connector, StorefrontOrder
+from core.exceptions import DomainError, FieldErrors
+from orders.exceptions import InvalidTransition
+from orders.models import DeliveryPrice, Order
+from orders.services.amend import order_amend, order_flag
+from orders.services.capture import order_capture, order_input_resolve
+from orders.services.lifecycle import order_cancel
+
+ST = StorefrontOrder.Status
+
+
+@dataclass(frozen=True)
+class Stored:
+    storefront_order: StorefrontOrder
+    # False: the same delivery (by its id) had been stored before.
+    new: bool
+
+
+def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
+    """Store a verified webhook as it came; answer the earlier copy of a repeated delivery."""
+    adapter = inbound_adapter(connector.kind)
+    webhook_id = adapter.webhook_id(headers)[:128]
+    payload = _payload(body)
+    remote_id = adapter.remote_order_id(payload)[:128] if payload is not None else ""
+    try:
+        with transaction.atomic(durable=True):
+            row = StorefrontOrder.objects.create(
+                connector=connector,
+                topic=adapter.webhook_topic(headers)[:64],
+                webhook_id=webhook_id,
+                remote_order_id=remote_id,
+                body=body,
+            )
+        return Stored(row, new=True)
+    except IntegrityError:
+        if not webhook_id:
+            raise
+        return Stored(
+            StorefrontOrder.objects.get(connector=connector, webhook_id=webhook_id), new=False
+        )
+
+
+def storefront_order_replay(
+    *, storefront_order: StorefrontOrder, actor: AbstractBaseUser | None = None
+) -> StorefrontOrder:
+    """Run a stored webhook again (from the queue to fix, once its cause is fixed)."""
+    if storefront_order.status not in (ST.TO_FIX, ST.RECEIVED):
+        raise DomainError(
+            f"This storefront order is {storefront_order.get_status_display().lower()}: "
+            "only one to fix is replayed.",
+            field="status",
+        )
+    return storefront_order_apply(storefront_order=storefront_order, actor=actor)
+
+
+def storefront_order_apply(
+    *, storefront_order: StorefrontOrder, actor: AbstractBaseUser | None = None
+) -> StorefrontOrder:
+    """Do what a stored webhook says, and record what became of it.
+
+    Safe to run twice, also at once (a storefront's retry while the first is at work):
+    capture, cancellation and change are each idempotent.
+    """
+    row = StorefrontOrder.objects.select_related("connector__channel").get(pk=storefront_order.pk)
+    connector = row.connector
+    adapter = inbound_adapter(connector.kind)
+    source = connector.get_kind_display()
+    payload = _payload(bytes(row.body))
+    if payload is None:
+        return _done(row, ST.TO_FIX, "The body is not a JSON object.")
+    if row.topic and row.topic not in adapter.topics:
+        return _done(row, ST.IGNORED, f"The topic '{row.topic}' is not about orders.")
+    remote_id = adapter.remote_order_id(payload)
+    if not remote_id:
+        return _done(row, ST.TO_FIX, "The payload has no order id.")
+    existing = Order.objects.filter(channel=connector.channel, external_id=remote_id).first()
+    if adapter.is_cancellation(topic=row.topic, payload=payload):
+        return _cancel(row, existing, source, actor)
+    try:
+        remote = adapter.order_read(payload=payload, channel_code=connector.channel.code)
+        problem = _currency_problem(connector, remote.body.currency)
+        if problem:
+            raise PayloadRefused(problem, code="currency")
+        data = order_input_resolve(remote.body)
+    except PayloadRefused as refused:
+        return _done(row, ST.TO_FIX, refused.reason, order=existing)
+    except FieldErrors as refused:
+        return _done(row, ST.TO_FIX, flat_errors(refused.errors) + ".", order=existing)
+    if existing is None:
+        try:
+            captured = order_capture(data=data, actor=actor)
+        except FieldErrors as refused:
+            return _done(row, ST.TO_FIX, flat_errors(refused.errors) + ".")
+        except DomainError as refused:
+            return _done(row, ST.TO_FIX, refused.message)
+        if captured.created:
+            return _done(row, ST.APPLIED, f"Order {captured.order.number} placed.", captured.order)
+        # Another delivery of the same order placed it a moment ago: this one may change it.
+        existing = captured.order
+    amended = order_amend(
+        order=existing, lines=data.lines, address=data.address, actor=actor, source=source
+    )
+    if amended.outcome == "unchanged":
+        note = amended.note or f"Order {existing.number} already says this."
+        return _done(row, ST.APPLIED, note, existing)
+    if amended.outcome == "flagged":
+        return _done(row, ST.APPLIED, f"Sent to customer service: {amended.note}", existing)
+    return _done(row, ST.APPLIED, f"Order {existing.number} changed: {amended.note}", existing)
+
+
+def _cancel(row: StorefrontOrder, order: Order | None, source: str, actor) -> StorefrontOrder:
+    if order is None:
+        return _done(row, ST.IGNORED, "Cancelled in the storefront before the OMS had it.")
+    try:
+        order_cancel(order=order, actor=actor, reason=f"cancelled in {source}")
+    except InvalidTransition as refused:
+        reason = f"Cancelled in {source}, but {refused.message}"
+        order_flag(order=order, reason=reason, actor=actor)
+        return _done(row, ST.APPLIED, f"Sent to customer service: {reason}", order)
+    return _done(row, ST.APPLIED, f"Order {order.number} cancelled.", order)
+
+
+def _currency_problem(connector: Connector, currency: str) -> str | None:
+    """A channel takes the currencies of its delivery prices (any, while it has none)."""
+    taken = set(
+        DeliveryPrice.objects.filter(channel=connector.channel, active=True).values_list(
+            "currency", flat=True
+        )
+    )
+    if taken and currency.upper() not in taken:
+        return (
+            f"The order is in {currency}; channel '{connector.channel.code}' takes "
+            f"{', '.join(sorted(taken))}."
+        )
+    return None
+
+
+def _done(
+    row: StorefrontOrder, status: str, reason: str, order: Order | None = None
+) -> StorefrontOrder:
+    now = timezone.now()
+    row.status, row.reason, row.order, row.processed_at = status, reason, order, now
+    with transaction.atomic(durable=True):
+        StorefrontOrder.objects.filter(pk=row.pk).update(
+            status=status,
+            reason=reason,
+            order=order,
+            processed_at=now,
+            attempts=F("attempts") + 1,
+        )
+        if status == ST.APPLIED and row.remote_order_id:
+            # The order is in hand: earlier deliveries of it waiting to be fixed are moot.
+            StorefrontOrder.objects.filter(
+                connector_id=row.connector_id,
+                remote_order_id=row.remote_order_id,
+                status=ST.TO_FIX,
+                received_at__lte=row.received_at,
+            ).exclude(pk=row.pk).update(
+                status=ST.IGNORED,
+                reason="A later delivery of the same order was applied.",
+                order=order,
+                processed_at=now,
+            )
+    return row
+
+
+def _payload(body: bytes) -> Payload | None:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else None

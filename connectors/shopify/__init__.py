@@ -1,0 +1,1 @@
+"""Shopify: orders in by webhook (inbound.py), shipments and stock out (outbound)."""

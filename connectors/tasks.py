@@ -1,0 +1,49 @@
+"""Thin Celery tasks of the connectors: send what storefronts are owed, push all stock,
+reconcile their orders."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from connectors.models import Connector
+from connectors.services.outbound import PUSH_KEY, PUSH_TASK, connectors_push_due, stock_push_all
+from connectors.services.reconcile import connector_reconcile
+from core.kick import kick, kick_clear
+
+# A run hands over to a fresh one after this long (as the outbox relay does).
+RUN_BUDGET_SECONDS = 60.0
+
+
+@shared_task(acks_late=True)
+def connectors_push_task() -> dict:
+    """Send the shipments and stock figures due to every storefront.
+
+    Kicked when the relay's reader marks work, and run by beat every 30 seconds for
+    retries that fell due. Two runs at once do no harm: rows are claimed before they
+    are sent.
+    """
+    kick_clear(PUSH_KEY)  # before reading: work marked after this point queues another run
+    done = connectors_push_due(budget_seconds=RUN_BUDGET_SECONDS)
+    if done["more"]:
+        kick(task_name=PUSH_TASK, key=PUSH_KEY)
+    return done
+
+
+@shared_task(acks_late=True)
+def connectors_stock_push_all_task() -> int:
+    """Nightly: every active storefront gets every SKU's figure again."""
+    marked = 0
+    for connector in Connector.objects.filter(active=True):
+        marked += stock_push_all(connector=connector)
+    return marked
+
+
+@shared_task(acks_late=True)
+def connectors_reconcile_task() -> dict:
+    """Every few minutes: each active storefront's orders updated since the last sync go
+    through the inbound path, catching a webhook it never sent."""
+    done = {}
+    for connector in Connector.objects.filter(active=True).select_related("channel"):
+        result = connector_reconcile(connector=connector)
+        done[connector.channel.code] = {"read": result.read, "applied": result.applied}
+    return done

@@ -1,0 +1,63 @@
+"""POST /connectors/{channel}/webhook/: a storefront's order webhook, unchanged.
+
+The signature is checked on the raw body before anything is stored (401, nothing kept);
+then the body is stored as it came, and what it says is done (connectors.services.inbound).
+Whatever becomes of it, the answer is 200 with what happened: a storefront resends what it
+does not see acknowledged, and a payload that cannot be an order waits in the console's
+queue instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from connectors.adapters import inbound_adapter
+from connectors.models import Connector, StorefrontOrder
+from connectors.sealing import SecretUnreadable
+from connectors.services.inbound import storefront_order_apply, webhook_store
+from core.text import code_lookup_form
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, channel: str) -> JsonResponse:
+    key = code_lookup_form(channel)
+    connector = (
+        Connector.objects.select_related("channel").filter(channel__code=key, active=True).first()
+        if key is not None
+        else None
+    )
+    if connector is None:
+        return JsonResponse({"detail": f"No storefront is connected to '{channel}'."}, status=404)
+    body = request.body
+    try:
+        secret = connector.webhook_secret()
+    except SecretUnreadable:
+        # Our fault, not the storefront's: it retries, and nothing is lost meanwhile.
+        logger.error("Connector of channel %s: its webhook secret cannot be read.", channel)
+        return JsonResponse({"detail": "The OMS cannot check signatures now."}, status=503)
+    adapter = inbound_adapter(connector.kind)
+    if not adapter.webhook_verify(body=body, headers=request.headers, secret=secret):
+        return JsonResponse(
+            {"detail": f"Bad or missing signature ({adapter.signature_header})."}, status=401
+        )
+    stored = webhook_store(connector=connector, headers=request.headers, body=body)
+    row = stored.storefront_order
+    # A repeated delivery whose first copy was dealt with: nothing more to do. One that is
+    # still `received` (its first run failed half-way) is run again.
+    if stored.new or row.status == StorefrontOrder.Status.RECEIVED:
+        row = storefront_order_apply(storefront_order=row)
+    return JsonResponse(
+        {
+            "status": row.status,
+            "reason": row.reason,
+            "order": row.order.number if row.order is not None else None,
+            "duplicate": not stored.new,
+        }
+    )

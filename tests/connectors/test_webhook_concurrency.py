@@ -1,0 +1,39 @@
+"""The same storefront order, delivered by several topics from many threads at once."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from connectors.models import StorefrontOrder
+from orders.models import Order
+from tests.connectors.helpers import connect, send, shopify_order
+from tests.orders.helpers import product, stocked, warehouse
+from tests.threads import run_in_threads
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_orders_create_and_updated_from_eight_threads_make_one_order():
+    # given
+    stocked(product("IPOD2008PINK"), warehouse("WH"), 100)
+    connect("shop")
+    payload = shopify_order()
+
+    def deliver(i: int):
+        topic = "orders/create" if i % 2 == 0 else "orders/updated"
+        response = send(Client(), payload, topic=topic, webhook_id=f"delivery-{i}")
+        return response.status_code, response.json()
+
+    # when
+    results, errors = run_in_threads(deliver, 8)
+    # then
+    assert errors == []
+    assert [status for status, _ in results] == [200] * 8
+    order = Order.objects.get(channel__code="shop", external_id="820982911946154508")
+    assert {answer["order"] for _, answer in results} == {order.number}
+    assert StorefrontOrder.objects.filter(order=order, status="applied").count() == 8
+    # one order's units, held once
+    assert sum(line.quantity for line in order.lines.all()) == 2
+    assert order.lines.get(line_no=1).allocations.count() == 1
+    assert not order.needs_attention
