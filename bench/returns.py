@@ -14,6 +14,8 @@ run:
   into the ledger and one UPDATE ... FROM of the balances, nothing else; rows/s.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/returns.py
+
+`--profile` prints where the API's receipts and the import spend their time (pyinstrument).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--returns", type=int, default=RETURNS, help="Returns per path.")
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
+    parser.add_argument(
+        "--profile", action="store_true", help="Print a profile of the API and import paths."
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -63,9 +68,9 @@ def main() -> int:
         numbers = setup_data(args.returns * 2)
         api_numbers, file_numbers = numbers[: args.returns], numbers[args.returns :]
         settle()
-        api = bench_api(api_numbers)
+        api = profiled(args.profile, "API receive", bench_api, api_numbers)
         settle()
-        imported = bench_import(file_numbers)
+        imported = profiled(args.profile, "import_returns", bench_import, file_numbers)
         settle()
         floor = bench_floor(args.returns * LINES_PER_RETURN)
         report(api, imported, floor)
@@ -77,6 +82,20 @@ def main() -> int:
         if not args.keep:
             database_drop(url, SUFFIX)
     return 0
+
+
+def profiled(on: bool, title: str, run, *args):
+    """Run `run(*args)`, under pyinstrument when `on`, printing where the time went."""
+    if not on:
+        return run(*args)
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    with profiler:
+        result = run(*args)
+    print(f"--- profile: {title}")
+    print(profiler.output_text(unicode=False, color=False, short_mode=True))
+    return result
 
 
 def setup_data(returns: int) -> list[str]:

@@ -11,3 +11,15 @@ def lock_order(order_id: int) -> Order:
     would wait for this transaction to end.
     """
     return Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
+
+
+def lock_orders(order_ids) -> dict[int, Order]:
+    """Lock several orders' rows, ids ascending (as every writer of several orders does), and
+    return them with their channel by id."""
+    rows = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        .filter(pk__in=sorted(set(order_ids)))
+        .order_by("pk")
+    )
+    return {order.pk: order for order in rows}

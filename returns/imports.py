@@ -13,7 +13,7 @@ from inventory.models import Location, Product
 from returns.inputs import ReceiveLineInput
 from returns.models import Return, ReturnReceipt
 from returns.returnfile import ReturnFileLine, parse_return_file
-from returns.services import return_receive_within
+from returns.services import Receipt, returns_receive_within
 
 
 class ReturnsRejected(DomainError):
@@ -54,31 +54,28 @@ def returns_import(
             by_return[line.number].append(line)
     if errors:
         raise ReturnsRejected(sorted((e.as_dict() for e in errors), key=lambda e: e["row"]))
-    with transaction.atomic(durable=True):
-        # Orders are locked in id order, as every writer of several orders does.
-        for number in sorted(by_return, key=lambda n: (returns[n].order_id, returns[n].pk)):
-            ret, rows = returns[number], by_return[number]
-            receiving = location or ret.location
-            assert receiving is not None
-            try:
-                return_receive_within(
-                    ret=ret,
-                    location=receiving,
-                    lines=[
-                        ReceiveLineInput(products[row.sku], row.quantity, row.disposition)
-                        for row in rows
-                    ],
-                    actor=actor,
-                    source=ReturnReceipt.Source.FILE,
-                )
-            except DomainError as error:  # rolls the whole file back
-                raise ReturnsRejected(
-                    [
-                        {
-                            "row": rows[0].row,
-                            "field": "return",
-                            "message": f"return {number}: {error.message}",
-                        }
-                    ]
-                ) from None
+    receipts = []
+    for number, rows in by_return.items():
+        receiving = location or returns[number].location
+        assert receiving is not None
+        receipts.append(
+            Receipt(
+                returns[number],
+                receiving,
+                [
+                    ReceiveLineInput(products[row.sku], row.quantity, row.disposition)
+                    for row in rows
+                ],
+            )
+        )
+    try:
+        # Every return of the file in one set-based pass (the same as one receipt's).
+        with transaction.atomic(durable=True):
+            returns_receive_within(receipts=receipts, actor=actor, source=ReturnReceipt.Source.FILE)
+    except DomainError as error:  # nothing of the file was applied
+        number = getattr(error, "return_number", "")
+        row = by_return[number][0].row if number in by_return else 1
+        raise ReturnsRejected(
+            [{"row": row, "field": "return", "message": f"return {number}: {error.message}"}]
+        ) from None
     return len(by_return)

@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from core.api.values import moment, money
+from orders.models import Order
 from orders.order_returns import ATTRIBUTE
 from returns.models import Return, ReturnLine
 
@@ -57,6 +58,22 @@ def _has_refund(ret: Return) -> bool:
     except Return.refund.RelatedObjectDoesNotExist:
         return False
     return True
+
+
+def return_in_memory(
+    ret: Return, *, order: Order, lines: list[ReturnLine], exchange_order: Order | None
+) -> None:
+    """Give a return just written (received) what its representation reads, from rows the
+    writer holds: it is answered and its event drawn with no second read. A return being
+    received has no refund (a refund closes it)."""
+    ret.order = order
+    ret.exchange_order = exchange_order
+    Return.refund.related.set_cached_value(ret, None)
+    # As prefetch_related leaves it: `ret.lines.all()` answers these rows.
+    cached = ret.lines.all()
+    cached._result_cache = lines
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    ret._prefetched_objects_cache = {"lines": cached}  # type: ignore[attr-defined]
 
 
 def return_representation(ret: Return) -> dict:

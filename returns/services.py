@@ -1,32 +1,37 @@
 """Every write of a return: create, receive, refund, cancel.
 
 Locks are taken in the house order: the order, then its lines, then the return, then the
-return's lines, then stock rows by primary key. Creating a return locks the order's lines,
-so two returns made at the same moment count each other's units (the database's CHECK on
-`quantity_returned <= quantity_shipped` is the last word).
+return's lines, then stock rows by primary key. Receiving is set-based: one receipt or a
+3PL's whole file goes through `returns_receive_within` in the same few statements.
+Creating a return locks the order's lines, so two returns made at the same moment count
+each other's units (the database's CHECK on `quantity_returned <= quantity_shipped` is the
+last word).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.exceptions import DomainError
+from core.sql import rows_insert
 from inventory.locks import lock_stock
-from inventory.models import Allocation, Location, Product, StockMovement
-from inventory.services.ledger import movement_apply
-from inventory.services.quarantine import stock_quarantine_add
+from inventory.models import Allocation, Location, Product, StockLevel, StockMovement
+from inventory.services.ledger import movements_apply_many
+from inventory.services.quarantine import stock_quarantine_add_many
 from orders.delivery.promise import distance_km
 from orders.events import order_event_add
-from orders.locks import lock_order
+from orders.locks import lock_order, lock_orders
 from orders.models import Order, OrderEvent, OrderLine
 from outbox.emit import Draft, events_emit
 from outbox.events import RETURN_CREATED, RETURN_RECEIVED, RETURN_REFUNDED, return_key
@@ -40,7 +45,12 @@ from returns.exchange import (
 from returns.inputs import ReceiveLineInput, ReturnInput, ReturnLineInput
 from returns.models import Refund, Return, ReturnLine, ReturnReceipt, ReturnReceiptLine
 from returns.numbers import return_number_new
-from returns.representation import refund_computed, return_read
+from returns.representation import (
+    refund_computed,
+    return_in_memory,
+    return_read,
+    return_representation,
+)
 from returns.transitions import return_ensure_can_become
 
 RS = Return.Status
@@ -244,6 +254,15 @@ def _location_choose(order: Order, method: str) -> Location | None:
 # Receive
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """Units of one return received at a location."""
+
+    ret: Return
+    location: Location
+    lines: Sequence[ReceiveLineInput]
+
+
 def return_receive(
     *,
     ret: Return,
@@ -254,50 +273,150 @@ def return_receive(
 ) -> Return:
     """Receive units of a return at `location`: `restock` puts them back on hand through the
     ledger (movement `return`), `damaged` sets them aside in quarantine, `dispose` records
-    them only. More units than the return still expects: 400, nothing applied."""
+    them only. More units than the return still expects: 400, nothing applied. The return
+    comes back as received, its answer drawn without reading it again."""
     with transaction.atomic(durable=True):
-        return return_receive_within(
-            ret=ret, location=location, lines=lines, actor=actor, source=source
+        (received,) = returns_receive_within(
+            receipts=[Receipt(ret, location, lines)], actor=actor, source=source
         )
+    return received
 
 
-def return_receive_within(
+def returns_receive_within(
     *,
-    ret: Return,
-    location: Location,
-    lines: Sequence[ReceiveLineInput],
+    receipts: Sequence[Receipt],
     actor: AbstractBaseUser | None = None,
     source: str = ReturnReceipt.Source.API,
     now: datetime | None = None,
-) -> Return:
-    """`return_receive` inside the caller's transaction (a returns file: all or nothing)."""
+) -> list[Return]:
+    """Receive the units of many returns inside the caller's transaction (one receipt from
+    the API or the console, a whole returns file), set-based: the same handful of
+    statements whatever the number of returns and lines.
+
+    Locks in the house order: the orders (and exchange orders) by id, the returns, their
+    lines, then the stock rows by primary key. Each receipt is planned before anything is
+    written; a refused one raises with `return_number` set, and nothing is applied.
+    """
     now = now or timezone.now()
-    if not lines:
+    for receipt in receipts:
+        _refusing(receipt.ret.number, _receipt_check, receipt)
+    ids = [receipt.ret.pk for receipt in receipts]
+    if len(set(ids)) != len(ids):
+        raise ReturnRejected("A return is received once per receipt.", field="return")
+    orders = lock_orders(
+        {receipt.ret.order_id for receipt in receipts}
+        | {r.ret.exchange_order_id for r in receipts if r.ret.exchange_order_id}
+    )
+    locked = {
+        ret.pk: ret
+        for ret in Return.objects.select_for_update(of=("self",))
+        .select_related("location")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    late = {r.exchange_order_id for r in locked.values() if r.exchange_order_id} - set(orders)
+    if late:
+        # An exchange order linked after the caller read its return (a moment after the
+        # return was made): locked now, still before any line or stock row.
+        orders.update(lock_orders(late))
+    lines_of: dict[int, list[ReturnLine]] = defaultdict(list)
+    for line in (
+        ReturnLine.objects.select_for_update(of=("self",))
+        .filter(return_request_id__in=ids)
+        .select_related("product", "order_line")
+        .order_by("pk")
+    ):
+        lines_of[line.return_request_id].append(line)
+    planned = []
+    for receipt in receipts:
+        ret = locked[receipt.ret.pk]
+        plan = _refusing(ret.number, _receipt_plan, ret, lines_of[ret.pk], receipt.lines)
+        planned.append((ret, receipt.location, plan))
+    _receipts_write(planned, actor, source, now)
+    _stock_moves(planned, actor, now)
+    changed = _lines_count(planned, lines_of)
+    received = []
+    events = []
+    drafts = []
+    for ret, location, plan in planned:
+        lines = lines_of[ret.pk]
+        status = RS.RECEIVED if all(line.received == line.quantity for line in lines) else None
+        status = status or RS.PARTIALLY_RECEIVED
+        _refusing(ret.number, return_ensure_can_become, ret, status)
+        ret.status, ret.received_at, ret.updated_at = status, now, now
+        order = orders[ret.order_id]
+        exchange = orders.get(ret.exchange_order_id) if ret.exchange_order_id else None
+        return_in_memory(ret, order=order, lines=lines, exchange_order=exchange)
+        units = sum(quantity for _, quantity, _ in plan)
+        restocked = sum(q for _, q, disposition in plan if disposition == Disposition.RESTOCK)
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.RETURN_RECEIVED,
+                message=f"Return {ret.number}: {units} unit(s) received at {location.name}.",
+                data={
+                    "return": ret.number,
+                    "location": location.code,
+                    "units": units,
+                    "restocked": restocked,
+                },
+                actor=_person(actor),
+                created_at=now,
+            )
+        )
+        drafts.append(
+            Draft(
+                RETURN_RECEIVED,
+                return_representation(ret),
+                location.pk,
+                return_key(ret.pk),
+            )
+        )
+        received.append(ret)
+    _rows_update(
+        ReturnLine,
+        ["received", "restocked", "damaged", "disposed"],
+        [(line.pk, line.received, line.restocked, line.damaged, line.disposed) for line in changed],
+    )
+    _returns_status_update(received, now)
+    OrderEvent.objects.bulk_create(events)
+    for ret in received:
+        if ret.status == RS.RECEIVED:
+            exchange_release_within(ret=ret, actor=actor)
+    events_emit(drafts=drafts)
+    return received
+
+
+def _refusing(number: str, check, *args):
+    """Run `check(*args)`; a refusal names the return it is about (a file's many)."""
+    try:
+        return check(*args)
+    except DomainError as error:
+        error.return_number = number  # type: ignore[attr-defined]
+        raise
+
+
+def _receipt_check(receipt: Receipt) -> None:
+    if not receipt.lines:
         raise ReturnRejected("A receipt needs at least one line.", field="lines")
-    if not location.active:
-        raise ReturnRejected(f"{location.code} is not active.", field="location")
-    order = lock_order(ret.order_id)
-    if ret.exchange_order_id:
-        # Orders first: the exchange order (placed after the return's order, so a higher id)
-        # may be released below, once every unit is in.
-        lock_order(ret.exchange_order_id)
-    ret = _lock_return(ret.pk)
+    if not receipt.location.active:
+        raise ReturnRejected(f"{receipt.location.code} is not active.", field="location")
+
+
+def _receipt_plan(
+    ret: Return, return_lines: list[ReturnLine], lines: Sequence[ReceiveLineInput]
+) -> list[tuple[ReturnLine, int, str]]:
+    """Spread the received lines over the return's lines of their SKU, oldest first; refuse
+    the whole receipt if any line does not fit."""
     if ret.status in (RS.CANCELLED, RS.REFUNDED, RS.RECEIVED):
         raise ReturnConflict(
             f"Return {ret.number} is {Return.Status(ret.status).label.lower()}: "
             "it takes no more units.",
             field="status",
         )
-    return_lines = list(
-        ReturnLine.objects.select_for_update()
-        .filter(return_request=ret)
-        .select_related("product")
-        .order_by("pk")
-    )
     by_product: dict[int, list[ReturnLine]] = defaultdict(list)
     for line in return_lines:
         by_product[line.product_id].append(line)
-    # Plan every line first: nothing is written unless the whole receipt fits.
     plan: list[tuple[ReturnLine, int, str]] = []
     expected: dict[int, int] = {line.pk: line.quantity - line.received for line in return_lines}
     for index, got in enumerate(lines):
@@ -323,61 +442,35 @@ def return_receive_within(
                 f"{outstanding} more of it.",
                 field="lines",
             )
-    receipt = ReturnReceipt.objects.create(
-        return_request=ret,
-        location=location,
-        source=source,
-        actor=_person(actor),
-        created_at=now,
-    )
-    ReturnReceiptLine.objects.bulk_create(
-        [
-            ReturnReceiptLine(
-                receipt=receipt, return_line=line, quantity=quantity, disposition=disposition
-            )
-            for line, quantity, disposition in plan
-        ]
-    )
-    _stock_moves(plan, location, ret, actor, now)
-    moved: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for line, quantity, disposition in plan:
-        moved[line.pk][_COUNTER[disposition]] += quantity
-    changed = []
-    for line in return_lines:
-        counts = moved.get(line.pk)
-        if not counts:
-            continue
-        for counter, quantity in counts.items():
-            setattr(line, counter, getattr(line, counter) + quantity)
-        line.received = line.restocked + line.damaged + line.disposed
-        changed.append(line)
-    # The lines are locked above: one UPDATE for all of them.
-    ReturnLine.objects.bulk_update(changed, ["received", "restocked", "damaged", "disposed"])
-    done = all(line.received == line.quantity for line in return_lines)
-    status = RS.RECEIVED if done else RS.PARTIALLY_RECEIVED
-    return_ensure_can_become(ret, status)
-    ret.status = status
-    ret.received_at = now
-    ret.save(update_fields=["status", "received_at", "updated_at"])
-    if status == RS.RECEIVED:
-        exchange_release_within(ret=ret, actor=actor)
-    units = sum(quantity for _, quantity, _ in plan)
-    restocked = sum(q for _, q, disposition in plan if disposition == Disposition.RESTOCK)
-    order_event_add(
-        order=order,
-        kind=OrderEvent.Kind.RETURN_RECEIVED,
-        message=f"Return {ret.number}: {units} unit(s) received at {location.name}.",
-        data={
-            "return": ret.number,
-            "location": location.code,
-            "units": units,
-            "restocked": restocked,
-        },
-        actor=actor,
-    )
-    _emit(RETURN_RECEIVED, ret, location_id=location.pk)
-    return ret
+    return plan
 
+
+def _receipts_write(planned, actor, source: str, now: datetime) -> None:
+    receipts = [
+        ReturnReceipt(
+            return_request=ret,
+            location=location,
+            source=source,
+            actor=_person(actor),
+            created_at=now,
+        )
+        for ret, location, _ in planned
+    ]
+    for start in range(0, len(receipts), _CHUNK):
+        rows_insert(receipts[start : start + _CHUNK])
+    lines = [
+        ReturnReceiptLine(
+            receipt_id=receipt.pk, return_line=line, quantity=quantity, disposition=disposition
+        )
+        for receipt, (_, _, plan) in zip(receipts, planned, strict=True)
+        for line, quantity, disposition in plan
+    ]
+    for start in range(0, len(lines), _CHUNK):
+        rows_insert(lines[start : start + _CHUNK])
+
+
+# Rows per statement: a statement holds at most 65,535 parameters.
+_CHUNK = 5_000
 
 _COUNTER: dict[str, str] = {
     Disposition.RESTOCK: "restocked",
@@ -386,28 +479,64 @@ _COUNTER: dict[str, str] = {
 }
 
 
-def _stock_moves(plan, location: Location, ret: Return, actor, now: datetime) -> None:
-    """Restocked units go back on hand through the ledger; damaged ones into quarantine."""
-    units: dict[tuple[int, str], int] = defaultdict(int)
-    for line, quantity, disposition in plan:
-        if disposition != Disposition.DISPOSE:
-            units[(line.product_id, disposition)] += quantity
+def _stock_moves(planned, actor, now: datetime) -> None:
+    """Restocked units go back on hand through the ledger (one line per return and SKU);
+    damaged ones into quarantine. Every stock row is locked first, in pk order."""
+    units: dict[tuple[str, int, int, str], int] = defaultdict(int)
+    for ret, location, plan in planned:
+        for line, quantity, disposition in plan:
+            if disposition != Disposition.DISPOSE:
+                units[(ret.number, line.product_id, location.pk, disposition)] += quantity
     if not units:
         return
-    rows = lock_stock({(product_id, location.pk) for product_id, _ in units})
-    for (product_id, disposition), quantity in sorted(units.items()):
-        stock = rows[(product_id, location.pk)]
+    rows = lock_stock({(product_id, at) for _, product_id, at, _ in units})
+    moves = []
+    quarantined: dict[StockLevel, int] = defaultdict(int)
+    for (number, product_id, at, disposition), quantity in sorted(units.items()):
+        stock = rows[(product_id, at)]
         if disposition == Disposition.RESTOCK:
-            movement_apply(
-                stock=stock,
-                kind=StockMovement.Kind.RETURN,
-                quantity=quantity,
-                reference=f"return {ret.number}",
-                actor=actor,
-                at=now,
-            )
+            moves.append((stock, quantity, f"return {number}"))
         else:
-            stock_quarantine_add(stock=stock, quantity=quantity)
+            quarantined[stock] += quantity
+    movements_apply_many(moves=moves, kind=StockMovement.Kind.RETURN, actor=actor, at=now)
+    if quarantined:
+        stock_quarantine_add_many(units=quarantined)
+
+
+def _lines_count(planned, lines_of) -> list[ReturnLine]:
+    """Count what each return line received, in memory; return the lines that changed."""
+    changed: dict[int, ReturnLine] = {}
+    for _, _, plan in planned:
+        for line, quantity, disposition in plan:
+            counter = _COUNTER[disposition]
+            setattr(line, counter, getattr(line, counter) + quantity)
+            line.received = line.restocked + line.damaged + line.disposed
+            changed[line.pk] = line
+    return [changed[pk] for pk in sorted(changed)]
+
+
+def _rows_update(model, columns: list[str], rows: list[tuple]) -> None:
+    """UPDATE `columns` of rows this transaction holds from `(pk, *values)` tuples, one
+    statement per chunk (the CHECK constraints judge the new values)."""
+    table = model._meta.db_table
+    width = len(columns) + 1
+    sets = ", ".join(f"{name} = v.column{i + 2}" for i, name in enumerate(columns))
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v "
+                f"WHERE {table}.id = v.column1",
+                [value for row in chunk for value in row],
+            )
+
+
+def _returns_status_update(received: list[Return], now: datetime) -> None:
+    for status in (RS.RECEIVED, RS.PARTIALLY_RECEIVED):
+        ids = [ret.pk for ret in received if ret.status == status]
+        if ids:
+            Return.objects.filter(pk__in=ids).update(status=status, received_at=now, updated_at=now)
 
 
 # Refund

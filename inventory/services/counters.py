@@ -23,15 +23,26 @@ def counter_move(*, column: str, units_by_stock: Mapping[int, int], now: datetim
     """Add `{stock id: signed units}` to `column` of stock rows this transaction holds."""
     if column not in COUNTERS:
         raise ValueError(f"{column} is not a counter moved in bulk.")
-    if not units_by_stock:
-        return
+    column_add(column=column, units_by_stock=units_by_stock, now=now)
+
+
+# Rows per UPDATE: two parameters each, far under the 65,535 a statement may hold.
+CHUNK = 10_000
+
+
+def column_add(*, column: str, units_by_stock: Mapping[int, int], now: datetime) -> None:
+    """Add `{stock id: signed units}` to `column`, one statement per 10,000 rows. For
+    inventory's services only: the counters above, `on_hand` with its ledger lines
+    (services.ledger), `quarantined` (services.quarantine)."""
     table = StockLevel._meta.db_table
     rows = sorted(units_by_stock.items())
-    values = ", ".join(["(%s, %s)"] * len(rows))
-    with connection.cursor() as cursor:
-        # VALUES columns are column1, column2 on PostgreSQL and SQLite alike.
-        cursor.execute(
-            f"UPDATE {table} SET {column} = {column} + v.column2, updated_at = %s"
-            f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
-            [connection.ops.adapt_datetimefield_value(now), *(x for row in rows for x in row)],
-        )
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            # VALUES columns are column1, column2 on PostgreSQL and SQLite alike.
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {column} + v.column2, updated_at = %s"
+                f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+                [connection.ops.adapt_datetimefield_value(now), *(x for row in chunk for x in row)],
+            )

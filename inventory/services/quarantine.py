@@ -7,11 +7,14 @@ repairs, sends back or writes them off.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.db.models import F
 from django.utils import timezone
 
 from inventory.exceptions import InvalidQuantity
 from inventory.models import StockLevel
+from inventory.services.counters import column_add
 
 
 def stock_quarantine_add(*, stock: StockLevel, quantity: int) -> None:
@@ -22,3 +25,16 @@ def stock_quarantine_add(*, stock: StockLevel, quantity: int) -> None:
         quarantined=F("quarantined") + quantity, updated_at=timezone.now()
     )
     stock.quarantined += quantity
+
+
+def stock_quarantine_add_many(*, units: Mapping[StockLevel, int]) -> None:
+    """Put units aside on many stock rows the caller has locked, in one statement."""
+    if any(quantity <= 0 for quantity in units.values()):
+        raise InvalidQuantity("A quarantined quantity must be positive.")
+    column_add(
+        column="quarantined",
+        units_by_stock={stock.pk: quantity for stock, quantity in units.items()},
+        now=timezone.now(),
+    )
+    for stock, quantity in units.items():
+        stock.quarantined += quantity

@@ -159,7 +159,8 @@ class ReturnReceiveView(APIView):
         ret = return_receive(
             ret=ret, location=location, lines=serializer.to_lines(), actor=request.user
         )
-        return _answer(ret.pk)
+        # The service hands the return back as written: answered without reading it again.
+        return Response(ReturnOutputSerializer(ret).data)
 
 
 class ReturnRefundView(APIView):
