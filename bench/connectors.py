@@ -10,15 +10,16 @@ when each inventorySetQuantities arrives) and a real Celery worker, connects the
 channel to the shop with one mapped warehouse and `--skus` products, and pushes every
 figure once (remote ids looked up and kept). Then, in one run:
 
-* webhooks: signed Shopify `orders/create` webhooks POSTed to `/connectors/web/webhook/`
-  on a gunicorn server at `--orders-per-minute` for `--minutes` (only when the webhook
-  endpoint exists in this checkout). Prints p50/p99 of the time to answer.
 * latency: `--changes` ledger changes (stock_adjust, each on its own SKU, `--rate` a
   second), each committed as the services commit. Prints p50/p99/max from the commit to
   the storefront's receipt of the new figure.
 * burst: `--burst` changes of each of 5 SKUs, as fast as one process commits them. Prints
   the changes per storefront call for those SKUs (the coalescing ratio) and the time until
   the last figure arrived.
+* webhooks (last: its orders' stock moves would queue ahead of the figures above): signed
+  Shopify `orders/create` webhooks POSTed to `/connectors/web/webhook/` on a gunicorn
+  server (2 workers) at `--orders-per-minute` for `--minutes` (only when the webhook
+  endpoint exists in this checkout). Prints p50/p99 of the time to answer.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def setup(shop, skus: int):
@@ -104,17 +110,21 @@ def wait_until(condition, timeout: float) -> bool:
     return False
 
 
-def arrivals(shop, item: str, figure: int) -> float | None:
-    """When the storefront first received `figure` for the inventory item, or None."""
+def arrivals(shop, item: str, figure: int, after: float) -> float | None:
+    """When the storefront first received `figure` for the inventory item after `after`,
+    or None."""
     for at, rows in list(shop.set_log):
+        if at < after:
+            continue
         for row in rows:
             if row["inventoryItemId"] == item and row["quantity"] == figure:
                 return at
     return None
 
 
-def latency(shop, dc, products, changes: int, rate: float) -> dict:
+def latency(shop, connector, dc, products, changes: int, rate: float) -> dict:
     """One change per SKU, `rate` a second; each new figure's delay to the storefront."""
+    from inventory.selectors import available_by_location
     from inventory.services import stock_adjust
 
     committed: list[tuple[str, int, float]] = []
@@ -125,12 +135,14 @@ def latency(shop, dc, products, changes: int, rate: float) -> dict:
             time.sleep(pause)
         product = products[n % len(products)]
         stock_adjust(product=product, location=dc, quantity=-1, reason="bench")
-        figure = 10_000 - 1 - n // len(products)
-        committed.append((shop.variants[product.sku]["item"], figure, time.time()))
-    wait_until(lambda: arrivals(shop, *committed[-1][:2]) is not None, 120)
+        at = time.time()
+        by_sku = available_by_location(skus=[product.sku], channel=connector.channel)
+        figure = by_sku.get(product.sku, {}).get(dc.code, 0)
+        committed.append((shop.variants[product.sku]["item"], figure, at))
+    wait_until(lambda: arrivals(shop, *committed[-1]) is not None, 120)
     delays, missing = [], 0
     for item, figure, at in committed:
-        arrived = arrivals(shop, item, figure)
+        arrived = arrivals(shop, item, figure, at)
         if arrived is None:
             missing += 1
             if os.environ.get("BENCH_DEBUG"):
@@ -249,11 +261,16 @@ def webhooks(port: int, products, per_minute: float, minutes: float) -> dict:
             "X-Shopify-Shop-Domain": "bench.myshopify.com",
         }
         began = time.perf_counter()
-        response = pool.urlopen("POST", "/connectors/web/webhook/", body=body, headers=headers)
+        try:
+            status = pool.urlopen(
+                "POST", "/connectors/web/webhook/", body=body, headers=headers
+            ).status
+        except urllib3.exceptions.HTTPError:
+            status = 0  # no answer
         took = time.perf_counter() - began
         with lock:
             timings.append(took)
-            statuses[response.status] = statuses.get(response.status, 0) + 1
+            statuses[status] = statuses.get(status, 0) + 1
 
     threads = []
     started = time.monotonic()
@@ -295,6 +312,7 @@ def main() -> int:
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PORT": "0",
         "SECURE_SSL_REDIRECT": "0",
         # The fake shop listens on this machine, which outbound calls reach only when allowed.
         "OMS_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
@@ -345,6 +363,24 @@ def main() -> int:
         )
         time.sleep(3.0)  # the worker's first runs, on nothing
         lines = []
+        timed = latency(shop, connector, dc, products, args.changes, args.rate)
+        d = timed["delays"]
+        lines.append(
+            f"latency   {timed['changes']} ledger changes at {args.rate:g}/s, "
+            f"{timed['missing']} not arrived: commit -> storefront p50 "
+            f"{percentile(d, 50) * 1000:.0f} ms, p99 {percentile(d, 99) * 1000:.0f} ms, "
+            f"max {max(d) * 1000:.0f} ms"
+        )
+        burst_figures = burst(shop, connector, dc, products, args.burst)
+        last = burst_figures["last_after_commit"]
+        lines.append(
+            f"burst     {burst_figures['changes']} changes of 5 SKUs committed in "
+            f"{burst_figures['commit_seconds']:.1f} s -> {burst_figures['sku_sends']} SKU "
+            f"figures sent in {burst_figures['calls']} calls: "
+            f"{burst_figures['changes'] / max(burst_figures['sku_sends'], 1):.0f} changes per "
+            f"figure sent; last figure {last * 1000 if last is not None else float('nan'):.0f} "
+            f"ms after the last commit; settled: {burst_figures['settled']}"
+        )
         try:
             reverse("connector-webhook", args=["web"])
             has_webhook = True
@@ -372,7 +408,8 @@ def main() -> int:
                     stderr=subprocess.STDOUT,
                 )
             )
-            time.sleep(4.0)
+            if not wait_until(lambda: _listening(port), 90):
+                raise SystemExit("gunicorn did not start: see bench/out/connectors-web.log")
             hooks = webhooks(port, products, args.orders_per_minute, args.minutes)
             t = hooks["timings"]
             answers = dict(sorted(hooks["statuses"].items()))
@@ -382,26 +419,12 @@ def main() -> int:
                 f"{answers}: p50 {percentile(t, 50) * 1000:.0f} ms, "
                 f"p99 {percentile(t, 99) * 1000:.0f} ms, max {max(t) * 1000:.0f} ms"
             )
+            from connectors.models import StorefrontOrder
+
+            applied = StorefrontOrder.objects.filter(status="applied").count()
+            lines[-1] += f"; {applied} orders placed"
         else:
             lines.append("webhooks  skipped: no webhook endpoint in this checkout")
-        timed = latency(shop, dc, products, args.changes, args.rate)
-        d = timed["delays"]
-        lines.append(
-            f"latency   {timed['changes']} ledger changes at {args.rate:g}/s, "
-            f"{timed['missing']} not arrived: commit -> storefront p50 "
-            f"{percentile(d, 50) * 1000:.0f} ms, p99 {percentile(d, 99) * 1000:.0f} ms, "
-            f"max {max(d) * 1000:.0f} ms"
-        )
-        burst_figures = burst(shop, connector, dc, products, args.burst)
-        last = burst_figures["last_after_commit"]
-        lines.append(
-            f"burst     {burst_figures['changes']} changes of 5 SKUs committed in "
-            f"{burst_figures['commit_seconds']:.1f} s -> {burst_figures['sku_sends']} SKU "
-            f"figures sent in {burst_figures['calls']} calls: "
-            f"{burst_figures['changes'] / max(burst_figures['sku_sends'], 1):.0f} changes per "
-            f"figure sent; last figure {last * 1000 if last is not None else float('nan'):.0f} "
-            f"ms after the last commit; settled: {burst_figures['settled']}"
-        )
         print("\n".join(lines))
         shop.stop()
     finally:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from connectors.models import Connector, ConnectorLocation
 from connectors.sealing import secret_seal
+from connectors.services.outbound import connector_outbound_reset
 from core.outbound import outbound_url_check
 from inventory.models import Location
 from orders.models import Channel
@@ -62,4 +63,6 @@ def _connector_write(
         ConnectorLocation(connector=connector, location=location, remote_id=remote_id)
         for location, remote_id in sorted(locations.items(), key=lambda item: item[0].code)
     )
+    # Another shop, token or location map: the kept remote ids and figures may be wrong.
+    connector_outbound_reset(connector=connector)
     return connector, created

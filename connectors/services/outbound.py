@@ -141,8 +141,18 @@ def stock_push_all(*, connector: Connector, now: datetime | None = None) -> int:
     """Send every SKU's figure to the storefront again, even those it should already have
     (its own figures may have drifted); look up afresh the SKUs it did not sell. Return how
     many SKUs are to be sent."""
-    now = now or timezone.now()
     RemoteRef.objects.filter(connector=connector, missing=True).delete()
+    return _all_marked(connector, now or timezone.now())
+
+
+def connector_outbound_reset(*, connector: Connector, now: datetime | None = None) -> int:
+    """The connection was set anew (another shop, token or location map), in the caller's
+    transaction: forget every remote id kept, and send every SKU's figure again."""
+    RemoteRef.objects.filter(connector=connector).delete()
+    return _all_marked(connector, now or timezone.now())
+
+
+def _all_marked(connector: Connector, now: datetime) -> int:
     skus = list(Product.objects.order_by("sku").values_list("sku", flat=True))
     for start in range(0, len(skus), MARK_CHUNK):
         _upsert(

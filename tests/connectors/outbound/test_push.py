@@ -436,3 +436,34 @@ def product_get(sku: str):
     from inventory.models import Product
 
     return Product.objects.get(sku=sku)
+
+
+def test_connecting_anew_forgets_the_remote_ids_and_sends_every_figure(shopify):
+    # given: a connection whose ids and figures are kept
+    from connectors.services.config import connector_set
+
+    dc, lyon = warehouse("DC-PARIS"), warehouse("DC-LYON", lat=45.76, lon=4.83)
+    stocked(product("TEE-1"), dc, 10)
+    stocked(product_get("TEE-1"), lyon, 5)
+    connector = connect(shopify, locations={dc: SHOP_LOCATION})
+    shopify.variant_add("TEE-1")
+    events_read()
+    connector_push(connector=connector)
+    assert shopify.level("TEE-1", SHOP_LOCATION) == 10
+
+    # when: the channel is connected again, Lyon mapped as well
+    connector_set(
+        channel=connector.channel,
+        kind="shopify",
+        base_url=shopify.base_url,
+        webhook_secret="whsec_again_0000",
+        access_token=shopify.token,
+        locations={dc: SHOP_LOCATION, lyon: "gid://shopify/Location/72"},
+    )
+    connector_push(connector=connector)
+
+    # then: looked up again, and both locations have their figure
+    assert shopify.level("TEE-1", "gid://shopify/Location/72") == 5
+    assert shopify.level("TEE-1", SHOP_LOCATION) == 10
+    lookups = [c for c in shopify.calls if "productVariants" in c.json["query"]]
+    assert len(lookups) == 2
