@@ -60,16 +60,24 @@ def main() -> int:
             f"retention: {args.events:,} old events, {2 * args.events:,} deliveries;"
             f" {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
         )
+        from django.db import connection
+
         for size in (int(s) for s in args.batches.split(",")):
             fill(args.events)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backend = cursor.fetchone()[0]
+            backend_cpu = backend_seconds(backend)
             started = time.perf_counter()
             pruned = retention_prune(batch_size=size)
             seconds = time.perf_counter() - started
+            backend_cpu = backend_seconds(backend) - backend_cpu
             events = pruned.by_kind["delivered_events"]
             print(
                 f"    batch {size:,}: {events.rows:,} events (with their deliveries) in"
                 f" {events.batches:,} batches, {seconds:.1f} s; longest batch"
-                f" {events.longest_seconds * 1000:.0f} ms"
+                f" {events.longest_seconds * 1000:.0f} ms; PostgreSQL CPU per batch"
+                f" {backend_cpu / max(1, events.batches) * 1000:.0f} ms"
                 f" (load average {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
@@ -80,6 +88,15 @@ def main() -> int:
         if not args.keep:
             database_drop(url, SUFFIX)
     return 0
+
+
+def backend_seconds(pid: int) -> float:
+    """CPU seconds a PostgreSQL backend on this machine has used (user + system)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # PostgreSQL on another machine
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fill(events: int) -> None:
