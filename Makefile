@@ -69,7 +69,7 @@ cluster-down: ## Stop the reference deployment and remove all of it, a crashed r
 	$(PYTHON) -m ops.cluster.cluster down
 
 cluster-test: $(STAMP) ## The deployment and a short soak with faults (root; about 8 minutes)
-	$(BIN)/pytest -p no:cacheprovider -m cluster tests/cluster
+	$(BIN)/pytest -p no:cacheprovider -s -m cluster tests/cluster
 
 clean: ## Remove the virtualenv, local database and var/
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles

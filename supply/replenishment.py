@@ -158,25 +158,29 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
         )
     )
 
-    # What every selling row keeps for its own sales: the target of the days-of-cover rule;
-    # with its balances, so that finding the short ones reads no stock row again. The
+    # One pass over the stock rows of active locations keeps those that sell or hold
+    # something: their balances, and for the selling ones their pace and the target of the
+    # days-of-cover rule (what they keep for their own sales). Finding the short rows and
+    # what every location can spare then reads this table, not the stock rows again. The
     # window's shipments come through the ledger's partial index on shipments.
     target = cover_units("x.units", f"{LEAD_TIME} + {horizon}", window)
     cursor.execute(
         f"""
         INSERT INTO replenish_keep
             (stock_id, product_id, location_id, units, lead, target, available, in_transit)
-        SELECT s.id, s.product_id, s.location_id, x.units, {LEAD_TIME}, {target},
-               {available()}, s.in_transit
-        FROM (
+        SELECT s.id, s.product_id, s.location_id, x.units, {LEAD_TIME},
+               CASE WHEN x.units IS NOT NULL THEN {target} END, {available()}, s.in_transit
+        FROM inventory_stocklevel s
+        JOIN inventory_location l ON l.id = s.location_id AND l.active = %s
+        LEFT JOIN (
             SELECT m.stock_id, -SUM(m.quantity) AS units
             FROM inventory_stockmovement m
             WHERE m.kind = 'shipment' AND m.created_at >= %s
             GROUP BY m.stock_id
-        ) x
-        JOIN inventory_stocklevel s ON s.id = x.stock_id {rule_joins()}
-        WHERE x.units > 0""",
-        [policy.lead_time_days, policy.lead_time_days, _when(since)],
+            HAVING -SUM(m.quantity) > 0
+        ) x ON x.stock_id = s.id {rule_joins()}
+        WHERE x.units IS NOT NULL OR {available()} > 0""",
+        [policy.lead_time_days, policy.lead_time_days, True, _when(since)],
     )
     # The store rows under their reorder line, their position counting what is already on its
     # way: in transit, or requested and held at the source (not yet shipped).
@@ -190,6 +194,7 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
                    k.available + k.in_transit + COALESCE(r.units, 0) AS position
             FROM replenish_keep k
             JOIN inventory_location l ON l.id = k.location_id AND l.kind = %s AND l.active = %s
+                                     AND k.units IS NOT NULL
             JOIN inventory_product p ON p.id = k.product_id AND p.active = %s
             LEFT JOIN (
                 SELECT t.destination_id, tl.product_id, SUM(tl.quantity) AS units
@@ -253,17 +258,14 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
             cursor.execute(f"ANALYZE {name}")
 
     # What each location can spare of the products some store lacks: available beyond its
-    # own target. One pass over the stock rows; what the rounds grant is taken off it.
+    # own target. What the rounds grant is taken off it.
     cursor.execute(
-        f"""
+        """
         INSERT INTO replenish_spare (product_id, location_id, spare)
-        SELECT s.product_id, s.location_id, {available()} - COALESCE(k.target, 0)
-        FROM inventory_stocklevel s
-        JOIN inventory_location l ON l.id = s.location_id AND l.active = %s
-        LEFT JOIN replenish_keep k ON k.stock_id = s.id
-        WHERE s.product_id IN (SELECT product_id FROM replenish_need)
-          AND {available()} - COALESCE(k.target, 0) > 0""",
-        [True],
+        SELECT k.product_id, k.location_id, k.available - COALESCE(k.target, 0)
+        FROM replenish_keep k
+        WHERE k.product_id IN (SELECT product_id FROM replenish_need)
+          AND k.available - COALESCE(k.target, 0) > 0"""
     )
     if postgres:
         cursor.execute("ANALYZE replenish_spare")

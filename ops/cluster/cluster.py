@@ -157,6 +157,10 @@ def app_environment(host: str, **extra: str) -> dict[str, str]:
     return environment
 
 
+# Started on demand (bench/pooling.py), not by `up`.
+ON_DEMAND = {"pgbouncer"}
+
+
 def services() -> dict[str, Service]:
     """Every long-running process of the deployment, by name."""
     pg_run = STATE / "pg" / "run"

@@ -592,6 +592,12 @@ def _checks_database(
         "missing": missing[:10],
     }
     checks["webhook signatures valid"] = receiver.bad_signatures == 0 or receiver.bad_signatures
+    # The standby reconnected after the primary's restart and replays what it wrote since.
+    streaming = cluster.psql("SELECT state FROM pg_stat_replication")
+    checks["the replica streams again"] = streaming == "streaming" or streaming or "no standby"
+    figures["replica behind the primary at the end (bytes of WAL)"] = cluster.psql(
+        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) FROM pg_stat_replication"
+    )
     figures["events"] = len(events)
     figures["event ids received"] = len(received)
     # At least once: a delivery whose answer was lost (a worker killed mid-request) is sent
