@@ -16,6 +16,7 @@ urlpatterns = [
     path("console/orders/", include("orders.console.urls")),
     path("console/alerts/", include("alerts.console.urls")),
     path("console/lab/", include("lab.console.urls")),
+    path("console/connectors/", include("connectors.console.urls")),
     path("console/", include("inventory.console.urls")),
     path("console/", include("console.urls")),
     # The customer's returns live beside the tracking page, under its signed link.

@@ -17,7 +17,7 @@ reason to refuse it, the queue is.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -30,6 +30,7 @@ from connectors.models import Connector, StorefrontOrder
 from core.exceptions import DomainError, FieldErrors
 from orders.exceptions import InvalidTransition
 from orders.models import DeliveryPrice, Order
+from orders.places import address_placed
 from orders.services.amend import order_amend, order_flag
 from orders.services.capture import order_capture, order_input_resolve
 from orders.services.lifecycle import order_cancel
@@ -114,6 +115,8 @@ def storefront_order_apply(
         return _done(row, ST.TO_FIX, refused.reason, order=existing)
     except FieldErrors as refused:
         return _done(row, ST.TO_FIX, flat_errors(refused.errors) + ".", order=existing)
+    # Placed once here, so that a change of address is placed as a new order is.
+    data = replace(data, address=address_placed(data.address))
     if existing is None:
         try:
             captured = order_capture(data=data, actor=actor)

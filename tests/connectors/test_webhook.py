@@ -44,6 +44,7 @@ def test_it_places_the_shopify_sample_order(client, network):
     }
     assert order.status == Order.Status.ALLOCATED
     assert order.customer_email == "jon@example.com"
+    assert order.ship_placed_by == "postcode"  # the sample's latitude is null
     assert order.currency == "USD"
     assert sorted(order.lines.values_list("product__sku", "quantity")) == [
         ("IPOD2008PINK", 1),
@@ -280,6 +281,9 @@ def test_woocommerce_reference_order_waits_for_its_sku_and_is_replayed(client, n
     assert row.status == ST.IGNORED
     assert row.order == order
     assert order.ship_city == "San Francisco"
+    # WooCommerce sends no coordinates: the address was placed from its postcode
+    assert order.ship_placed_by == "postcode"
+    assert (round(order.ship_lat), round(order.ship_lon)) == (38, -122)
     with pytest.raises(Exception, match="only one to fix"):
         storefront_order_replay(storefront_order=row)
 
