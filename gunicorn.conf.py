@@ -36,3 +36,11 @@ control_socket_disable = True
 
 accesslog = "-"
 errorlog = "-"
+
+
+def when_ready(server):
+    """Read the data that places addresses (orders.places) once, in the master: every
+    worker forked from it has it, and no order waits seconds for it."""
+    from orders.places import places_load
+
+    places_load()

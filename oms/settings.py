@@ -323,6 +323,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.idempotency_records_purge_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    # A storefront webhook whose run was cut off after its body was stored is finished here
+    # (the storefront's own retry usually comes first).
+    "storefront-orders-resume": {
+        "task": "connectors.tasks.storefront_orders_resume_task",
+        "schedule": timedelta(minutes=5),
+    },
     "backorders-sweep": {
         "task": "orders.tasks.backorders_allocate_task",
         "schedule": timedelta(minutes=5),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -36,6 +37,8 @@ from orders.services.capture import order_capture, order_input_resolve
 from orders.services.lifecycle import order_cancel
 
 ST = StorefrontOrder.Status
+# A webhook is answered within a second or so; one still `received` after this was cut off.
+RESUME_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,21 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
         return Stored(
             StorefrontOrder.objects.get(connector=connector, webhook_id=webhook_id), new=False
         )
+
+
+def storefront_orders_resume(*, older_than: timedelta = RESUME_AFTER, limit: int = 500) -> int:
+    """Run again the stored webhooks whose first run stopped half-way (a worker killed, the
+    database gone mid-request) and that their storefront did not send again; return how
+    many. The body was stored first for this: it is never lost, at worst late."""
+    due = timezone.now() - older_than
+    rows = list(
+        StorefrontOrder.objects.filter(status=ST.RECEIVED, received_at__lt=due).order_by(
+            "received_at", "id"
+        )[:limit]
+    )
+    for row in rows:
+        storefront_order_apply(storefront_order=row)
+    return len(rows)
 
 
 def storefront_order_replay(

@@ -316,3 +316,34 @@ def test_a_replay_after_the_sku_was_created_places_the_order(client, network):
     assert row.status == ST.APPLIED
     assert row.attempts == 2
     assert row.order.lines.filter(product__sku="NEW-SKU").exists()
+
+
+def test_a_webhook_whose_run_was_cut_off_is_finished_by_the_sweep(network):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.services.inbound import storefront_orders_resume
+    from tests.connectors.helpers import json_body
+
+    # given: a body stored, its run never done (the process died), three minutes ago
+    connector = connect("shop")
+    row = StorefrontOrder.objects.create(
+        connector=connector,
+        topic="orders/create",
+        remote_order_id="820982911946154508",
+        body=json_body(shopify_order()),
+        received_at=timezone.now() - timedelta(minutes=3),
+    )
+    fresh = StorefrontOrder.objects.create(
+        connector=connector, topic="orders/create", body=b"{}", remote_order_id="9"
+    )
+    # when
+    resumed = storefront_orders_resume()
+    # then: the old one became its order; one just received is left to its own request
+    assert resumed == 1
+    row.refresh_from_db()
+    assert row.status == ST.APPLIED
+    assert row.order == Order.objects.get(channel__code="shop")
+    fresh.refresh_from_db()
+    assert fresh.status == ST.RECEIVED
