@@ -54,6 +54,7 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
     webhook_id = adapter.webhook_id(headers)[:128]
     payload = _payload(body)
     remote_id = adapter.remote_order_id(payload)[:128] if payload is not None else ""
+    updated_at = adapter.remote_updated_at(payload) if payload is not None else None
     try:
         with transaction.atomic(durable=True):
             row = StorefrontOrder.objects.create(
@@ -61,6 +62,7 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
                 topic=adapter.webhook_topic(headers)[:64],
                 webhook_id=webhook_id,
                 remote_order_id=remote_id,
+                remote_updated_at=updated_at,
                 body=body,
             )
         return Stored(row, new=True)
@@ -123,6 +125,13 @@ def storefront_order_apply(
     existing = Order.objects.filter(channel=connector.channel, external_id=remote_id).first()
     if adapter.is_cancellation(topic=row.topic, payload=payload):
         return _cancel(row, existing, source, actor)
+    if existing is not None and _superseded(row):
+        return _done(
+            row,
+            ST.IGNORED,
+            "An older version of the order than one already applied: not applied over it.",
+            existing,
+        )
     try:
         remote = adapter.order_read(payload=payload, channel_code=connector.channel.code)
         problem = _currency_problem(connector, remote.body.currency)
@@ -167,6 +176,22 @@ def _cancel(row: StorefrontOrder, order: Order | None, source: str, actor) -> St
         order_flag(order=order, reason=reason, actor=actor)
         return _done(row, ST.APPLIED, f"Sent to customer service: {reason}", order)
     return _done(row, ST.APPLIED, f"Order {order.number} cancelled.", order)
+
+
+def _superseded(row: StorefrontOrder) -> bool:
+    """Whether a delivery of the same order saying a later change was applied already."""
+    if row.remote_updated_at is None:
+        return False
+    return (
+        StorefrontOrder.objects.filter(
+            connector_id=row.connector_id,
+            remote_order_id=row.remote_order_id,
+            status=ST.APPLIED,
+            remote_updated_at__gt=row.remote_updated_at,
+        )
+        .exclude(pk=row.pk)
+        .exists()
+    )
 
 
 def _currency_problem(connector: Connector, currency: str) -> str | None:

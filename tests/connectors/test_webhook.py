@@ -347,3 +347,32 @@ def test_a_webhook_whose_run_was_cut_off_is_finished_by_the_sweep(network):
     assert row.order == Order.objects.get(channel__code="shop")
     fresh.refresh_from_db()
     assert fresh.status == ST.RECEIVED
+
+
+def test_an_older_version_arriving_after_a_newer_one_is_not_applied(client, network):
+    # given: the order, then its newer version (a new street) applied
+    connect("shop")
+    send(client, shopify_order(updated_at="2022-01-01T10:00:00-05:00"))
+    newer = shopify_order(updated_at="2022-01-01T12:00:00-05:00")
+    newer["shipping_address"]["address1"] = "200 Newer Street"
+    send(client, newer, topic="orders/updated")
+    # when: an older version (another street) arrives late, as webhooks may
+    older = shopify_order(updated_at="2022-01-01T11:00:00-05:00")
+    older["shipping_address"]["address1"] = "100 Older Street"
+    response = send(client, older, topic="orders/updated")
+    # then
+    assert response.json()["status"] == "ignored"
+    assert "older version" in response.json()["reason"]
+    assert Order.objects.get(channel__code="shop").ship_line1 == "200 Newer Street"
+
+
+def test_a_secret_the_keys_no_longer_open_is_503_and_the_storefront_retries(
+    client, network, settings
+):
+    from cryptography.fernet import Fernet
+
+    connect("shop")
+    settings.OMS_SECRET_KEY_CONNECTORS = [Fernet.generate_key().decode()]
+    response = send(client, shopify_order())
+    assert response.status_code == 503
+    assert not StorefrontOrder.objects.exists()
