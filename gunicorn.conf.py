@@ -45,3 +45,11 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def when_ready(server):
+    """Read the data that places addresses (orders.places) once, in the master: every
+    worker forked from it has it, and no order waits seconds for it."""
+    from orders.places import places_load
+
+    places_load()

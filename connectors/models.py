@@ -87,6 +87,9 @@ class StorefrontOrder(models.Model):
     # The storefront's id of this delivery: the same one twice is stored once.
     webhook_id = models.CharField(max_length=128, blank=True)
     remote_order_id = models.CharField(max_length=128, blank=True)
+    # When the storefront last changed the order, as this body says: webhooks arrive in any
+    # order, and an older version is not applied over a newer one.
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
     # The body exactly as signed: what a replay reads again.
     body = models.BinaryField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)

@@ -1,11 +1,13 @@
-"""Thin Celery tasks of the connectors: send what storefronts are owed, push all stock,
-reconcile their orders."""
+"""Thin Celery tasks of the connectors, each calling one service: send what storefronts
+are owed, push all stock, reconcile their orders, finish webhooks cut off. Running one twice
+does no harm."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from connectors.models import Connector
+from connectors.services.inbound import storefront_orders_resume
 from connectors.services.outbound import PUSH_KEY, PUSH_TASK, connectors_push_due, stock_push_all
 from connectors.services.reconcile import connector_reconcile
 from core.kick import kick, kick_clear
@@ -47,3 +49,9 @@ def connectors_reconcile_task() -> dict:
         result = connector_reconcile(connector=connector)
         done[connector.channel.code] = {"read": result.read, "applied": result.applied}
     return done
+
+
+@shared_task(acks_late=True)
+def storefront_orders_resume_task() -> int:
+    """Finish the storefront webhooks whose first run was cut off (beat, every few minutes)."""
+    return storefront_orders_resume()

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
+from accounts.scoping import location_ids_for
 from console.queues import queues_for
 
 PRODUCT_NAME = "OMS"
@@ -46,6 +47,9 @@ def links_for(user: Any) -> list[Link]:
         links.append(Link("Delivery quote", reverse("orders_console:quote")))
     if user.has_perm("alerts.view_alert"):
         links.append(Link("Alerts", reverse("alerts_console:list")))
+    # Storefront orders belong to no location yet: the network's people work them.
+    if user.has_perm("connectors.view_storefrontorder") and location_ids_for(user) is None:
+        links.append(Link("Storefront orders to fix", reverse("connectors_console:to-fix")))
     if user.has_perm("returns.view_return"):
         links.append(Link("Returns", reverse("oms_console:returns")))
     if user.has_perm("supply.view_transfer"):

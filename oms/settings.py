@@ -357,6 +357,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "operations.tasks.retention_prune_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    # A storefront webhook whose run was cut off after its body was stored is finished here
+    # (the storefront's own retry usually comes first).
+    "storefront-orders-resume": {
+        "task": "connectors.tasks.storefront_orders_resume_task",
+        "schedule": timedelta(minutes=5),
+    },
     # Stock arrivals enqueue backorder allocation at once; this sweep catches what a broker
     # outage dropped.
     "backorders-sweep": {

@@ -19,7 +19,7 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core.exceptions import FieldErrors
@@ -110,6 +110,10 @@ class InboundAdapter(Protocol):
 
     def is_cancellation(self, *, topic: str, payload: Payload) -> bool:
         """Return whether the payload says the order is cancelled (whatever the topic)."""
+        ...
+
+    def remote_updated_at(self, payload: Payload) -> datetime | None:
+        """Return when the storefront last changed the order, or None if it does not say."""
         ...
 
     def order_read(self, *, payload: Payload, channel_code: str) -> RemoteOrder:
@@ -215,6 +219,20 @@ def text(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""
+
+
+def moment(value: Any, *, utc_if_naive: bool = False) -> datetime | None:
+    """Return an ISO 8601 moment from a payload, or None. A moment without an offset is
+    taken as UTC only when the field says it is (WooCommerce's `*_gmt`)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        found = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if found.tzinfo is None:
+        return found.replace(tzinfo=UTC) if utc_if_naive else None
+    return found
 
 
 def as_object(value: Any) -> dict[str, Any]:

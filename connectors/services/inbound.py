@@ -17,7 +17,8 @@ reason to refuse it, the queue is.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -30,11 +31,14 @@ from connectors.models import Connector, StorefrontOrder
 from core.exceptions import DomainError, FieldErrors
 from orders.exceptions import InvalidTransition
 from orders.models import DeliveryPrice, Order
+from orders.places import address_placed
 from orders.services.amend import order_amend, order_flag
 from orders.services.capture import order_capture, order_input_resolve
 from orders.services.lifecycle import order_cancel
 
 ST = StorefrontOrder.Status
+# A webhook is answered within a second or so; one still `received` after this was cut off.
+RESUME_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
     webhook_id = adapter.webhook_id(headers)[:128]
     payload = _payload(body)
     remote_id = adapter.remote_order_id(payload)[:128] if payload is not None else ""
+    updated_at = adapter.remote_updated_at(payload) if payload is not None else None
     try:
         with transaction.atomic(durable=True):
             row = StorefrontOrder.objects.create(
@@ -57,6 +62,7 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
                 topic=adapter.webhook_topic(headers)[:64],
                 webhook_id=webhook_id,
                 remote_order_id=remote_id,
+                remote_updated_at=updated_at,
                 body=body,
             )
         return Stored(row, new=True)
@@ -66,6 +72,21 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
         return Stored(
             StorefrontOrder.objects.get(connector=connector, webhook_id=webhook_id), new=False
         )
+
+
+def storefront_orders_resume(*, older_than: timedelta = RESUME_AFTER, limit: int = 500) -> int:
+    """Run again the stored webhooks whose first run stopped half-way (a worker killed, the
+    database gone mid-request) and that their storefront did not send again; return how
+    many. The body was stored first for this: it is never lost, at worst late."""
+    due = timezone.now() - older_than
+    rows = list(
+        StorefrontOrder.objects.filter(status=ST.RECEIVED, received_at__lt=due).order_by(
+            "received_at", "id"
+        )[:limit]
+    )
+    for row in rows:
+        storefront_order_apply(storefront_order=row)
+    return len(rows)
 
 
 def storefront_order_replay(
@@ -104,6 +125,13 @@ def storefront_order_apply(
     existing = Order.objects.filter(channel=connector.channel, external_id=remote_id).first()
     if adapter.is_cancellation(topic=row.topic, payload=payload):
         return _cancel(row, existing, source, actor)
+    if existing is not None and _superseded(row):
+        return _done(
+            row,
+            ST.IGNORED,
+            "An older version of the order than one already applied: not applied over it.",
+            existing,
+        )
     try:
         remote = adapter.order_read(payload=payload, channel_code=connector.channel.code)
         problem = _currency_problem(connector, remote.body.currency)
@@ -114,6 +142,8 @@ def storefront_order_apply(
         return _done(row, ST.TO_FIX, refused.reason, order=existing)
     except FieldErrors as refused:
         return _done(row, ST.TO_FIX, flat_errors(refused.errors) + ".", order=existing)
+    # Placed once here, so that a change of address is placed as a new order is.
+    data = replace(data, address=address_placed(data.address))
     if existing is None:
         try:
             captured = order_capture(data=data, actor=actor)
@@ -146,6 +176,22 @@ def _cancel(row: StorefrontOrder, order: Order | None, source: str, actor) -> St
         order_flag(order=order, reason=reason, actor=actor)
         return _done(row, ST.APPLIED, f"Sent to customer service: {reason}", order)
     return _done(row, ST.APPLIED, f"Order {order.number} cancelled.", order)
+
+
+def _superseded(row: StorefrontOrder) -> bool:
+    """Whether a delivery of the same order saying a later change was applied already."""
+    if row.remote_updated_at is None:
+        return False
+    return (
+        StorefrontOrder.objects.filter(
+            connector_id=row.connector_id,
+            remote_order_id=row.remote_order_id,
+            status=ST.APPLIED,
+            remote_updated_at__gt=row.remote_updated_at,
+        )
+        .exclude(pk=row.pk)
+        .exists()
+    )
 
 
 def _currency_problem(connector: Connector, currency: str) -> str | None:

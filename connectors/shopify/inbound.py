@@ -8,6 +8,7 @@ delivery has an id (`X-Shopify-Webhook-Id`) that a retry of it keeps.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from connectors.adapters.base import (
@@ -19,6 +20,7 @@ from connectors.adapters.base import (
     header,
     hmac_sha256_base64_matches,
     method_named,
+    moment,
     order_body_read,
     phone_or_blank,
     text,
@@ -48,6 +50,9 @@ class ShopifyInbound:
     def is_cancellation(self, *, topic: str, payload: Payload) -> bool:
         # orders/updated also tells a cancellation: the order's cancelled_at is set.
         return topic == "orders/cancelled" or bool(payload.get("cancelled_at"))
+
+    def remote_updated_at(self, payload: Payload) -> datetime | None:
+        return moment(payload.get("updated_at"))
 
     def order_read(self, *, payload: Payload, channel_code: str) -> RemoteOrder:
         remote_id = self.remote_order_id(payload)

@@ -9,6 +9,7 @@ never sends coordinates: the address is placed from its postcode or city.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from connectors.adapters.base import (
     Payload,
@@ -19,6 +20,7 @@ from connectors.adapters.base import (
     header,
     hmac_sha256_base64_matches,
     method_named,
+    moment,
     order_body_read,
     phone_or_blank,
     text,
@@ -52,6 +54,9 @@ class WooCommerceInbound:
 
     def is_cancellation(self, *, topic: str, payload: Payload) -> bool:
         return text(payload.get("status")) in CANCELLED
+
+    def remote_updated_at(self, payload: Payload) -> datetime | None:
+        return moment(payload.get("date_modified_gmt"), utc_if_naive=True)
 
     def order_read(self, *, payload: Payload, channel_code: str) -> RemoteOrder:
         remote_id = self.remote_order_id(payload)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,7 @@ from orders.inputs import LineInput, OrderBody, OrderInput, phone_digits
 from orders.models import Channel, Order, OrderEvent, OrderLine, Reservation, external_id_is
 from orders.numbers import order_number_new
 from orders.payloads import order_captured_drafts
+from orders.places import address_placed
 from orders.services.allocation import (
     Recorded,
     Want,
@@ -74,6 +75,10 @@ def order_capture(*, data: OrderInput, actor: AbstractBaseUser | None = None) ->
     twins (the second insert waits for the first transaction, then fails), and only a
     refused order is looked up.
     """
+    # An address without coordinates is placed from its postcode or city here, outside
+    # the transaction (orders.places: data read in this process, no call out).
+    if data.address and data.delivery_method != Order.DeliveryMethod.CLICK_AND_COLLECT:
+        data = replace(data, address=address_placed(data.address))
     started = time.perf_counter()
     try:
         order_input_check(data)

@@ -17,7 +17,7 @@ promise from here. The calendars and prices it reads are `orders.delivery`, belo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -37,6 +37,7 @@ from orders.delivery.promise import (
     transfer_ready_on,
 )
 from orders.models import Channel, Order
+from orders.places import place
 from orders.services.allocation import Sourced, Want, sourcing_instance
 
 M = Order.DeliveryMethod
@@ -118,6 +119,11 @@ def delivery_quote(
 ) -> Quote:
     """Return the delivery options the network can serve for `lines` to `destination`,
     quoted as at `at`, and why each method was or was not offered."""
+    if not destination.located and destination.country and destination.postcode:
+        # A postcode alone: placed from data read in this process (orders.places).
+        found = place(country=destination.country, postcode=destination.postcode)
+        if found is not None:
+            destination = replace(destination, lat=found.lat, lon=found.lon)
     config = delivery_config()
     quote = Quote(basket_value=basket_value(lines))
     wants = [

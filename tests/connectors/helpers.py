@@ -87,3 +87,7 @@ def send(
         content_type="application/json",
         headers=headers,
     )
+
+
+def json_body(payload: Any) -> bytes:
+    return json.dumps(payload).encode()

@@ -154,3 +154,14 @@ def test_woocommerce_order_not_paid_yet_is_not_an_order_yet():
             payload=woocommerce_order(status="pending"), channel_code="woo"
         )
     assert refused.value.code == "not_yet"
+
+
+def test_each_storefront_says_when_the_order_last_changed():
+    from datetime import UTC, datetime
+
+    shopify = inbound_adapter("shopify").remote_updated_at(shopify_order())
+    woo = inbound_adapter("woocommerce").remote_updated_at(woocommerce_order())
+    assert shopify == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)
+    # the reference's date_modified_gmt has no offset: GMT, as its name says
+    assert woo == datetime(2017, 3, 22, 19, 28, 8, tzinfo=UTC)
+    assert inbound_adapter("woocommerce").remote_updated_at({"date_modified_gmt": "x"}) is None

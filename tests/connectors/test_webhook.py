@@ -44,6 +44,7 @@ def test_it_places_the_shopify_sample_order(client, network):
     }
     assert order.status == Order.Status.ALLOCATED
     assert order.customer_email == "jon@example.com"
+    assert order.ship_placed_by == "postcode"  # the sample's latitude is null
     assert order.currency == "USD"
     assert sorted(order.lines.values_list("product__sku", "quantity")) == [
         ("IPOD2008PINK", 1),
@@ -280,6 +281,9 @@ def test_woocommerce_reference_order_waits_for_its_sku_and_is_replayed(client, n
     assert row.status == ST.IGNORED
     assert row.order == order
     assert order.ship_city == "San Francisco"
+    # WooCommerce sends no coordinates: the address was placed from its postcode
+    assert order.ship_placed_by == "postcode"
+    assert (round(order.ship_lat), round(order.ship_lon)) == (38, -122)
     with pytest.raises(Exception, match="only one to fix"):
         storefront_order_replay(storefront_order=row)
 
@@ -312,3 +316,63 @@ def test_a_replay_after_the_sku_was_created_places_the_order(client, network):
     assert row.status == ST.APPLIED
     assert row.attempts == 2
     assert row.order.lines.filter(product__sku="NEW-SKU").exists()
+
+
+def test_a_webhook_whose_run_was_cut_off_is_finished_by_the_sweep(network):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.services.inbound import storefront_orders_resume
+    from tests.connectors.helpers import json_body
+
+    # given: a body stored, its run never done (the process died), three minutes ago
+    connector = connect("shop")
+    row = StorefrontOrder.objects.create(
+        connector=connector,
+        topic="orders/create",
+        remote_order_id="820982911946154508",
+        body=json_body(shopify_order()),
+        received_at=timezone.now() - timedelta(minutes=3),
+    )
+    fresh = StorefrontOrder.objects.create(
+        connector=connector, topic="orders/create", body=b"{}", remote_order_id="9"
+    )
+    # when
+    resumed = storefront_orders_resume()
+    # then: the old one became its order; one just received is left to its own request
+    assert resumed == 1
+    row.refresh_from_db()
+    assert row.status == ST.APPLIED
+    assert row.order == Order.objects.get(channel__code="shop")
+    fresh.refresh_from_db()
+    assert fresh.status == ST.RECEIVED
+
+
+def test_an_older_version_arriving_after_a_newer_one_is_not_applied(client, network):
+    # given: the order, then its newer version (a new street) applied
+    connect("shop")
+    send(client, shopify_order(updated_at="2022-01-01T10:00:00-05:00"))
+    newer = shopify_order(updated_at="2022-01-01T12:00:00-05:00")
+    newer["shipping_address"]["address1"] = "200 Newer Street"
+    send(client, newer, topic="orders/updated")
+    # when: an older version (another street) arrives late, as webhooks may
+    older = shopify_order(updated_at="2022-01-01T11:00:00-05:00")
+    older["shipping_address"]["address1"] = "100 Older Street"
+    response = send(client, older, topic="orders/updated")
+    # then
+    assert response.json()["status"] == "ignored"
+    assert "older version" in response.json()["reason"]
+    assert Order.objects.get(channel__code="shop").ship_line1 == "200 Newer Street"
+
+
+def test_a_secret_the_keys_no_longer_open_is_503_and_the_storefront_retries(
+    client, network, settings
+):
+    from cryptography.fernet import Fernet
+
+    connect("shop")
+    settings.OMS_SECRET_KEY_CONNECTORS = [Fernet.generate_key().decode()]
+    response = send(client, shopify_order())
+    assert response.status_code == 503
+    assert not StorefrontOrder.objects.exists()
