@@ -148,6 +148,7 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
             if a.status != Allocation.Status.RELEASED
         )
         fulfilment.actions = _fulfilment_actions(fulfilment, order) if can_change_fulfilment else []
+    returns = _returns(order)
     context = {
         **admin.site.each_context(request),
         "title": f"Order {order.number}",
@@ -157,10 +158,10 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
             (a for line in lines for a in line.every_allocation), key=lambda a: a.pk
         ),
         "fulfilments": fulfilments,
-        "returns": _returns(order),
+        "returns": returns,
         "sourcing": _sourcing(events, order.currency),
         "internals_visible": request.user.has_perm(INTERNALS_PERMISSION),
-        "totals": _totals(order, lines),
+        "totals": _totals(order, lines, returns),
         "events": events,
         "tracking_url": tracking_url(order, request),
         # The same rules as orders_at_risk (the admin's "promise" filter), on this order.
@@ -210,17 +211,25 @@ def _sourcing(events: list[OrderEvent], currency: str) -> list[dict]:
     ]
 
 
-def _totals(order: Order, lines: list[OrderLine]) -> dict[str, Decimal | None]:
-    """Return what the customer pays: lines as ordered, less cancelled units, plus delivery.
-    (No refund is recorded anywhere yet, so none is shown.)"""
+def _totals(order: Order, lines: list[OrderLine], returns: list[dict]) -> dict[str, Decimal | None]:
+    """Return what the customer pays: lines as ordered, less cancelled units, plus delivery;
+    then what was refunded for returns, and what the customer paid in the end."""
     ordered = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
     cancelled = sum((line.unit_price * line.quantity_cancelled for line in lines), Decimal("0.00"))
     delivery = order.shipping_price
+    total = ordered - cancelled + (delivery or Decimal("0.00"))
+    # Only refunds recorded as paid count; one due is shown on its return, not taken off.
+    refunded = sum(
+        (Decimal(r["refund"]["amount"]) for r in returns if r["refund"]["status"] == "refunded"),
+        Decimal("0.00"),
+    )
     return {
         "ordered": ordered,
         "cancelled": cancelled,
         "delivery": delivery,
-        "total": ordered - cancelled + (delivery or Decimal("0.00")),
+        "total": total,
+        "refunded": refunded,
+        "net": total - refunded,
     }
 
 

@@ -1,6 +1,8 @@
 """An order's API answer and its console page list the order's returns, refunds and
 exchange orders, each return in the shape the returns endpoints answer."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -89,6 +91,10 @@ def test_the_order_page_shows_returns_refunds_and_the_exchange_order(client, wor
     assert "wrong item" in returns_box
     assert exchange.number in returns_box
     assert reverse("orders_console:order", args=[exchange.exchange_order.number]) in returns_box
+    totals = page[page.index('id="totals"') : page.index('id="returns"')]
+    assert "Refunded (returns)</th><td>−24.80 EUR" in totals
+    paid = Decimal(totals.split("Total</th><td>")[1].split(" ")[0])
+    assert f"Paid after refunds</th><td>{paid - Decimal('24.80')} EUR" in totals
 
 
 def exchange_of(order, mug) -> Return:
