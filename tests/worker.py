@@ -18,7 +18,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from connectors.services.outbound import PUSH_KEY
+from core.kick import kick_clear
+from inventory.moved import STOCK_KEY
 from oms.celery import app
+from outbox.emit import RELAY_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,12 +41,25 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
 
 
+def kick_markers_clear() -> None:
+    """Forget the "a run is queued" markers (core.kick) of the tasks a test worker runs.
+
+    Tasks are routed to a fresh queue per test: a marker left by an earlier commit (another
+    test's, or this test's own setup before its worker started) stands for a message sent
+    to a queue no worker of this test reads, and would keep the commits under test from
+    queueing their run for up to the marker's lifetime.
+    """
+    for key in (RELAY_KEY, STOCK_KEY, PUSH_KEY):
+        kick_clear(key)
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path):
     """Start a worker on a fresh queue; route this process's tasks to it; stop it after."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue
+    kick_markers_clear()
     process = None
     try:
         process = worker_start(queue, tmp_path / "worker.log")

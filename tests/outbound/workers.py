@@ -7,23 +7,15 @@ import subprocess
 import uuid
 from contextlib import contextmanager
 
-from connectors.services.outbound import PUSH_KEY
-from core.kick import kick_clear
-from inventory.moved import STOCK_KEY
 from oms.celery import app
-from outbox.emit import RELAY_KEY
-from tests.worker import worker_start, worker_stop  # noqa: F401 - used by the outbound tests
+from tests.worker import kick_markers_clear, worker_start, worker_stop  # noqa: F401 - used by the outbound tests
 
 
 @contextmanager
 def worker_queue():
     """Route this process's tasks to a fresh queue for the test; yield its name."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
-    # A "run is queued" marker left by an earlier commit (this test's own setup included)
-    # stands for a message sent to a queue no worker of this test reads: it would keep the
-    # commits under test from queueing their run here.
-    for key in (RELAY_KEY, STOCK_KEY, PUSH_KEY):
-        kick_clear(key)
+    kick_markers_clear()
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     try:
