@@ -93,12 +93,23 @@ def _stock_page_link(product: Product):
 
 @admin.register(Product)
 class ProductAdmin(EscapedExportMixin, admin.ModelAdmin):
-    list_display = ["sku", "name", "barcode", "price", "active", "stock_link"]
-    list_filter = ["active"]
+    list_display = ["sku", "name", "barcode", "price", "active", "preorder", "stock_link"]
+    list_filter = ["active", "preorder"]
     search_fields = ["^sku", "name", "=barcode"]
     ordering = ["sku"]
     readonly_fields = ["stock_link", "created_at", "updated_at"]
-    fields = ["sku", "name", "barcode", "price", "active", "stock_link", "created_at", "updated_at"]
+    fields = [
+        "sku",
+        "name",
+        "barcode",
+        "price",
+        "active",
+        "preorder",
+        "preorder_cap",
+        "stock_link",
+        "created_at",
+        "updated_at",
+    ]
     show_full_result_count = False
     resource_classes = [ProductResource]
 

@@ -12,7 +12,7 @@ promised twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -85,3 +85,22 @@ def incoming_projection(
     if _projection is None:
         return [IncomingDay(start + timedelta(days=n), 0, 0) for n in range(days)]
     return _projection(product_id, location_ids, start, days)
+
+
+# promised(product ids) -> {product id: units promised to orders in total}
+PromisedTotal = Callable[[Collection[int]], dict[int, int]]
+_promised_total: PromisedTotal | None = None
+
+
+def incoming_promised_total_register(reader: PromisedTotal) -> None:
+    global _promised_total
+    _promised_total = reader
+
+
+def incoming_promised_total(*, product_ids: Collection[int]) -> dict[int, int]:
+    """Return, per product, the incoming units promised to orders that are not cancelled:
+    promises still waiting and promises their receipt fulfilled. A pre-order product's cap
+    bounds this figure (empty when no app keeps purchase orders)."""
+    if _promised_total is None or not product_ids:
+        return {}
+    return _promised_total(product_ids)

@@ -42,6 +42,20 @@ class Product(models.Model):
     barcode = models.CharField(max_length=64, blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     active = models.BooleanField(default=True)
+    # A pre-order product is sold only against units purchase orders will deliver, never
+    # from the shelves, and no more than `preorder_cap` units are promised in total.
+    preorder = models.BooleanField(
+        "pre-order",
+        default=False,
+        db_default=False,
+        help_text="Sold only against incoming purchase orders, never from stock on hand.",
+    )
+    preorder_cap = models.PositiveIntegerField(
+        "pre-order cap",
+        default=0,
+        db_default=0,
+        help_text="The most units promised to pre-orders in total (orders not cancelled).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,7 +9,7 @@ first. Two captures asking for the same units wait for each other on those locks
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import connection
@@ -33,6 +33,7 @@ def incoming_units_promise(
     shortfalls: Sequence[Shortfall], candidates: Candidates
 ) -> list[Promised]:
     product_ids = sorted({s.product_id for s in shortfalls})
+    room = _preorder_room_lock(product_ids)
     condition, params = candidates.sql()
     marks = ", ".join(["%s"] * len(product_ids))
     with connection.cursor() as cursor:
@@ -68,6 +69,9 @@ def incoming_units_promise(
     promised: list[Promised] = []
     for shortfall in shortfalls:
         wanted = shortfall.units
+        if shortfall.product_id in room:
+            wanted = min(wanted, room[shortfall.product_id])
+            room[shortfall.product_id] -= wanted
         for row in supply:
             line_id, product_id, location_id, expected_on, free = row
             if wanted == 0:
@@ -87,6 +91,48 @@ def incoming_units_promise(
             promised.append(Promised(shortfall.order_line_id, location_id, expected_on, units))
     PurchasePromise.objects.bulk_create(promises)
     return promised
+
+
+def _preorder_room_lock(product_ids: list[int]) -> dict[int, int]:
+    """Lock the pre-order products among these (pk order) and return, for each, how many
+    more units its cap lets us promise."""
+    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
+    marks = ", ".join(["%s"] * len(product_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT id, preorder_cap FROM inventory_product
+                WHERE id IN ({marks}) AND preorder ORDER BY id{lock}""",
+            product_ids,
+        )
+        caps = dict(cursor.fetchall())
+    if not caps:
+        return {}
+    promised = preorder_promised_total(list(caps))
+    return {pk: max(0, cap - promised.get(pk, 0)) for pk, cap in caps.items()}
+
+
+def preorder_promised_total(product_ids: Collection[int]) -> dict[int, int]:
+    """Return, per product, the incoming units promised to orders not cancelled: open
+    promises whose order still waits, and promises a receipt fulfilled (the figure a
+    pre-order cap bounds; inventory.incoming.incoming_promised_total)."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT pl.product_id, SUM(pp.quantity)
+                FROM supply_purchasepromise pp
+                JOIN supply_purchaseorderline pl ON pl.id = pp.purchase_order_line_id
+                WHERE pl.product_id IN ({marks}) AND (
+                    (pp.status = 'open' AND {WAITING})
+                    OR (pp.status = 'fulfilled' AND EXISTS (
+                        SELECT 1 FROM orders_orderline ol JOIN orders_order o ON o.id = ol.order_id
+                        WHERE ol.id = pp.order_line_id AND o.status <> 'cancelled')))
+                GROUP BY pl.product_id""",
+            ids,
+        )
+        return {product_id: int(units) for product_id, units in cursor.fetchall()}
 
 
 def purchase_promises_fulfil(*, line_ids_units: dict[int, int]) -> list[int]:

@@ -77,6 +77,15 @@ class ProductUpdateInputSerializer(serializers.Serializer):
         max_digits=12, decimal_places=2, min_value=Decimal("0"), allow_null=True, default=None
     )
     active = serializers.BooleanField(default=True)
+    preorder = serializers.BooleanField(
+        default=False, help_text="Sold only against incoming purchase orders."
+    )
+    preorder_cap = StrictIntegerField(
+        min_value=0,
+        max_value=2_147_483_647,
+        default=0,
+        help_text="The most units promised to pre-orders in total.",
+    )
 
 
 class ProductInputSerializer(ProductUpdateInputSerializer):
@@ -95,6 +104,8 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "price",
             "currency",
             "active",
+            "preorder",
+            "preorder_cap",
             "created_at",
             "updated_at",
         ]

@@ -19,7 +19,7 @@ from accounts.scoping import location_ids_for, scope_by_colleagues, scope_to_loc
 from core.exceptions import DomainError
 from core.text import code_lookup_form
 from inventory.console.projection import projection_chart
-from inventory.incoming import incoming_projection
+from inventory.incoming import incoming_projection, incoming_promised_total
 from inventory.models import Location, Product, StockCountImport, StockMovement
 from inventory.selectors import stock_rows
 from inventory.services.counts import (
@@ -110,9 +110,19 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
         if rows
         else []
     )
+    preorder = None
+    if product.preorder:
+        # Network-wide figures: the cap bounds what every location's supply promises.
+        promised = incoming_promised_total(product_ids=[product.pk]).get(product.pk, 0)
+        preorder = {
+            "cap": product.preorder_cap,
+            "promised": promised,
+            "left": max(0, product.preorder_cap - promised),
+        }
     context = {
         **admin.site.each_context(request),
         "title": f"Stock of {product.sku}",
+        "preorder": preorder,
         "product": product,
         "places": places,
         "totals": totals,

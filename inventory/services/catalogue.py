@@ -19,7 +19,7 @@ from core.text import TextRefused, code_normalise
 from inventory.models import Location, Product
 
 # The fields an update may change; the natural key is not among them.
-PRODUCT_UPDATABLE = frozenset({"name", "barcode", "price", "active"})
+PRODUCT_UPDATABLE = frozenset({"name", "barcode", "price", "active", "preorder", "preorder_cap"})
 LOCATION_UPDATABLE = frozenset(
     {
         "name",
@@ -51,13 +51,21 @@ def product_create(
     barcode: str = "",
     price: Decimal | None = None,
     active: bool = True,
+    preorder: bool = False,
+    preorder_cap: int = 0,
 ) -> Product:
     """Create a product; refuse a SKU that already exists in any case (400 on `sku`)."""
     sku = _key(sku, field="sku", what="A SKU")
     try:
         with transaction.atomic(durable=True):
             return Product.objects.create(
-                sku=sku, name=name, barcode=barcode, price=price, active=active
+                sku=sku,
+                name=name,
+                barcode=barcode,
+                price=price,
+                active=active,
+                preorder=preorder,
+                preorder_cap=preorder_cap,
             )
     except IntegrityError:
         # The unique index decides, so two concurrent creators cannot both win.

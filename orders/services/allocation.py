@@ -363,8 +363,12 @@ def plan_cost(sourced: Sourced | None) -> Decimal | None:
     return None if sourced is None else Decimal(str(round(round(sourced.plan.cost, 6), 2)))
 
 
-def lines_wanting(order: Order) -> tuple[list[OrderLine], list[Want]]:
-    """Return the order's lines, and what each still lacks (ordered, less cancelled, less held)."""
+def lines_wanting(
+    order: Order, *, skip_preorders: bool = False
+) -> tuple[list[OrderLine], list[Want]]:
+    """Return the order's lines, and what each still lacks (ordered, less cancelled, less held);
+    with `skip_preorders`, nothing for a pre-order product's lines (only the receipt of the
+    supply promised to them, or the end of the pre-order, lets the shelves serve them)."""
     lines = list(order.lines.select_related("product").order_by("line_no"))
     held = dict(
         Allocation.objects.holding()
@@ -376,6 +380,8 @@ def lines_wanting(order: Order) -> tuple[list[OrderLine], list[Want]]:
     wants = []
     for index, line in enumerate(lines):
         missing = line.quantity_open - held.get(line.pk, 0)
+        if skip_preorders and line.product.preorder:
+            continue
         if missing > 0:
             wants.append(Want(index, line.product_id, line.product.sku, missing))
     return lines, wants
@@ -387,9 +393,10 @@ def order_allocate(
     exclude: set[int] | frozenset[int] = frozenset(),
     actor: AbstractBaseUser | None = None,
     strategy: str | None = None,
+    skip_preorders: bool = False,
 ) -> list[Allocation]:
     """Allocate what an existing order's lines still lack. The caller holds the order's lock."""
-    lines, wants = lines_wanting(order)
+    lines, wants = lines_wanting(order, skip_preorders=skip_preorders)
     if not wants:
         return []
     candidates = order_candidates(

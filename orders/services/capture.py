@@ -41,6 +41,7 @@ from orders.services.allocation import (
     stock_source,
 )
 from orders.services.delivery_options import incoming_promise_date, order_promise
+from orders.services.preorders import preorders_unpromised_events
 from orders.services.reservations import reservation_attach, reservation_consume
 from outbox.emit import events_emit
 
@@ -149,7 +150,7 @@ def order_input_resolve(body: OrderBody) -> OrderInput:
 # The channel and the products of a body in one plain query: every order reads them, and the
 # ORM's two reads took three times as long.
 _CHANNEL_FIELDS = tuple(field.attname for field in Channel._meta.concrete_fields)
-_PRODUCT_FIELDS = ("id", "sku", "name", "active")
+_PRODUCT_FIELDS = ("id", "sku", "name", "active", "preorder")
 
 
 def _channel_and_products(code: str, skus: set[str]) -> tuple[Channel | None, dict[str, Product]]:
@@ -240,9 +241,11 @@ def _place(data: OrderInput, actor) -> Captured:
             candidates=candidates,
             now=now,
         )
+    # A pre-order product is never taken from the shelves: only incoming supply serves it.
     wants = [
         Want(i, line.product.pk, line.product.sku, line.quantity)
         for i, line in enumerate(data.lines)
+        if not line.product.preorder
     ]
     sourced = stock_source(
         destination=destination_of(
@@ -377,8 +380,11 @@ def _promise_incoming(*, order, lines, recorded, candidates, now) -> list[OrderE
         promised = []
     else:
         promised = incoming_promise(shortfalls=shortfalls, candidates=candidates)
+    unpromised = preorders_unpromised_events(
+        order=order, lines=lines, shortfalls=shortfalls, promised=promised, now=now
+    )
     if not promised:
-        return []
+        return unpromised
     short = sum(s.units for s in shortfalls) - sum(p.units for p in promised)
     promised_date = None
     if promised and short == 0:
@@ -406,7 +412,8 @@ def _promise_incoming(*, order, lines, recorded, candidates, now) -> list[OrderE
                 ]
             },
             created_at=now,
-        )
+        ),
+        *unpromised,
     ]
 
 

@@ -159,7 +159,10 @@ def _resource(order_id: int, actor) -> Order:
     order = lock_order(order_id)
     if order.status in {S.CANCELLED, S.COLLECTED, S.DELIVERED, S.SHIPPED}:
         raise InvalidTransition(f"Order {order.number} is {order.status}.", field="status")
-    allocations = order_allocate(order=order, exclude=rejected_location_ids(order), actor=actor)
+    # Pre-order lines wait for the supply promised to them, whoever asks.
+    allocations = order_allocate(
+        order=order, exclude=rejected_location_ids(order), actor=actor, skip_preorders=True
+    )
     if order.needs_attention:
         order.needs_attention = False
         order.attention_reason = ""
@@ -195,8 +198,11 @@ def backorders_allocate(*, product_ids: list[int] | None = None, limit: int = 50
         )
     helped = 0
     for order_id in waiting.order_by("created_at", "id").values_list("pk", flat=True)[:limit]:
+        # The sweep serves any waiting order from any stock, except pre-order lines: their
+        # units come from the supply promised to them (order_backorder_allocate).
         if retry_on_conflict(
-            lambda order_id=order_id: _allocate_waiting(order_id), operation="backorder_allocate"
+            lambda order_id=order_id: _allocate_waiting(order_id, skip_preorders=True),
+            operation="backorder_allocate",
         ):
             helped += 1
     return helped
@@ -211,11 +217,13 @@ def order_backorder_allocate(*, order_id: int) -> bool:
 
 
 @transaction.atomic(durable=True)
-def _allocate_waiting(order_id: int) -> bool:
+def _allocate_waiting(order_id: int, *, skip_preorders: bool = False) -> bool:
     order = lock_order(order_id)
     if order.status not in (S.BACKORDERED, S.PARTIALLY_ALLOCATED) or order.needs_attention:
         return False
-    allocations = order_allocate(order=order, exclude=rejected_location_ids(order))
+    allocations = order_allocate(
+        order=order, exclude=rejected_location_ids(order), skip_preorders=skip_preorders
+    )
     order_status_refresh(order=order)
     return bool(allocations)
 
