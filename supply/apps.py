@@ -21,6 +21,19 @@ class SupplyConfig(AppConfig):
         # no app above it: supply hands it the rows behind them. Likewise the availability
         # endpoint lists incoming supply by date through supply's reader.
         counters_register()
+        # Capture asks for transfers bringing a click & collect order's units to its store.
+        from orders.pickup_transfers import pickup_transfers_register
+        from supply.pickup import (
+            pickup_transfers_cancel,
+            pickup_transfers_request,
+            pickup_units_awaiting,
+        )
+
+        pickup_transfers_register(
+            request=pickup_transfers_request,
+            awaiting=pickup_units_awaiting,
+            cancel=pickup_transfers_cancel,
+        )
         incoming_reader_register(incoming_by_date)
         incoming_projection_register(incoming_days)
         # Order capture promises units the shelves lack against open purchase orders.

@@ -49,6 +49,15 @@ class Transfer(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A click & collect order whose pickup store this transfer brings units to: on receipt
+    # they are allocated to it at the store (supply.pickup).
+    order = models.ForeignKey(
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pickup_transfers",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
@@ -101,6 +110,38 @@ class TransferLine(models.Model):
     def missing(self) -> int:
         """Units shipped and not received, once the transfer is closed: its discrepancy."""
         return self.quantity - self.received
+
+
+class TransferForOrder(models.Model):
+    """Units of a transfer line bound for an order line (click & collect by transfer), and
+    how many of them were allocated to it at the store once received."""
+
+    transfer_line = models.ForeignKey(
+        TransferLine, on_delete=models.CASCADE, related_name="for_orders"
+    )
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.CASCADE, related_name="pickup_transfers"
+    )
+    quantity = models.IntegerField()
+    allocated = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer_line", "order_line"], name="transfer_for_order_one_per_line"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="transfer_for_order_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0) & Q(allocated__lte=F("quantity")),
+                name="transfer_for_order_allocated_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.transfer_line_id} for {self.order_line_id}"
 
 
 class PurchaseOrder(models.Model):

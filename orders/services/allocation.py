@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -45,6 +45,7 @@ from inventory.selectors import (
 )
 from inventory.services.allocations import stock_allocate_many
 from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.pickup_transfers import pickup_units_awaiting
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_REQUESTED
 from sourcing.jsonio import allocation_to_json, explanation_to_json
@@ -377,6 +378,9 @@ def lines_wanting(
         .annotate(total=Sum("quantity"))
         .values_list("order_line_id", "total")
     )
+    # Units on their way to the pickup store by transfer are the order's already.
+    for line_id, units in pickup_units_awaiting(order).items():
+        held[line_id] = held.get(line_id, 0) + units
     wants = []
     for index, line in enumerate(lines):
         missing = line.quantity_open - held.get(line.pk, 0)
@@ -405,6 +409,9 @@ def order_allocate(
         pickup_location_id=order.pickup_location_id,
         exclude=exclude,
     )
+    # After capture a click & collect order is served at its store only: units from
+    # elsewhere come by transfer (requested at capture), never as a parcel from there.
+    candidates = replace(candidates, with_shipping=False)
     destination = destination_of(
         lat=order.ship_lat,
         lon=order.ship_lon,

@@ -30,6 +30,7 @@ from orders.inputs import LineInput, OrderBody, OrderInput, phone_digits
 from orders.models import Channel, Order, OrderEvent, OrderLine, Reservation, external_id_is
 from orders.numbers import order_number_new
 from orders.payloads import order_captured_drafts
+from orders.pickup_transfers import pickup_transfers_request
 from orders.places import address_placed
 from orders.services.allocation import (
     Recorded,
@@ -41,6 +42,7 @@ from orders.services.allocation import (
     stock_source,
 )
 from orders.services.delivery_options import incoming_promise_date, order_promise
+from orders.services.pickup_transfers import pickup_bound, pickup_plan_split
 from orders.services.preorders import preorders_unpromised_events
 from orders.services.reservations import reservation_attach, reservation_consume
 from outbox.emit import events_emit
@@ -327,11 +329,17 @@ def _place(data: OrderInput, actor) -> Captured:
             )
         )
     recorded = Recorded(allocations=[], fulfilments=[])
-    if sourced is not None:
+    # Click & collect by transfer: the store's own units are allocated there; those found
+    # elsewhere are held by transfers to the store, and count as held for the order.
+    held, away = pickup_plan_split(sourced, candidates)
+    if held is not None:
         recorded = allocations_write(
-            order=order, lines=lines, sourced=sourced, actor=actor, reuse_requests=False, now=now
+            order=order, lines=lines, sourced=held, actor=actor, reuse_requests=False, now=now
         )
         events += recorded.events
+    events += pickup_transfers_request(
+        order=order, bound=pickup_bound(lines, away), actor=actor, now=now
+    )
     if allocated < wanted:
         events.append(
             OrderEvent(

@@ -31,6 +31,7 @@ from orders.events import order_event_add
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent
 from orders.payloads import order_draft
+from orders.pickup_transfers import pickup_units_awaiting
 from orders.services.allocation import order_allocate
 from orders.services.lifecycle import rejected_location_ids
 from orders.services.pickup import pickup_code_check, pickup_code_new, pickup_ready_announce
@@ -48,6 +49,18 @@ def _ensure_not_held(order: Order) -> None:
     if order.held_for:
         raise ConflictError(
             f"Order {order.number} is on hold ({order.held_for}): it cannot leave yet.",
+            field="status",
+        )
+
+
+def _ensure_nothing_on_its_way(order: Order) -> None:
+    """Refuse a pickup step while a transfer still brings units of the order to the store:
+    the customer collects the whole basket at once."""
+    units = sum(pickup_units_awaiting(order).values())
+    if units:
+        raise ConflictError(
+            f"Order {order.number} waits for {units} unit(s) on their way to the store by "
+            "transfer: it is ready for pickup once they are received.",
             field="status",
         )
 
@@ -185,6 +198,7 @@ def fulfilment_ready(*, fulfilment_id: int, actor: AbstractBaseUser | None = Non
         )
     fulfilment_ensure_can_become(fulfilment, FS.READY_FOR_PICKUP)
     _ensure_not_held(order)
+    _ensure_nothing_on_its_way(order)
     now = timezone.now()
     fulfilment.status = FS.READY_FOR_PICKUP
     fulfilment.ready_at = now
@@ -224,6 +238,7 @@ def fulfilment_collect(
         return fulfilment
     fulfilment_ensure_can_become(fulfilment, FS.COLLECTED)
     _ensure_not_held(order)
+    _ensure_nothing_on_its_way(order)
     if pickup_code is not None:
         pickup_code_check(order=order, code=pickup_code)
     collected_by = collected_by.strip()[:255]

@@ -20,6 +20,7 @@ from orders.exceptions import InvalidTransition
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent, OrderLine
 from orders.payloads import order_draft
+from orders.pickup_transfers import pickup_transfers_cancel
 from orders.services.allocation import order_allocate
 from orders.services.status import order_status_refresh
 from orders.transitions import order_ensure_can_become
@@ -42,6 +43,8 @@ def order_cancel(*, order: Order, actor: AbstractBaseUser | None = None, reason:
             f"Order {order.number} has shipped; it can no longer be cancelled.", field="status"
         )
     order_ensure_can_become(order, S.CANCELLED)
+    # Before the stock rows: the house lock order is the order, its transfers, then stock.
+    pickup_transfers_cancel(order=order, actor=actor)
     allocations_release(
         allocations=Allocation.objects.open().filter(order_line__order=order),
         reason=reason or "order cancelled",

@@ -9,6 +9,7 @@ from fulfilment.models import Fulfilment
 from inventory.models import Allocation
 from orders.events import order_event_add
 from orders.models import Order, OrderEvent
+from orders.pickup_transfers import pickup_units_awaiting
 from orders.transitions import order_ensure_can_become
 
 S = Order.Status
@@ -30,6 +31,8 @@ def order_status_derive(order: Order) -> str:
         Allocation.objects.open().filter(order_line__order=order).aggregate(n=Sum("quantity"))["n"]
         or 0
     ) + shipped
+    # Units a transfer brings to the pickup store are held for the order at their source.
+    held += sum(pickup_units_awaiting(order).values())
     if order.delivery_method == Order.DeliveryMethod.CLICK_AND_COLLECT and held >= wanted:
         statuses = set(
             order.fulfilments.exclude(

@@ -38,6 +38,8 @@ TABS = {
     "to-ship": "To ship",
     "in-transit": "In transit",
     "expected": "Expected this week",
+    # Transfers bringing click & collect orders' units here, requested or on their way.
+    "for-pickups": "For pickups",
 }
 
 
@@ -83,6 +85,11 @@ def supply_queues(request: HttpRequest) -> HttpResponse:
             "in-transit": transfers.filter(destination=location, status=TS.SHIPPED).order_by(
                 "shipped_at", "id"
             ),
+            "for-pickups": transfers.filter(
+                destination=location,
+                order__isnull=False,
+                status__in=[TS.REQUESTED, TS.SHIPPED],
+            ).order_by("created_at", "id"),
             "expected": PurchaseOrder.objects.filter(
                 location=location,
                 status__in=PurchaseOrder.OPEN_STATUSES,

@@ -22,6 +22,10 @@ from inventory.services.supply import (
     transfer_units_release,
     transfer_units_ship,
 )
+from orders.events import order_event_add
+from orders.locks import lock_order
+from orders.models import Order, OrderEvent
+from orders.services.status import order_status_refresh
 from outbox import events as event_types
 from outbox.emit import Draft, events_emit
 from supply.discrepancies import transfer_discrepancy_alert_sync
@@ -30,6 +34,7 @@ from supply.locks import lock_transfer
 from supply.models import MAX_LINE_QUANTITY, Transfer, TransferLine
 from supply.numbers import transfer_number_new
 from supply.payloads import transfer_payload
+from supply.pickup_arrival import pickup_transfer_arrived, pickup_transfer_shipped
 
 Status = Transfer.Status
 
@@ -99,10 +104,12 @@ def transfer_request(
     lines: Sequence[TransferLineInput],
     reference: str = "",
     actor: AbstractBaseUser | None = None,
+    order: Order | None = None,
 ) -> Transfer:
     """`transfer_create` inside a caller's transaction: for an action that requests a
     transfer and records why in the same commit (a confirmed replenishment proposal, an
-    alert's suggestion). The caller holds the transaction; a raise undoes it all."""
+    alert's suggestion, a click & collect order's units for its store, `order`). The caller
+    holds the transaction; a raise undoes it all."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("transfer_request runs inside its caller's transaction")
     if source.pk == destination.pk:
@@ -112,7 +119,11 @@ def transfer_request(
         if not line.product.active:
             raise SupplyInvalid(f"{line.product.sku} is not active.", field=f"lines[{index}].sku")
     transfer = _transfer_insert(
-        source=source, destination=destination, reference=reference, actor=_actor(actor)
+        source=source,
+        destination=destination,
+        reference=reference,
+        actor=_actor(actor),
+        order=order,
     )
     TransferLine.objects.bulk_create(
         [
@@ -145,7 +156,7 @@ def transfer_request(
     return transfer
 
 
-def _transfer_insert(*, source, destination, reference, actor) -> Transfer:
+def _transfer_insert(*, source, destination, reference, actor, order) -> Transfer:
     for _ in range(5):
         try:
             with transaction.atomic():
@@ -155,6 +166,7 @@ def _transfer_insert(*, source, destination, reference, actor) -> Transfer:
                     destination=destination,
                     reference=reference[:128],
                     actor=actor,
+                    order=order,
                 )
         except IntegrityError:  # a number drawn twice: draw again
             continue
@@ -185,13 +197,46 @@ def transfer_ship(*, transfer_id: int, actor: AbstractBaseUser | None = None) ->
     transfer.shipped_at = timezone.now()
     transfer.save(update_fields=["status", "shipped_at", "updated_at"])
     _emit(transfer, event_types.TRANSFER_SHIPPED)
+    if transfer.order_id is not None:
+        pickup_transfer_shipped(transfer=transfer, actor=_actor(actor))
     return transfer
 
 
 @transaction.atomic(durable=True)
 def transfer_cancel(*, transfer_id: int, actor: AbstractBaseUser | None = None) -> Transfer:
-    """Cancel a transfer not yet shipped: its held units are available again at `from`."""
-    transfer = lock_transfer(transfer_id)
+    """Cancel a transfer not yet shipped: its held units are available again at `from`.
+
+    A transfer bringing a click & collect order's units: the order's lock is taken first
+    (the house order: order, transfer, stock), and the order, its units no longer coming,
+    waits for stock at its store like any backorder."""
+    order = _lock_order_of(transfer_id)
+    transfer = transfer_cancel_within(transfer=lock_transfer(transfer_id), actor=actor)
+    if order is not None:
+        note = (
+            f"Transfer {transfer.number} to the pickup store was cancelled: the order waits "
+            "for stock at the store."
+        )
+        order_event_add(
+            order=order,
+            kind=OrderEvent.Kind.NOTE,
+            message=note,
+            data={"transfer": transfer.number, "cancelled": True},
+            actor=_actor(actor),
+            public=False,
+        )
+        order_status_refresh(order=order, actor=_actor(actor), note=note)
+    return transfer
+
+
+def _lock_order_of(transfer_id: int) -> Order | None:
+    order_id = Transfer.objects.filter(pk=transfer_id).values_list("order_id", flat=True).first()
+    return lock_order(order_id) if order_id is not None else None
+
+
+def transfer_cancel_within(
+    *, transfer: Transfer, actor: AbstractBaseUser | None = None
+) -> Transfer:
+    """`transfer_cancel` on a transfer the caller's transaction holds locked."""
     _ensure(transfer, Status.CANCELLED)
     transfer_units_release(
         location_id=transfer.source_id,
@@ -217,6 +262,7 @@ def transfer_receive(
     discrepancy, with an alert at `to`) and leaves `in_transit`. Missing units that turn up
     later are received on the closed transfer: into on hand, and the discrepancy shrinks.
     """
+    _lock_order_of(transfer_id)
     transfer = lock_transfer(transfer_id)
     lines = {line.product_id: line for line in transfer.lines.select_related("product")}
     closing = transfer.status == Status.SHIPPED
@@ -261,4 +307,6 @@ def transfer_receive(
         transfer.save(update_fields=["status", "received_at", "updated_at"])
     transfer_discrepancy_alert_sync(transfer=transfer)
     _emit(transfer, event_types.TRANSFER_RECEIVED)
+    if transfer.order_id is not None:
+        pickup_transfer_arrived(transfer=transfer, received=units, actor=_actor(actor))
     return transfer

@@ -91,10 +91,12 @@ def test_a_channel_allowing_transfers_sends_the_rest_from_a_warehouse(api, net):
     net["rivoli"].save(update_fields=["ships"])
     # when: the Lyon store has tees, the mugs come from the Lyon warehouse
     response = api.post(ORDERS, pickup([("TEE", 1), ("MUG", 1)], store="ST-LYON"), format="json")
-    # then
+    # then: the store's tee is allocated there; the mug is held at the warehouse by a
+    # transfer to the store (tests/delivery/test_pickup_by_transfer.py follows it through)
     assert response.status_code == 201, response.content
     where = {a["sku"]: a["location"] for a in response.json()["allocations"]}
-    assert where == {"TEE": "ST-LYON", "MUG": "DC-LYON"}
+    assert where == {"TEE": "ST-LYON"}
+    assert StockLevel.objects.get(product=net["mug"], location=net["dc_lyon"]).allocated == 1
     # and the promise includes the transfer: later than the store alone could do
     order = Order.objects.get(number=response.json()["number"])
     alone = api.post(
