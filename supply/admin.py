@@ -55,13 +55,14 @@ class TransferAdmin(LocationScopedAdmin, admin.ModelAdmin):
     list_display = ["number", "source", "destination", "status", "reference", "created_at"]
     list_filter = ["status", "source", "destination"]
     list_select_related = ["source", "destination"]
-    search_fields = ["number", "reference"]
+    search_fields = ["number", "reference", "order__number"]
     readonly_fields = (
         "number",
         "source",
         "destination",
         "status",
         "reference",
+        "order",
         "actor",
         "created_at",
         "shipped_at",

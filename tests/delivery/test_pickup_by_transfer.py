@@ -237,3 +237,20 @@ def test_the_store_sees_the_transfer_coming_in_its_supply_queue(
     html = response.content.decode()
     assert f'id="transfer-{transfer.number}"' in html
     assert order.number in html
+
+
+def test_the_admin_finds_an_order_s_transfer_by_the_order_number(
+    admin_client_logged, api, by_transfer
+):
+    # given
+    order = _capture(api)
+    transfer = Transfer.objects.get(order=order)
+    # when
+    found = admin_client_logged.get(
+        reverse("admin:supply_transfer_changelist") + f"?q={order.number}"
+    )
+    page = admin_client_logged.get(reverse("admin:supply_transfer_change", args=[transfer.pk]))
+    # then
+    assert [t.number for t in found.context["cl"].result_list] == [transfer.number]
+    assert page.status_code == 200
+    assert order.number in page.content.decode()
