@@ -18,6 +18,7 @@ location that could not be in a plan cheaper than the incumbent.
 from __future__ import annotations
 
 import time
+from bisect import insort
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -134,23 +135,35 @@ def refine(
         slope = most[i]
         if not slope:
             continue
-        level = price[i]
+        old = price[i]
+        # A site's breakpoint (the price at which it would start to pay) is never below its
+        # unit cost, and a site at or above both the old and the new price keeps its reduced
+        # cost: holders are sorted by unit cost, so the scan stops at the first such site.
         points: list[tuple[float, int, int, float]] = []
         append = points.append
-        for s, u in held:
+        level = INF  # the new price once the points seen supply the SKU's most
+        rest_of_holders = len(held)
+        for k, (s, u) in enumerate(held):
+            own = unit[s]
+            if own >= old:
+                rest_of_holders = k
+                break
             kind = state[s]
             if kind:
-                own = unit[s]
-                rest = reduced[s] + u * (level - own) if level > own else reduced[s]
+                rest = reduced[s] + u * (old - own)
                 append((own if kind == 2 or rest <= 0 else own + rest / u, u, s, rest))
         points.sort()
-        level = -INF
-        for start, u, _, _ in points:
-            level = start
-            slope -= u
-            if slope <= 0:
+        level = _level(points, slope)
+        for s, u in held[rest_of_holders:]:
+            own = unit[s]
+            if own >= level:
                 break
-        if slope > 0:
+            kind = state[s]
+            if kind:
+                rest = reduced[s]
+                insort(points, (own if kind == 2 or rest <= 0 else own + rest / u, u, s, rest))
+                level = _level(points, slope)
+        if level == INF:
             return INF, reduced, price
         price[i] = level
         for _, u, s, rest in points:
@@ -163,6 +176,15 @@ def refine(
         if r < 0:
             bound += r
     return bound, reduced, price
+
+
+def _level(points: Sequence[tuple[float, int, int, float]], slope: int) -> float:
+    """Return the breakpoint at which the sorted `points` supply `slope` units (INF: never)."""
+    for start, u, _, _ in points:
+        slope -= u
+        if slope <= 0:
+            return start
+    return INF
 
 
 def _reduced(
