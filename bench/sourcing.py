@@ -260,6 +260,8 @@ def load_average() -> str:
 
 
 def report(title: str, cases: list[Case]) -> None:
+    if not cases:
+        return
     rows = compare(cases)
     print(f"\n{title}")
     print(format_table(rows))
@@ -291,8 +293,9 @@ def main() -> None:
         recorded.append(Case(path.name, instance_from_json(raw), optimum_from_json(raw)))
     rng = random.Random(args.seed)
     generated_json = [(f"gen-{n:03d}", generate(rng)) for n in range(args.generated)]
+    grid_rng = random.Random(args.seed + 1)  # the same set whatever --generated says
     grid_json = [
-        (f"grid-{p:02d}-{n:02d}", generate(rng, size=300, lines=25, policy=policy))
+        (f"grid-{p:02d}-{n:02d}", generate(grid_rng, size=300, lines=25, policy=policy))
         for n in range(args.grid)
         for p, policy in enumerate(POLICIES)
     ]
@@ -300,6 +303,7 @@ def main() -> None:
     started = time.process_time()
     generated = [Case(name, instance_from_json(raw)) for name, raw in generated_json]
     reading_ms = (time.process_time() - started) * 1000
+    grid = [Case(name, instance_from_json(raw)) for name, raw in grid_json]
 
     # The corpus is long-lived: keep the garbage collector from walking it during the engine's
     # runs (a full collection over it costs tens of ms, charged to whichever plan triggers it).
@@ -309,8 +313,7 @@ def main() -> None:
     started = time.perf_counter()
     report(f"recorded instances ({len(recorded)}, against their proven optima)", recorded)
     report(f"generated instances ({len(generated)}, seed {args.seed})", generated)
-    if grid_json:
-        grid = [Case(name, instance_from_json(raw)) for name, raw in grid_json]
+    if grid:
         report(
             f"300 locations x 25 lines, every policy ({len(grid)}: {args.grid} per policy,"
             f" {len(POLICIES)} policies)",
