@@ -27,6 +27,9 @@ _Held = tuple[int, int, float]
 
 EPSILON = 1e-12
 INF = float("inf")
+# A node bound kept up to date SKU by SKU stops the pass only this far (relative) above the
+# limit: its sums run in another order than the full bound's, so they differ by float noise.
+EARLY_MARGIN = 1e-7
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ def refine(
     most: Sequence[int],
     split_penalty: float,
     ceilings: dict[int, float],
+    limit: float = INF,
 ) -> tuple[float, list[float], list[float]]:
     """Return (bound, reduced cost per site, prices) for a node of the search, without a cap.
 
@@ -119,6 +123,10 @@ def refine(
     (`ceilings`: more of it is worth no more), then maximise each price exactly in turn,
     once. `holders` must be capped at `most` and sorted by unit cost. The bound is
     infinite when the sites cannot supply some SKU's most.
+
+    Any prices give a valid bound, so the bound is kept up to date SKU by SKU: once it
+    passes `limit` (by more than float noise) the pass stops and returns it, the node
+    being cut whatever the other SKUs' prices (the reduced costs are then partial).
     """
     price = list(price)
     reduced = list(reduced)
@@ -131,6 +139,15 @@ def refine(
                     break
                 reduced[s] += u * (level - (own if own > top else top))
             price[i] = top
+    early = limit < INF
+    if early:
+        stop = limit + EARLY_MARGIN * max(1.0, abs(limit))
+        running = sum(p * m for p, m in zip(price, most, strict=True)) - split_penalty
+        running += sum(reduced[s] for s in forced)
+        for s in free:
+            r = reduced[s]
+            if r < 0:
+                running += r
     for i, held in enumerate(holders):
         slope = most[i]
         if not slope:
@@ -166,6 +183,19 @@ def refine(
         if level == INF:
             return INF, reduced, price
         price[i] = level
+        if early:
+            running += (level - old) * slope
+            for _, u, s, rest in points:
+                own = unit[s]
+                before = reduced[s]
+                after = reduced[s] = rest - u * (level - own) if level > own else rest
+                if state[s] == 2:
+                    running += after - before
+                else:
+                    running += (after if after < 0 else 0.0) - (before if before < 0 else 0.0)
+            if running > stop:
+                return running, reduced, price
+            continue
         for _, u, s, rest in points:
             own = unit[s]
             reduced[s] = rest - u * (level - own) if level > own else rest
