@@ -2,7 +2,9 @@
 
 `plan_check` lists what is wrong with a plan: units it may not take, a policy it
 breaks, figures (units, shipments, cost) that do not match its allocations, and,
-given the instance's recorded optimum, a plan that falls short of it. The cost is
+given the instance's recorded optimum, a plan that falls short of it. A location whose
+shipment waits (the plan's `waits`, with incoming supply) may give its stock and the
+units arrived by then, and the waiting is part of the cost. The cost is
 recomputed here from the contract's formula, apart from the solvers' own cost model,
 so that a mistake in one is not repeated by the other.
 """
