@@ -1,14 +1,19 @@
 """Benchmark the sourcing engine: time and plan quality per strategy.
 
 Runs every strategy over the recorded instances (tests/sourcing/instances,
-which carry their proven optimum) and over generated ones (seeded: up to 300
+which carry their proven optimum), over generated ones (seeded: up to 300
 locations and 25 lines, warehouses with deep stock and stores with sparse
-stock across European cities, mixed policies). For generated instances a
-rule strategy's plan counts as optimal when it matches the optimal engine's.
-The optimal engine itself is checked against an independent MIP (HiGHS via
-scipy, when scipy is installed) on a subset of the generated instances.
+stock across European cities, mixed policies) and over the largest shape
+under every policy: 300 locations x 25 lines for each combination of split
+penalty (0, 1.5, 4), line splits (allowed or not) and shipment cap (none, 1,
+2, 3). For generated instances a rule strategy's plan counts as optimal when
+it matches the optimal engine's. The optimal engine itself is checked against
+an independent MIP (HiGHS via scipy, when scipy is installed) on a subset of
+the generated instances. Times are printed as wall time (`elapsed_ms`) and CPU
+time (`time.process_time`), beside the load average: on a busy machine the CPU
+figures are the ones that compare.
 
-    python bench/sourcing.py [--generated N] [--seed S] [--mip N]
+    python bench/sourcing.py [--generated N] [--seed S] [--grid N] [--mip N]
 """
 
 from __future__ import annotations
@@ -57,11 +62,27 @@ CITIES = {
 SIZES = (5, 12, 30, 80, 200, 300, 300)  # locations in all
 
 
-def generate(rng: random.Random) -> dict:
-    """Return a random instance shaped like the recorded ones (calibrated on their statistics)."""
+# Every policy of the largest shape: split penalty x line splits x shipment cap.
+POLICIES = [
+    {"split_penalty": penalty, "allow_line_split": split, "max_shipments": cap}
+    for penalty in (0.0, 1.5, 4.0)
+    for split in (True, False)
+    for cap in (None, 1, 2, 3)
+]
+
+
+def generate(
+    rng: random.Random,
+    *,
+    size: int | None = None,
+    lines: int | None = None,
+    policy: dict | None = None,
+) -> dict:
+    """Return a random instance shaped like the recorded ones (calibrated on their statistics);
+    `size` (locations in all), `lines` and `policy` fix what is otherwise drawn."""
     catalogue = [f"SKU-{n:04d}" for n in range(rng.choice((20, 20, 50, 170)))]
     warehouses = rng.randint(1, 4)
-    stores = max(1, rng.choice(SIZES) - warehouses)
+    stores = max(1, (size or rng.choice(SIZES)) - warehouses)
     names = list(CITIES)
     locations = []
     for n in range(warehouses + stores):
@@ -89,23 +110,24 @@ def generate(rng: random.Random) -> dict:
                 "stock": stock,
             }
         )
-    count = rng.choice((1, 2, 3, 6, 10, 15, 25, 25))
+    count = lines or rng.choice((1, 2, 3, 6, 10, 15, 25, 25))
     wanted = catalogue[: max(count, 8)]  # orders favour the catalogue's head, so SKUs repeat
-    lines = [
+    order_lines = [
         {"sku": rng.choice(wanted), "quantity": rng.choice((1, 1, 1, 2, 2, 3, 5))}
         for _ in range(count)
     ]
     lat, lon = CITIES[rng.choice(names)]
     return {
         "order": {
-            "lines": lines,
+            "lines": order_lines,
             "destination": {
                 "lat": round(lat + rng.uniform(-0.3, 0.3), 4),
                 "lon": round(lon + rng.uniform(-0.3, 0.3), 4),
             },
         },
         "locations": locations,
-        "policy": {
+        "policy": policy
+        or {
             "split_penalty": rng.choice((0.0, 1.5, 4.0)),
             "allow_line_split": rng.random() < 0.7,
             "max_shipments": rng.choice((None, None, None, 1, 2, 3)),
@@ -230,24 +252,38 @@ def _km(a: dict, b: dict) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def report(title: str, cases: list[Case]) -> None:
+    if not cases:
+        return
     rows = compare(cases)
     print(f"\n{title}")
     print(format_table(rows))
     optimal = rows[0]
     print(f"slowest optimal: {optimal.slowest} {max(optimal.times_ms):.1f} ms")
-    print(
-        "optimal CPU time (process_time, steadier on a busy machine):"
-        f" p50 {optimal.percentile_ms(0.5, cpu=True):.1f}"
-        f" p99 {optimal.percentile_ms(0.99, cpu=True):.1f}"
-        f" max {max(optimal.cpu_ms):.1f} ms"
-    )
+    for row in rows:
+        print(
+            f"{row.strategy:<17} wall p50 {row.percentile_ms(0.5):5.1f}"
+            f" p99 {row.percentile_ms(0.99):5.1f} max {max(row.times_ms):6.1f} ms"
+            f" | CPU p50 {row.percentile_ms(0.5, cpu=True):5.1f}"
+            f" p99 {row.percentile_ms(0.99, cpu=True):5.1f} max {max(row.cpu_ms):6.1f} ms"
+        )
+    print(f"load average {load_average()}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", type=int, default=200, help="generated instances")
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument(
+        "--grid", type=int, default=10, help="300 x 25 instances per policy (24 policies)"
+    )
     parser.add_argument("--mip", type=int, default=40, help="generated instances to check by MIP")
     args = parser.parse_args()
 
@@ -257,10 +293,17 @@ def main() -> None:
         recorded.append(Case(path.name, instance_from_json(raw), optimum_from_json(raw)))
     rng = random.Random(args.seed)
     generated_json = [(f"gen-{n:03d}", generate(rng)) for n in range(args.generated)]
+    grid_rng = random.Random(args.seed + 1)  # the same set whatever --generated says
+    grid_json = [
+        (f"grid-{p:02d}-{n:02d}", generate(grid_rng, size=300, lines=25, policy=policy))
+        for n in range(args.grid)
+        for p, policy in enumerate(POLICIES)
+    ]
     # Reading is timed apart: the engine's times below start from a typed instance.
     started = time.process_time()
     generated = [Case(name, instance_from_json(raw)) for name, raw in generated_json]
     reading_ms = (time.process_time() - started) * 1000
+    grid = [Case(name, instance_from_json(raw)) for name, raw in grid_json]
 
     # The corpus is long-lived: keep the garbage collector from walking it during the engine's
     # runs (a full collection over it costs tens of ms, charged to whichever plan triggers it).
@@ -270,13 +313,19 @@ def main() -> None:
     started = time.perf_counter()
     report(f"recorded instances ({len(recorded)}, against their proven optima)", recorded)
     report(f"generated instances ({len(generated)}, seed {args.seed})", generated)
+    if grid:
+        report(
+            f"300 locations x 25 lines, every policy ({len(grid)}: {args.grid} per policy,"
+            f" {len(POLICIES)} policies)",
+            grid,
+        )
     if generated:
         print(
             f"reading the generated instances (instance_from_json): {reading_ms:.1f} ms CPU,"
             f" {reading_ms / len(generated):.2f} ms each"
         )
     mip_check(generated_json, args.mip)
-    print(f"\nbench time {time.perf_counter() - started:.1f} s")
+    print(f"\nbench time {time.perf_counter() - started:.1f} s, load average {load_average()}")
 
 
 if __name__ == "__main__":

@@ -8,14 +8,15 @@ contract and the algorithm.
 
 from .engine import STRATEGIES, plan
 from .errors import InvalidInstance, InvalidJson, InvalidPlan, UnknownStrategy
-from .instance import Instance, Line, Location, Policy
-from .plan import Allocation, CostPart, Explanation, Plan, RunnerUp, Unallocated
+from .instance import Incoming, Instance, Line, Location, Policy
+from .plan import Allocation, CostPart, Explanation, Plan, RunnerUp, Unallocated, Wait
 
 __all__ = [
     "STRATEGIES",
     "Allocation",
     "CostPart",
     "Explanation",
+    "Incoming",
     "Instance",
     "InvalidInstance",
     "InvalidJson",
@@ -27,5 +28,6 @@ __all__ = [
     "RunnerUp",
     "Unallocated",
     "UnknownStrategy",
+    "Wait",
     "plan",
 ]

@@ -2,7 +2,9 @@
 
 `plan_check` lists what is wrong with a plan: units it may not take, a policy it
 breaks, figures (units, shipments, cost) that do not match its allocations, and,
-given the instance's recorded optimum, a plan that falls short of it. The cost is
+given the instance's recorded optimum, a plan that falls short of it. A location whose
+shipment waits (the plan's `waits`, with incoming supply) may give its stock and the
+units arrived by then, and the waiting is part of the cost. The cost is
 recomputed here from the contract's formula, apart from the solvers' own cost model,
 so that a mistake in one is not repeated by the other.
 """
@@ -13,8 +15,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .instance import Instance
-from .plan import Allocation, Plan
+from .instance import Instance, Location
+from .plan import Allocation, Plan, Wait
 
 # Two costs within this relative (and absolute) distance are equal.
 COST_TOLERANCE = 1e-6
@@ -29,8 +31,11 @@ class Optimum:
     cost: float
 
 
-def plan_cost(instance: Instance, allocations: Iterable[Allocation]) -> float:
-    """Return the contract's cost of these allocations (unknown locations are skipped)."""
+def plan_cost(
+    instance: Instance, allocations: Iterable[Allocation], waits: Iterable[Wait] = ()
+) -> float:
+    """Return the contract's cost of these allocations (unknown locations are skipped), with
+    `wait_cost_per_day` for each day a used location's shipment waits (`waits`)."""
     by_code = {location.code: location for location in instance.locations}
     lat, lon = instance.destination
     units_at: dict[str, int] = {}
@@ -46,6 +51,9 @@ def plan_cost(instance: Instance, allocations: Iterable[Allocation]) -> float:
         total += location.shipment_cost + location.cost_per_km * km + location.unit_cost * units
     if units_at:
         total += instance.policy.split_penalty * (len(units_at) - 1)
+    for wait in waits:
+        if wait.location in units_at:
+            total += instance.policy.wait_cost_per_day * wait.days
     return total
 
 
@@ -63,7 +71,7 @@ def plan_check(instance: Instance, plan: Plan, optimum: Optimum | None = None) -
     problems = _feasibility(instance, plan)
     problems += _figures(instance, plan)
     if optimum is not None and not problems:
-        problems += _against(optimum, plan, plan_cost(instance, plan.allocations))
+        problems += _against(optimum, plan, plan_cost(instance, plan.allocations, plan.waits))
     return problems
 
 
@@ -95,10 +103,22 @@ def _feasibility(instance: Instance, plan: Plan) -> list[str]:
         taken[key] = taken.get(key, 0) + allocation.quantity
         given[allocation.line] += allocation.quantity
         sources[allocation.line].add(allocation.location)
+    waits: dict[str, int] = {}
+    for n, wait in enumerate(plan.waits):
+        if wait.location in waits:
+            problems.append(f"wait {n}: {wait.location} waits twice")
+        elif wait.location not in by_code:
+            problems.append(f"wait {n}: no location {wait.location} in the instance")
+        elif wait.days <= 0:
+            problems.append(f"wait {n} ({wait.location}): {wait.days} days is not positive")
+        elif not any(a.location == wait.location for a in plan.allocations):
+            problems.append(f"wait {n}: {wait.location} ships nothing")
+        waits.setdefault(wait.location, wait.days)
     for (code, sku), units in sorted(taken.items()):
-        held = by_code[code].stock.get(sku, 0)
+        held = _held(by_code[code], sku, waits.get(code, 0))
         if units > held:
-            problems.append(f"{code} gives {units} × {sku} but holds {held}")
+            when = f" by day {waits[code]}" if code in waits else ""
+            problems.append(f"{code} gives {units} × {sku} but holds {held}{when}")
     left = [0] * len(lines)
     for n, unallocated in enumerate(plan.unallocated):
         if not 0 <= unallocated.line < len(lines) or unallocated.quantity <= 0:
@@ -133,7 +153,7 @@ def _figures(instance: Instance, plan: Plan) -> list[str]:
     shipments = len({a.location for a in plan.allocations})
     if plan.shipments != shipments:
         problems.append(f"the plan says {plan.shipments} shipments, it uses {shipments}")
-    cost = plan_cost(instance, plan.allocations)
+    cost = plan_cost(instance, plan.allocations, plan.waits)
     if not same_cost(plan.cost, cost):
         problems.append(f"the plan says cost {plan.cost:.6f}, its allocations cost {cost:.6f}")
     return problems
@@ -149,6 +169,16 @@ def _against(optimum: Optimum, plan: Plan, cost: float) -> list[str]:
     if cost > optimum.cost:
         return [f"not optimal: cost {cost:.6f} where {optimum.cost:.6f} is possible"]
     return [f"cost {cost:.6f} beats the recorded optimum of {optimum.cost:.6f}"]
+
+
+def _held(location: Location, sku: str, day: int) -> int:
+    """Return the units of `sku` a shipment leaving `location` on `day` may take: its stock,
+    and the incoming units arrived by then (day 0: it leaves now)."""
+    units = location.stock.get(sku, 0)
+    for item in location.incoming:
+        if item.sku == sku and 0 < item.days <= day:
+            units += item.quantity
+    return units
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -91,6 +91,7 @@ class CostSearch:
         """Return the node's own Lagrangian bound from the root's `prices`, the free sites it
         rules out and the node's reduced costs."""
         sel = self.sel
+        assert sel.best is not None
         ceilings = {}
         members, cover, most = sel.members, sel.cover, sel.most
         for i in range(len(most)):
@@ -114,9 +115,11 @@ class CostSearch:
             most=most,
             split_penalty=sel.sp,
             ceilings=ceilings,
+            limit=sel.best.cost + TOLERANCE,
         )
-        assert sel.best is not None
         room = sel.best.cost + TOLERANCE - bound
+        if room < 0:
+            return bound, [], reduced  # the node is cut: nothing to rule out
         return bound, [s for s in free if reduced[s] > room], reduced
 
     def lagrangian_with(self, s: int) -> float:

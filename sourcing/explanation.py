@@ -9,7 +9,7 @@ under a small time budget of its own) and the best single-location plan.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from .model import Model
@@ -30,14 +30,20 @@ def explain(
     rule: str,
     runner_ups: bool = True,
     deadline: float | None = None,
+    waits: Mapping[str, tuple[int, float]] | None = None,
+    others: Sequence[tuple[str, Solution, bool]] = (),
 ) -> Explanation:
     """Return the explanation of `solution`.
 
     Each runner-up re-solve gets AVOID_BUDGET_MS, cut short by `deadline` (the caller's
-    budget); none is tried once the deadline has passed.
+    budget); none is tried once the deadline has passed. `waits` gives the (days, cost) of
+    each chosen location whose shipment waits for incoming units (its model's fixed cost
+    includes that cost); `others` are (label, plan, proven) runner-ups known already.
     """
-    parts = location_parts(model, solution)
-    alternatives = []
+    parts = location_parts(model, solution, waits or {})
+    alternatives = [
+        _alternative(label, other, solution, proven=proven) for label, other, proven in others
+    ]
     if runner_ups:
         if strategy == "optimal":
             for code in solution.codes[:MAX_AVOIDED]:
@@ -59,8 +65,12 @@ def explain(
     )
 
 
-def location_parts(model: Model, solution: Solution) -> tuple[CostPart, ...]:
-    """Return per used location: units and the cost parts that add up to the plan's cost."""
+def location_parts(
+    model: Model, solution: Solution, waits: Mapping[str, tuple[int, float]] | None = None
+) -> tuple[CostPart, ...]:
+    """Return per used location: units and the cost parts that add up to the plan's cost
+    (`waits`: days and cost of the shipments that wait, included in their shipment cost)."""
+    waits = waits or {}
     units: dict[int, int] = {}
     for _, s, q in solution.allocations:
         units[s] = units.get(s, 0) + q
@@ -70,16 +80,19 @@ def location_parts(model: Model, solution: Solution) -> tuple[CostPart, ...]:
         site = model.sites[s]
         distance_cost = site.location.cost_per_km * site.km
         units_cost = site.unit_cost * units[s]
+        days, wait_cost = waits.get(site.code, (0, 0.0))
         parts.append(
             CostPart(
                 location=site.code,
                 units=units[s],
-                shipment_cost=round(site.location.shipment_cost, 6),
+                shipment_cost=round(site.location.shipment_cost - wait_cost, 6),
                 km=round(site.km, 3),
                 distance_cost=round(distance_cost, 6),
                 units_cost=round(units_cost, 6),
                 split_penalty_share=round(share, 6),
                 total=round(site.location.shipment_cost + distance_cost + units_cost + share, 6),
+                wait_days=days,
+                wait_cost=round(wait_cost, 6),
             )
         )
     return tuple(parts)
@@ -138,10 +151,15 @@ def _text(
         f"location(s), cost {solution.cost:.2f}"
     ]
     for part in parts:
+        waiting = (
+            f" + waits {part.wait_days} day(s) for incoming units {part.wait_cost:.2f}"
+            if part.wait_days
+            else ""
+        )
         lines.append(
             f"  {part.location}: {part.units} units = shipment {part.shipment_cost:.2f}"
             f" + {part.km:.0f} km {part.distance_cost:.2f}"
-            f" + units {part.units_cost:.2f}"
+            f" + units {part.units_cost:.2f}{waiting}"
             f" + split share {part.split_penalty_share:.2f} = {part.total:.2f}"
         )
     for alt in alternatives:

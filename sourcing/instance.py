@@ -3,6 +3,10 @@
 Callers build it directly from their own records, or read it from the contract's JSON
 with `sourcing.jsonio.instance_from_json`, which validates every field. Lines and
 locations are identified by their position in the tuples.
+
+Incoming supply is an extension: a location may list units that arrive there in a number
+of days, and the policy may price a day of waiting; an instance without them plans exactly
+as before (docs/sourcing.md, "Incoming supply").
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
+class Incoming:
+    """Units of a SKU expected at a location in `days` days (from the day of the order)."""
+
+    sku: str
+    quantity: int
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     code: str
     lat: float
@@ -31,6 +44,8 @@ class Location:
     cost_per_km: float
     unit_cost: float
     stock: Mapping[str, int]  # units available to promise, by SKU; a missing SKU has none
+    # Units expected later; a shipment from here may wait for them (docs/sourcing.md).
+    incoming: tuple[Incoming, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +53,8 @@ class Policy:
     split_penalty: float = 0.0
     allow_line_split: bool = True
     max_shipments: int | None = None  # None: no cap
+    # What one shipment waiting a day for incoming units costs (lateness weighed as money).
+    wait_cost_per_day: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ from typing import Any
 
 from .check import Optimum
 from .errors import InvalidInstance, InvalidPlan
-from .instance import Instance, Line, Location, Policy
-from .plan import Allocation, CostPart, Explanation, Plan, RunnerUp, Unallocated
+from .instance import Incoming, Instance, Line, Location, Policy
+from .plan import Allocation, CostPart, Explanation, Plan, RunnerUp, Unallocated, Wait
+from .waiting import departures
 
 JsonObject = dict[str, Any]
 
@@ -47,7 +48,9 @@ def instance_from_json(raw: Any) -> Instance:
             raise InvalidInstance(f"locations[{index}].code", "is not unique")
         seen.add(location.code)
     policy = _policy(raw.get("policy", {}))
-    return Instance(lines=lines, destination=dest, locations=locations, policy=policy)
+    instance = Instance(lines=lines, destination=dest, locations=locations, policy=policy)
+    departures(instance)  # refuses more combinations of departure days than the engine tries
+    return instance
 
 
 def _field(mapping: Mapping[str, Any], key: str, name: str) -> Any:
@@ -120,11 +123,13 @@ def _location(index: int, raw: Any, skus: set[str]) -> Location:
         shipment_cost, cost_per_km = raw["shipment_cost"], raw["cost_per_km"]
         unit_cost, stock = raw["unit_cost"], raw["stock"]
         ships, priority = raw.get("ships", True), raw.get("priority", 0)
+        incoming = raw.get("incoming")
     except (KeyError, TypeError, AttributeError):
         return _location_checked(index, raw, skus)
     number = _NUMBER_TYPES
     if (
-        type(code) is not str
+        incoming is not None  # the extension: read field by field
+        or type(code) is not str
         or not code
         or type(ships) is not bool
         or type(stock) is not dict
@@ -185,8 +190,27 @@ def _location_checked(index: int, raw: Any, skus: set[str]) -> Location:
         ships=ships,
         priority=priority,
         stock=stock,
+        incoming=_incoming(raw.get("incoming", []), f"{name}.incoming", skus),
         **costs,
     )
+
+
+def _incoming(raw: Any, name: str, skus: set[str]) -> tuple[Incoming, ...]:
+    if not isinstance(raw, list):
+        raise InvalidInstance(name, "must be a list of {sku, quantity, days}")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"{name}[{i}]"
+        if not isinstance(item, Mapping):
+            raise InvalidInstance(where, "must be an object")
+        sku = _sku(_field(item, "sku", f"{where}.sku"), f"{where}.sku")
+        quantity = _count(_field(item, "quantity", f"{where}.quantity"), f"{where}.quantity")
+        days = _count(_field(item, "days", f"{where}.days"), f"{where}.days")
+        if days < 1:
+            raise InvalidInstance(f"{where}.days", "must be at least 1 (stock at hand is 0)")
+        if sku in skus:  # like stock, units of SKUs the order does not ask for cannot matter
+            out.append(Incoming(sku=sku, quantity=quantity, days=days))
+    return tuple(out)
 
 
 def _policy(raw: Any) -> Policy:
@@ -198,10 +222,14 @@ def _policy(raw: Any) -> Policy:
         raise InvalidInstance("policy.allow_line_split", "must be true or false")
     cap = raw.get("max_shipments")
     max_shipments = None if cap is None else _count(cap, "policy.max_shipments")
+    wait_cost_per_day = _number(
+        raw.get("wait_cost_per_day", 0.0), "policy.wait_cost_per_day", minimum=0.0
+    )
     return Policy(
         split_penalty=split_penalty,
         allow_line_split=allow_line_split,
         max_shipments=max_shipments,
+        wait_cost_per_day=wait_cost_per_day,
     )
 
 
@@ -209,7 +237,7 @@ def instance_to_json(instance: Instance) -> JsonObject:
     """Return the instance as the contract's JSON object."""
     lat, lon = instance.destination
     policy = instance.policy
-    return {
+    out: JsonObject = {
         "order": {
             "lines": [{"sku": line.sku, "quantity": line.quantity} for line in instance.lines],
             "destination": {"lat": lat, "lon": lon},
@@ -225,6 +253,17 @@ def instance_to_json(instance: Instance) -> JsonObject:
                 "cost_per_km": location.cost_per_km,
                 "unit_cost": location.unit_cost,
                 "stock": dict(location.stock),
+                # the extension's fields only where used: other instances read as before
+                **(
+                    {
+                        "incoming": [
+                            {"sku": item.sku, "quantity": item.quantity, "days": item.days}
+                            for item in location.incoming
+                        ]
+                    }
+                    if location.incoming
+                    else {}
+                ),
             }
             for location in instance.locations
         ],
@@ -234,6 +273,9 @@ def instance_to_json(instance: Instance) -> JsonObject:
             "max_shipments": policy.max_shipments,
         },
     }
+    if policy.wait_cost_per_day:
+        out["policy"]["wait_cost_per_day"] = policy.wait_cost_per_day
+    return out
 
 
 def optimum_from_json(raw: Any) -> Optimum | None:
@@ -271,6 +313,11 @@ def explanation_to_json(explanation: Explanation) -> JsonObject:
                 "units_cost": part.units_cost,
                 "split_penalty_share": part.split_penalty_share,
                 "total": part.total,
+                **(
+                    {"wait_days": part.wait_days, "wait_cost": part.wait_cost}
+                    if part.wait_days
+                    else {}
+                ),
             }
             for part in explanation.locations
         ],
@@ -308,6 +355,8 @@ def plan_to_json(plan: Plan) -> JsonObject:
         out["bound"] = round(plan.bound, 6)
     out["strategy"] = plan.strategy
     out["explanation"] = explanation_to_json(plan.explanation)
+    if plan.waits:
+        out["waits"] = [{"location": w.location, "days": w.days} for w in plan.waits]
     return out
 
 
@@ -341,9 +390,18 @@ def plan_from_json(raw: Any) -> Plan:
         if plan.get("explanation") is not None
         else Explanation(rule="", locations=(), alternatives=(), text=())
     )
+    waits = (
+        tuple(
+            Wait(location=_plan_str(item, "location", name), days=_plan_int(item, "days", name))
+            for name, item in _plan_items(plan, "waits")
+        )
+        if "waits" in plan
+        else ()
+    )
     return Plan(
         allocations=allocations,
         unallocated=unallocated,
+        waits=waits,
         units=_plan_int(plan, "units", "plan"),
         shipments=_plan_int(plan, "shipments", "plan"),
         cost=_plan_float(plan, "cost", "plan"),
@@ -367,6 +425,8 @@ def _explanation(raw: Any) -> Explanation:
             units_cost=_plan_float(item, "units_cost", name),
             split_penalty_share=_plan_float(item, "split_penalty_share", name),
             total=_plan_float(item, "total", name),
+            wait_days=_plan_int(item, "wait_days", name) if "wait_days" in item else 0,
+            wait_cost=_plan_float(item, "wait_cost", name) if "wait_cost" in item else 0.0,
         )
         for name, item in _plan_items(explanation, "locations", "explanation.")
     )

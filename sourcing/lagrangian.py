@@ -18,6 +18,7 @@ location that could not be in a plan cheaper than the incumbent.
 from __future__ import annotations
 
 import time
+from bisect import insort
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,9 @@ _Held = tuple[int, int, float]
 
 EPSILON = 1e-12
 INF = float("inf")
+# A node bound kept up to date SKU by SKU stops the pass only this far (relative) above the
+# limit: its sums run in another order than the full bound's, so they differ by float noise.
+EARLY_MARGIN = 1e-7
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ def refine(
     most: Sequence[int],
     split_penalty: float,
     ceilings: dict[int, float],
+    limit: float = INF,
 ) -> tuple[float, list[float], list[float]]:
     """Return (bound, reduced cost per site, prices) for a node of the search, without a cap.
 
@@ -118,6 +123,10 @@ def refine(
     (`ceilings`: more of it is worth no more), then maximise each price exactly in turn,
     once. `holders` must be capped at `most` and sorted by unit cost. The bound is
     infinite when the sites cannot supply some SKU's most.
+
+    Any prices give a valid bound, so the bound is kept up to date SKU by SKU: once it
+    passes `limit` (by more than float noise) the pass stops and returns it, the node
+    being cut whatever the other SKUs' prices (the reduced costs are then partial).
     """
     price = list(price)
     reduced = list(reduced)
@@ -130,29 +139,63 @@ def refine(
                     break
                 reduced[s] += u * (level - (own if own > top else top))
             price[i] = top
+    early = limit < INF
+    if early:
+        stop = limit + EARLY_MARGIN * max(1.0, abs(limit))
+        running = sum(p * m for p, m in zip(price, most, strict=True)) - split_penalty
+        running += sum(reduced[s] for s in forced)
+        for s in free:
+            r = reduced[s]
+            if r < 0:
+                running += r
     for i, held in enumerate(holders):
         slope = most[i]
         if not slope:
             continue
-        level = price[i]
+        old = price[i]
+        # A site's breakpoint (the price at which it would start to pay) is never below its
+        # unit cost, and a site at or above both the old and the new price keeps its reduced
+        # cost: holders are sorted by unit cost, so the scan stops at the first such site.
         points: list[tuple[float, int, int, float]] = []
         append = points.append
-        for s, u in held:
+        level = INF  # the new price once the points seen supply the SKU's most
+        rest_of_holders = len(held)
+        for k, (s, u) in enumerate(held):
+            own = unit[s]
+            if own >= old:
+                rest_of_holders = k
+                break
             kind = state[s]
             if kind:
-                own = unit[s]
-                rest = reduced[s] + u * (level - own) if level > own else reduced[s]
+                rest = reduced[s] + u * (old - own)
                 append((own if kind == 2 or rest <= 0 else own + rest / u, u, s, rest))
         points.sort()
-        level = -INF
-        for start, u, _, _ in points:
-            level = start
-            slope -= u
-            if slope <= 0:
+        level = _level(points, slope)
+        for s, u in held[rest_of_holders:]:
+            own = unit[s]
+            if own >= level:
                 break
-        if slope > 0:
+            kind = state[s]
+            if kind:
+                rest = reduced[s]
+                insort(points, (own if kind == 2 or rest <= 0 else own + rest / u, u, s, rest))
+                level = _level(points, slope)
+        if level == INF:
             return INF, reduced, price
         price[i] = level
+        if early:
+            running += (level - old) * slope
+            for _, u, s, rest in points:
+                own = unit[s]
+                before = reduced[s]
+                after = reduced[s] = rest - u * (level - own) if level > own else rest
+                if state[s] == 2:
+                    running += after - before
+                else:
+                    running += (after if after < 0 else 0.0) - (before if before < 0 else 0.0)
+            if running > stop:
+                return running, reduced, price
+            continue
         for _, u, s, rest in points:
             own = unit[s]
             reduced[s] = rest - u * (level - own) if level > own else rest
@@ -163,6 +206,15 @@ def refine(
         if r < 0:
             bound += r
     return bound, reduced, price
+
+
+def _level(points: Sequence[tuple[float, int, int, float]], slope: int) -> float:
+    """Return the breakpoint at which the sorted `points` supply `slope` units (INF: never)."""
+    for start, u, _, _ in points:
+        slope -= u
+        if slope <= 0:
+            return start
+    return INF
 
 
 def _reduced(

@@ -68,24 +68,39 @@ def build_model(instance: Instance, *, excluded: frozenset[str] = frozenset()) -
         for sku, pairs in by_sku.items()
     )
     split = instance.policy.allow_line_split
-    wanted = [(item.sku, item.demand) for item in items]
-    packed = [(item.sku, item.demand, _subset_sums(item.quantities)) for item in items]
+    count = len(items)
+    position = {item.sku: i for i, item in enumerate(items)}
+    demand = [item.demand for item in items]
+    sums = [_subset_sums(item.quantities) for item in items]
     lat, lon = instance.destination
     sites = []
     for location in instance.locations:
         stock = location.stock
         if not location.ships or not stock or location.code in excluded:
             continue
-        get = stock.get
-        if split:
-            capacity = tuple([min(get(sku, 0), demand) for sku, demand in wanted])
-        else:
-            capacity = tuple([_whole_lines(get(sku, 0), d, m) for sku, d, m in packed])
-        if not any(capacity):
+        # The stock usually names few of the order's SKUs: walk it, not the order (unless it
+        # is the longer of the two: a caller may pass a location's whole stock).
+        if len(stock) > count:
+            stock = {sku: stock[sku] for sku in position if sku in stock}
+        capacity = [0] * count
+        useful = False
+        for sku, units in stock.items():
+            i = position.get(sku)
+            if i is None or units <= 0:
+                continue
+            d = demand[i]
+            if units >= d:
+                capacity[i] = d
+            elif split:
+                capacity[i] = units
+            else:
+                capacity[i] = _whole_lines(units, d, sums[i])
+            useful = useful or capacity[i] > 0
+        if not useful:
             continue
         km = haversine_km(location.lat, location.lon, lat, lon)
         fixed = location.shipment_cost + location.cost_per_km * km
-        sites.append(Site(location, km, fixed, location.unit_cost, capacity))
+        sites.append(Site(location, km, fixed, location.unit_cost, tuple(capacity)))
     cap = instance.policy.max_shipments
     return Model(
         instance=instance,

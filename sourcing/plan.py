@@ -35,6 +35,8 @@ class CostPart:
     units_cost: float
     split_penalty_share: float
     total: float
+    wait_days: int = 0  # days the shipment waits for incoming units (0: it leaves now)
+    wait_cost: float = 0.0  # what that waiting costs, in `total`
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,14 @@ class RunnerUp:
     extra_cost: float
     units_lost: int
     proven: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A shipment that leaves its location `days` days late, with incoming units."""
+
+    location: str
+    days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,7 @@ class Plan:
     bound: float | None  # a lower bound on the cost when not proven
     strategy: str
     explanation: Explanation
+    waits: tuple[Wait, ...] = ()  # only with incoming supply: the shipments that wait
 
     @property
     def locations(self) -> tuple[str, ...]:

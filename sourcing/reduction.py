@@ -22,34 +22,36 @@ def dominated_sites(model: Model) -> list[int]:
     fixed = [site.fixed for site in sites]
     unit = [site.unit_cost for site in sites]
     codes = [site.code for site in sites]
-    full = []
+    needs = []
     held = []
     # per SKU, the locations holding its whole demand, least fixed cost first, as
     # (fixed, unit cost, SKUs held in full, code, index)
     full_holders: list[list[tuple[float, float, int, str, int]]] = [[] for _ in demand]
     for a, site in enumerate(sites):
-        full_mask = 0
+        full_mask = need = 0
         items = []
         for i, u in enumerate(site.capacity):
             if u:
                 items.append(i)
+                need |= 1 << i
                 if u >= demand[i]:
                     full_mask |= 1 << i
         entry = (fixed[a], unit[a], full_mask, codes[a], a)
         for i in items:
             if full_mask >> i & 1:
                 full_holders[i].append(entry)
-        full.append(full_mask)
+        needs.append(need)
         held.append(items)
     for group in full_holders:
         group.sort()
+    sizes = [len(group) for group in full_holders]
     out = []
     for b, items in enumerate(held):
-        need = 0
-        for i in items:
-            need |= 1 << i
         # Candidates for A: the locations holding in full the SKU of B that fewest hold in full
-        rarest = min((full_holders[i] for i in items), key=len, default=())
+        rarest = full_holders[min(items, key=sizes.__getitem__)]
+        if len(rarest) < 2 and (not rarest or rarest[0][4] == b):
+            continue
+        need = needs[b]
         fb, ub, cb = fixed[b], unit[b], codes[b]
         for fa, ua, mask, ca, a in rarest:
             if fa > fb:

@@ -188,6 +188,49 @@ def test_a_node_bound_from_ceilings_equals_the_bound_from_scratch(data):
         assert [reduced[s] for s in free] == pytest.approx([reduced_again[s] for s in free])
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_node_bound_stopped_at_a_limit_is_never_above_the_full_bound(data):
+    # given: a node (root prices, some sites forced, some free) and a limit to cut at
+    sites = data.draw(st.integers(2, 7))
+    unit = [data.draw(st.sampled_from((0.2, 0.5, 1.0, 1.7))) for _ in range(sites)]
+    fixed = [data.draw(st.sampled_from((2.0, 5.0, 9.5))) for _ in range(sites)]
+    holders, most = [], []
+    for _ in range(data.draw(st.integers(1, 4))):
+        chosen = data.draw(st.lists(st.integers(0, sites - 1), min_size=1, unique=True))
+        group = sorted(
+            ((s, data.draw(st.integers(1, 3))) for s in chosen), key=lambda h: unit[h[0]]
+        )
+        holders.append(group)
+        most.append(data.draw(st.integers(1, sum(u for _, u in group))))
+    price = [data.draw(st.sampled_from((0.3, 1.2, 2.5, 6.0))) for _ in holders]
+    state = [data.draw(st.integers(0, 2)) for _ in range(sites)]
+    common = {
+        "state": state,
+        "forced": [s for s in range(sites) if state[s] == 2],
+        "free": [s for s in range(sites) if state[s] == 1],
+        "unit": unit,
+        "holders": holders,
+        "most": most,
+        "split_penalty": 1.5,
+        "ceilings": {},
+    }
+    root = scratch_reduced(price, fixed, unit, holders)
+    full, full_reduced, _ = refine(price, root, **common)
+    limit = data.draw(st.floats(-20.0, 40.0))
+
+    # when
+    early, reduced, _ = refine(price, root, limit=limit, **common)
+
+    # then: stopped only above the limit, below the full bound; else the same answer
+    if early <= limit:
+        assert early == full
+        assert reduced == full_reduced
+    else:
+        assert early <= full + 1e-9
+        assert full > limit
+
+
 # -- the last slot -------------------------------------------------------------------------
 
 
