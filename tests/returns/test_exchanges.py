@@ -7,12 +7,14 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.roles import CUSTOMER_SERVICE
 from fulfilment.models import Fulfilment
 from inventory.models import StockLevel
 from orders.models import Channel, Order
 from orders.services.fulfilments import fulfilment_ship
 from outbox.models import OutboxEvent
 from returns.models import Return
+from tests.console.helpers import person
 from tests.orders.helpers import product, stocked, warehouse
 from tests.returns.helpers import order_shipped
 
@@ -192,7 +194,7 @@ def test_the_channel_admin_sets_when_exchanges_ship(admin_client_logged):
     assert (channel.return_days, channel.exchange_shipping) == (14, "when_received")
 
 
-def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, tmp_path):
+def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, tmp_path, client):
     # given: exchanges wait for the return; the exchange is sent from a 3PL working by file
     Channel.objects.filter(code="web").update(
         exchange_shipping=Channel.ExchangeShipping.WHEN_RECEIVED
@@ -203,6 +205,8 @@ def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, 
     stocked(large, warehouse("3PL-BE", kind="third_party", lat=50.85, lon=4.35), 5)
     shipped = order_shipped([(small, 1, "19.90")])
     before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    client.force_login(person("service", CUSTOMER_SERVICE))
+    service_client = client
 
     # when: the exchange is made
     answer = exchange(api, shipped).json()
@@ -215,6 +219,8 @@ def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, 
     assert shown["held_for"] and answer["number"] in shown["held_for"]
     assert requested_events(request, before) == []
     assert export_rows(tmp_path) == []
+    page = service_client.get(reverse("orders_console:order", args=[new.number]))
+    assert "On hold" in page.content.decode() and answer["number"] in page.content.decode()
 
     # when: the return comes in
     assert receive(api, answer["number"], 1).status_code == 200
@@ -224,6 +230,8 @@ def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, 
     assert api.get(reverse("order-detail", args=[new.number])).json()["held_for"] is None
     assert [row["order"] for row in export_rows(tmp_path)] == [new.number]
     assert export_rows(tmp_path) == []
+    page = service_client.get(reverse("orders_console:order", args=[new.number]))
+    assert "On hold" not in page.content.decode()
 
 
 def test_an_exchange_that_ships_at_once_is_requested_at_once(api, shipped):
