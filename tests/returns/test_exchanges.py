@@ -219,6 +219,7 @@ def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, 
     assert shown["held_for"] and answer["number"] in shown["held_for"]
     assert requested_events(request, before) == []
     assert export_rows(tmp_path) == []
+    assert queue(api) == []
     page = service_client.get(reverse("orders_console:order", args=[new.number]))
     assert "On hold" in page.content.decode() and answer["number"] in page.content.decode()
 
@@ -228,6 +229,7 @@ def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, 
     # then: the request goes out, once, by webhook and in the next file
     assert requested_events(request, before) == [request.pk]
     assert api.get(reverse("order-detail", args=[new.number])).json()["held_for"] is None
+    assert queue(api) == [request.pk]
     assert [row["order"] for row in export_rows(tmp_path)] == [new.number]
     assert export_rows(tmp_path) == []
     page = service_client.get(reverse("orders_console:order", args=[new.number]))
@@ -250,6 +252,12 @@ def requested_events(request: Fulfilment, before: set[int]) -> list[int]:
     since `before` (the outbox rows the relay sends)."""
     rows = OutboxEvent.objects.filter(event="fulfilment.requested").exclude(pk__in=before)
     return [row.data["id"] for row in rows.order_by("pk") if row.data["id"] == request.pk]
+
+
+def queue(api) -> list[int]:
+    """Return the requests the 3PL's queue lists (GET /api/v1/fulfilments/)."""
+    answer = api.get(reverse("fulfilments"), {"location": "3PL-BE", "status": "requested"})
+    return [row["id"] for row in answer.json()["results"]]
 
 
 def export_rows(tmp_path) -> list[dict]:
