@@ -65,8 +65,11 @@ def fulfilments_export(*, location: Location, write=None) -> Exported:
     requests go out in the next file. A request is in one file only.
     """
     ids = list(
-        Fulfilment.objects.select_for_update(skip_locked=True)
+        # Only the requests' rows: the orders they are read with stay free.
+        Fulfilment.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(location=location, status=FS.REQUESTED, exported_at__isnull=True)
+        # A held order's requests are not sent yet: they go in a file after its release.
+        .filter(order__held_for="")
         .order_by("id")
         .values_list("id", flat=True)
     )

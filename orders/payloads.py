@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fulfilment.models import Fulfilment
-from fulfilment.payloads import fulfilments_requested_drafts
+from fulfilment.payloads import fulfilment_draft, fulfilments_requested_drafts
 from inventory.models import Allocation
 from orders.models import Order, OrderLine
 from orders.representation import (
@@ -16,7 +16,7 @@ from orders.representation import (
     orders_for_output,
 )
 from outbox.emit import Draft
-from outbox.events import ORDER_CREATED, order_key
+from outbox.events import FULFILMENT_REQUESTED, ORDER_CREATED, order_key
 
 
 def order_captured_drafts(
@@ -27,7 +27,8 @@ def order_captured_drafts(
     fulfilments: Sequence[Fulfilment],
 ) -> list[Draft]:
     """Return `order.created` and one `fulfilment.requested` per request, from the rows order
-    capture has just written (allocations with their line and stock location)."""
+    capture has just written (allocations with their line and stock location). An order on
+    hold sends no request: they go out when it is released (`fulfilments_released_drafts`)."""
     body = order_representation(
         order,
         lines=lines,
@@ -36,11 +37,24 @@ def order_captured_drafts(
         events=None,
         request=None,
     )
+    created = Draft(ORDER_CREATED, body, None, order_key(order.pk))
+    if order.held_for:
+        return [created]
     return [
-        Draft(ORDER_CREATED, body, None, order_key(order.pk)),
+        created,
         *fulfilments_requested_drafts(
             order=order, fulfilments=fulfilments, allocations=allocations
         ),
+    ]
+
+
+def fulfilments_released_drafts(order: Order) -> list[Draft]:
+    """Return `fulfilment.requested` for each request of an order just released from its
+    hold: the requests it was placed with, and any made while it was held."""
+    ids = Fulfilment.objects.filter(order=order, status=Fulfilment.Status.REQUESTED)
+    return [
+        fulfilment_draft(FULFILMENT_REQUESTED, pk)
+        for pk in ids.order_by("pk").values_list("pk", flat=True)
     ]
 
 

@@ -127,6 +127,9 @@ def order_representation(
         "returns": list(returns),
         "tracking_url": tracking_url(order, request),
         "logistics_cost": None if order.logistics_cost is None else money(order.logistics_cost),
+        # Why the order waits before its locations are asked for it (an exchange waiting
+        # for its return), or null: the status values are the contract's, the hold is not one.
+        "held_for": order.held_for or None,
         "needs_attention": order.needs_attention,
         "attention_reason": order.attention_reason,
         "created_at": moment(order.created_at, zone),

@@ -67,14 +67,14 @@ def exchange_place(
     return exchange
 
 
-def exchange_release_within(*, ret: Return, actor: AbstractBaseUser | None) -> None:
-    """Let the exchange order of a return received in full ship, if it was held for it
-    (inside the receipt's transaction: the release commits with the units)."""
-    if ret.exchange_order_id is None:
-        return
+def exchange_release_within(
+    *, number: str, exchange_order_id: int, actor: AbstractBaseUser | None
+) -> None:
+    """Let the exchange order of return `number`, now received in full, ship if it was held
+    for it (inside the receipt's transaction: the release commits with the units)."""
     order_release_within(
-        order_id=ret.exchange_order_id,
-        message=f"Return {ret.number} received: the exchange may ship.",
+        order_id=exchange_order_id,
+        message=f"Return {number} received: the exchange may ship.",
         actor=actor,
     )
 

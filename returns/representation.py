@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
@@ -10,7 +12,7 @@ from django.utils import timezone
 from core.api.values import moment, money
 from orders.models import Order
 from orders.order_returns import ATTRIBUTE
-from returns.models import Return, ReturnLine
+from returns.models import REASONS_RETAILER_FAULT, Refund, Return, ReturnLine
 
 
 def returns_for_output() -> QuerySet[Return]:
@@ -32,24 +34,76 @@ def returns_of_orders() -> Prefetch:
     )
 
 
-def refund_computed(ret: Return, lines: list[ReturnLine]) -> Decimal:
+@dataclass(frozen=True)
+class LineFigures:
+    """What a return's answer shows of one of its lines, and the unit price it is refunded at."""
+
+    sku: str
+    quantity: int
+    received: int
+    restocked: int
+    damaged: int
+    disposed: int
+    reason: str
+    unit_price: Decimal
+
+
+def _figures(line: ReturnLine) -> LineFigures:
+    return LineFigures(
+        sku=line.product.sku,
+        quantity=line.quantity,
+        received=line.received,
+        restocked=line.restocked,
+        damaged=line.damaged,
+        disposed=line.disposed,
+        reason=str(line.reason),
+        unit_price=line.order_line.unit_price,
+    )
+
+
+def refund_due(lines: Sequence[LineFigures], shipping_price: Decimal | None) -> Decimal:
     """Return what the received units are worth at the order's prices, plus the delivery
     price once when a received unit came back through the retailer's fault."""
-    amount = sum((line.received * line.order_line.unit_price for line in lines), start=Decimal("0"))
-    if any(line.received and line.retailer_fault for line in lines):
-        amount += ret.order.shipping_price or Decimal("0")
+    amount = sum((line.received * line.unit_price for line in lines), start=Decimal("0"))
+    if any(line.received and line.reason in REASONS_RETAILER_FAULT for line in lines):
+        amount += shipping_price or Decimal("0")
     return amount.quantize(Decimal("0.01"))
 
 
-def refund_representation(ret: Return, lines: list[ReturnLine]) -> dict:
-    refund = getattr(ret, "refund", None) if _has_refund(ret) else None
+def refund_computed(ret: Return, lines: list[ReturnLine]) -> Decimal:
+    """`refund_due` of a return's lines read as rows (with their order line)."""
+    return refund_due([_figures(line) for line in lines], ret.order.shipping_price)
+
+
+def refund_representation(
+    *,
+    status: str,
+    resolution: str,
+    currency: str,
+    lines: Sequence[LineFigures],
+    shipping_price: Decimal | None,
+    refund: Refund | None,
+) -> dict:
     if refund is not None:
         return {"amount": money(refund.amount), "currency": refund.currency, "status": "refunded"}
-    if ret.status == Return.Status.CANCELLED or ret.resolution != Return.Resolution.REFUND:
-        return {"amount": money(0), "currency": ret.currency, "status": "none"}
-    amount = refund_computed(ret, lines)
+    if status == Return.Status.CANCELLED or resolution != Return.Resolution.REFUND:
+        return {"amount": money(0), "currency": currency, "status": "none"}
+    amount = refund_due(lines, shipping_price)
     due = any(line.received for line in lines)
-    return {"amount": money(amount), "currency": ret.currency, "status": "due" if due else "none"}
+    return {"amount": money(amount), "currency": currency, "status": "due" if due else "none"}
+
+
+def refund_of(ret: Return, lines: list[ReturnLine]) -> dict:
+    """`refund_representation` of a return read as rows (its order, refund and lines' order
+    lines loaded)."""
+    return refund_representation(
+        status=ret.status,
+        resolution=ret.resolution,
+        currency=ret.currency,
+        lines=[_figures(line) for line in lines],
+        shipping_price=ret.order.shipping_price,
+        refund=getattr(ret, "refund", None) if _has_refund(ret) else None,
+    )
 
 
 def _has_refund(ret: Return) -> bool:
@@ -78,29 +132,58 @@ def return_in_memory(
 
 def return_representation(ret: Return) -> dict:
     """Return the return as the API shows it; `ret` read by `returns_for_output()`."""
+    lines = [_figures(line) for line in ret.lines.all()]
+    return return_body(
+        ret,
+        order_number=ret.order.number,
+        location_code=ret.location.code if ret.location is not None else None,
+        exchange_number=ret.exchange_order.number if ret.exchange_order is not None else None,
+        lines=lines,
+        refund=refund_representation(
+            status=ret.status,
+            resolution=ret.resolution,
+            currency=ret.currency,
+            lines=lines,
+            shipping_price=ret.order.shipping_price,
+            refund=getattr(ret, "refund", None) if _has_refund(ret) else None,
+        ),
+    )
+
+
+def return_body(
+    ret: Return,
+    *,
+    order_number: str,
+    location_code: str | None,
+    exchange_number: str | None,
+    lines: Sequence[LineFigures],
+    refund: dict,
+) -> dict:
+    """Return the answer's shape from a return's own columns (`ret` may be a row with only
+    those loaded) and what it shows of its order, location, exchange, lines and refund: the
+    one drawing of a return, for reads and for receipts written in bulk alike."""
     zone = timezone.get_current_timezone()
-    lines = list(ret.lines.all())
     return {
         "number": ret.number,
-        "order": ret.order.number,
+        "order": order_number,
         "status": str(ret.status),
         "method": str(ret.method),
-        "location": ret.location.code if ret.location is not None else None,
+        "location": location_code,
         "resolution": str(ret.resolution),
         "lines": [
             {
-                "sku": line.product.sku,
+                "sku": line.sku,
                 "quantity": line.quantity,
                 "received": line.received,
                 "restocked": line.restocked,
                 "damaged": line.damaged,
                 "disposed": line.disposed,
-                "reason": str(line.reason),
+                "reason": line.reason,
             }
             for line in lines
         ],
-        "refund": refund_representation(ret, lines),
-        "exchange_order": ret.exchange_order.number if ret.exchange_order is not None else None,
+        "refund": refund,
+        "exchange_order": exchange_number,
         "created_at": moment(ret.created_at, zone),
         "updated_at": moment(ret.updated_at, zone),
     }

@@ -2,7 +2,7 @@
 
 Locks are taken in the house order: the order, then its lines, then the return, then the
 return's lines, then stock rows by primary key. Receiving is set-based: one receipt or a
-3PL's whole file goes through `returns_receive_within` in the same few statements.
+3PL's whole file goes through `returns.receiving` in the same few statements.
 Creating a return locks the order's lines, so two returns made at the same moment count
 each other's units (the database's CHECK on `quantity_returned <= quantity_shipped` is the
 last word).
@@ -12,44 +12,37 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.exceptions import DomainError
-from core.sql import rows_insert
-from inventory.locks import lock_stock
-from inventory.models import Allocation, Location, Product, StockLevel, StockMovement
-from inventory.services.ledger import movements_apply_many
-from inventory.services.quarantine import stock_quarantine_add_many
+from inventory.models import Allocation, Location, Product
 from orders.delivery.promise import distance_km
 from orders.events import order_event_add
-from orders.locks import lock_order, lock_orders
+from orders.locks import lock_order
 from orders.models import Order, OrderEvent, OrderLine
 from outbox.emit import Draft, events_emit
-from outbox.events import RETURN_CREATED, RETURN_RECEIVED, RETURN_REFUNDED, return_key
+from outbox.events import RETURN_CREATED, RETURN_REFUNDED, return_key
 from returns.exceptions import ReturnConflict, ReturnRejected
 from returns.exchange import (
     exchange_cancel,
     exchange_check,
     exchange_place,
-    exchange_release_within,
 )
 from returns.inputs import ReceiveLineInput, ReturnInput, ReturnLineInput
 from returns.models import Refund, Return, ReturnLine, ReturnReceipt, ReturnReceiptLine
 from returns.numbers import return_number_new
+from returns.receiving import ReceiptRefused, ReceivedRow, returns_receive_rows
 from returns.representation import (
     refund_computed,
-    return_in_memory,
     return_read,
-    return_representation,
 )
 from returns.transitions import return_ensure_can_become
 
@@ -254,15 +247,6 @@ def _location_choose(order: Order, method: str) -> Location | None:
 # Receive
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """Units of one return received at a location."""
-
-    ret: Return
-    location: Location
-    lines: Sequence[ReceiveLineInput]
-
-
 def return_receive(
     *,
     ret: Return,
@@ -270,273 +254,36 @@ def return_receive(
     lines: Sequence[ReceiveLineInput],
     actor: AbstractBaseUser | None = None,
     source: str = ReturnReceipt.Source.API,
-) -> Return:
+) -> dict:
     """Receive units of a return at `location`: `restock` puts them back on hand through the
     ledger (movement `return`), `damaged` sets them aside in quarantine, `dispose` records
-    them only. More units than the return still expects: 400, nothing applied. The return
-    comes back as received, its answer drawn without reading it again."""
-    with transaction.atomic(durable=True):
-        (received,) = returns_receive_within(
-            receipts=[Receipt(ret, location, lines)], actor=actor, source=source
-        )
-    return received
-
-
-def returns_receive_within(
-    *,
-    receipts: Sequence[Receipt],
-    actor: AbstractBaseUser | None = None,
-    source: str = ReturnReceipt.Source.API,
-    now: datetime | None = None,
-) -> list[Return]:
-    """Receive the units of many returns inside the caller's transaction (one receipt from
-    the API or the console, a whole returns file), set-based: the same handful of
-    statements whatever the number of returns and lines.
-
-    Locks in the house order: the orders (and exchange orders) by id, the returns, their
-    lines, then the stock rows by primary key. Each receipt is planned before anything is
-    written; a refused one raises with `return_number` set, and nothing is applied.
-    """
-    now = now or timezone.now()
-    for receipt in receipts:
-        _refusing(receipt.ret.number, _receipt_check, receipt)
-    ids = [receipt.ret.pk for receipt in receipts]
-    if len(set(ids)) != len(ids):
-        raise ReturnRejected("A return is received once per receipt.", field="return")
-    orders = lock_orders(
-        {receipt.ret.order_id for receipt in receipts}
-        | {r.ret.exchange_order_id for r in receipts if r.ret.exchange_order_id}
-    )
-    locked = {
-        ret.pk: ret
-        for ret in Return.objects.select_for_update(of=("self",))
-        .select_related("location")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    }
-    late = {r.exchange_order_id for r in locked.values() if r.exchange_order_id} - set(orders)
-    if late:
-        # An exchange order linked after the caller read its return (a moment after the
-        # return was made): locked now, still before any line or stock row.
-        orders.update(lock_orders(late))
-    lines_of: dict[int, list[ReturnLine]] = defaultdict(list)
-    for line in (
-        ReturnLine.objects.select_for_update(of=("self",))
-        .filter(return_request_id__in=ids)
-        .select_related("product", "order_line")
-        .order_by("pk")
-    ):
-        lines_of[line.return_request_id].append(line)
-    planned = []
-    for receipt in receipts:
-        ret = locked[receipt.ret.pk]
-        plan = _refusing(ret.number, _receipt_plan, ret, lines_of[ret.pk], receipt.lines)
-        planned.append((ret, receipt.location, plan))
-    _receipts_write(planned, actor, source, now)
-    _stock_moves(planned, actor, now)
-    changed = _lines_count(planned, lines_of)
-    received = []
-    events = []
-    drafts = []
-    for ret, location, plan in planned:
-        lines = lines_of[ret.pk]
-        status = RS.RECEIVED if all(line.received == line.quantity for line in lines) else None
-        status = status or RS.PARTIALLY_RECEIVED
-        _refusing(ret.number, return_ensure_can_become, ret, status)
-        ret.status, ret.received_at, ret.updated_at = status, now, now
-        order = orders[ret.order_id]
-        exchange = orders.get(ret.exchange_order_id) if ret.exchange_order_id else None
-        return_in_memory(ret, order=order, lines=lines, exchange_order=exchange)
-        units = sum(quantity for _, quantity, _ in plan)
-        restocked = sum(q for _, q, disposition in plan if disposition == Disposition.RESTOCK)
-        events.append(
-            OrderEvent(
-                order=order,
-                kind=OrderEvent.Kind.RETURN_RECEIVED,
-                message=f"Return {ret.number}: {units} unit(s) received at {location.name}.",
-                data={
-                    "return": ret.number,
-                    "location": location.code,
-                    "units": units,
-                    "restocked": restocked,
-                },
-                actor=_person(actor),
-                created_at=now,
-            )
-        )
-        drafts.append(
-            Draft(
-                RETURN_RECEIVED,
-                return_representation(ret),
-                location.pk,
-                return_key(ret.pk),
-            )
-        )
-        received.append(ret)
-    _rows_update(
-        ReturnLine,
-        ["received", "restocked", "damaged", "disposed"],
-        [(line.pk, line.received, line.restocked, line.damaged, line.disposed) for line in changed],
-    )
-    _returns_status_update(received, now)
-    OrderEvent.objects.bulk_create(events)
-    for ret in received:
-        if ret.status == RS.RECEIVED:
-            exchange_release_within(ret=ret, actor=actor)
-    events_emit(drafts=drafts)
-    return received
-
-
-def _refusing(number: str, check, *args):
-    """Run `check(*args)`; a refusal names the return it is about (a file's many)."""
-    try:
-        return check(*args)
-    except DomainError as error:
-        error.return_number = number  # type: ignore[attr-defined]
-        raise
-
-
-def _receipt_check(receipt: Receipt) -> None:
-    if not receipt.lines:
+    them only. More units than the return still expects: 400 naming the line, nothing
+    applied; a return that takes no more units: 409. Return the return as the API answers
+    it, drawn from the rows written (returns.receiving, the same as a returns file)."""
+    if not lines:
         raise ReturnRejected("A receipt needs at least one line.", field="lines")
-    if not receipt.location.active:
-        raise ReturnRejected(f"{receipt.location.code} is not active.", field="location")
-
-
-def _receipt_plan(
-    ret: Return, return_lines: list[ReturnLine], lines: Sequence[ReceiveLineInput]
-) -> list[tuple[ReturnLine, int, str]]:
-    """Spread the received lines over the return's lines of their SKU, oldest first; refuse
-    the whole receipt if any line does not fit."""
-    if ret.status in (RS.CANCELLED, RS.REFUNDED, RS.RECEIVED):
-        raise ReturnConflict(
-            f"Return {ret.number} is {Return.Status(ret.status).label.lower()}: "
-            "it takes no more units.",
-            field="status",
-        )
-    by_product: dict[int, list[ReturnLine]] = defaultdict(list)
-    for line in return_lines:
-        by_product[line.product_id].append(line)
-    plan: list[tuple[ReturnLine, int, str]] = []
-    expected: dict[int, int] = {line.pk: line.quantity - line.received for line in return_lines}
-    for index, got in enumerate(lines):
-        name = _line_name(index, got.product)
-        if got.disposition not in Disposition.values:
-            raise ReturnRejected(f"{name}: unknown disposition {got.disposition!r}.", field="lines")
-        if got.quantity < 1:
-            raise ReturnRejected(f"{name}: the quantity must be at least 1.", field="lines")
-        candidates = by_product.get(got.product.pk)
-        if not candidates:
-            raise ReturnRejected(f"{name}: not on return {ret.number}.", field="lines")
-        left = got.quantity
-        for line in candidates:
-            part = min(expected[line.pk], left)
-            if part:
-                plan.append((line, part, got.disposition))
-                expected[line.pk] -= part
-                left -= part
-        if left:
-            outstanding = sum(line.quantity - line.received for line in candidates)
-            raise ReturnRejected(
-                f"{name}: {got.quantity} received, but return {ret.number} expects "
-                f"{outstanding} more of it.",
-                field="lines",
-            )
-    return plan
-
-
-def _receipts_write(planned, actor, source: str, now: datetime) -> None:
-    receipts = [
-        ReturnReceipt(
-            return_request=ret,
-            location=location,
-            source=source,
-            actor=_person(actor),
-            created_at=now,
-        )
-        for ret, location, _ in planned
+    if not location.active:
+        raise ReturnRejected(f"{location.code} is not active.", field="location")
+    rows = [
+        ReceivedRow(index + 1, ret.number, line.product.sku, line.quantity, line.disposition)
+        for index, line in enumerate(lines)
     ]
-    for start in range(0, len(receipts), _CHUNK):
-        rows_insert(receipts[start : start + _CHUNK])
-    lines = [
-        ReturnReceiptLine(
-            receipt_id=receipt.pk, return_line=line, quantity=quantity, disposition=disposition
-        )
-        for receipt, (_, _, plan) in zip(receipts, planned, strict=True)
-        for line, quantity, disposition in plan
-    ]
-    for start in range(0, len(lines), _CHUNK):
-        rows_insert(lines[start : start + _CHUNK])
+    try:
+        with transaction.atomic(durable=True):
+            (answer,) = returns_receive_rows(rows=rows, at=location, source=source, actor=actor)
+    except ReceiptRefused as refused:
+        raise _receipt_refusal(refused, lines) from None
+    return answer
 
 
-# Rows per statement: a statement holds at most 65,535 parameters.
-_CHUNK = 5_000
-
-_COUNTER: dict[str, str] = {
-    Disposition.RESTOCK: "restocked",
-    Disposition.DAMAGED: "damaged",
-    Disposition.DISPOSE: "disposed",
-}
-
-
-def _stock_moves(planned, actor, now: datetime) -> None:
-    """Restocked units go back on hand through the ledger (one line per return and SKU);
-    damaged ones into quarantine. Every stock row is locked first, in pk order."""
-    units: dict[tuple[str, int, int, str], int] = defaultdict(int)
-    for ret, location, plan in planned:
-        for line, quantity, disposition in plan:
-            if disposition != Disposition.DISPOSE:
-                units[(ret.number, line.product_id, location.pk, disposition)] += quantity
-    if not units:
-        return
-    rows = lock_stock({(product_id, at) for _, product_id, at, _ in units})
-    moves = []
-    quarantined: dict[StockLevel, int] = defaultdict(int)
-    for (number, product_id, at, disposition), quantity in sorted(units.items()):
-        stock = rows[(product_id, at)]
-        if disposition == Disposition.RESTOCK:
-            moves.append((stock, quantity, f"return {number}"))
-        else:
-            quarantined[stock] += quantity
-    movements_apply_many(moves=moves, kind=StockMovement.Kind.RETURN, actor=actor, at=now)
-    if quarantined:
-        stock_quarantine_add_many(units=quarantined)
-
-
-def _lines_count(planned, lines_of) -> list[ReturnLine]:
-    """Count what each return line received, in memory; return the lines that changed."""
-    changed: dict[int, ReturnLine] = {}
-    for _, _, plan in planned:
-        for line, quantity, disposition in plan:
-            counter = _COUNTER[disposition]
-            setattr(line, counter, getattr(line, counter) + quantity)
-            line.received = line.restocked + line.damaged + line.disposed
-            changed[line.pk] = line
-    return [changed[pk] for pk in sorted(changed)]
-
-
-def _rows_update(model, columns: list[str], rows: list[tuple]) -> None:
-    """UPDATE `columns` of rows this transaction holds from `(pk, *values)` tuples, one
-    statement per chunk (the CHECK constraints judge the new values)."""
-    table = model._meta.db_table
-    width = len(columns) + 1
-    sets = ", ".join(f"{name} = v.column{i + 2}" for i, name in enumerate(columns))
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v "
-                f"WHERE {table}.id = v.column1",
-                [value for row in chunk for value in row],
-            )
-
-
-def _returns_status_update(received: list[Return], now: datetime) -> None:
-    for status in (RS.RECEIVED, RS.PARTIALLY_RECEIVED):
-        ids = [ret.pk for ret in received if ret.status == status]
-        if ids:
-            Return.objects.filter(pk__in=ids).update(status=status, received_at=now, updated_at=now)
+def _receipt_refusal(refused: ReceiptRefused, lines: Sequence[ReceiveLineInput]) -> DomainError:
+    """The refusal of one receipt: its return's state (409), else its first bad line."""
+    for problem in refused.problems:
+        if problem.conflict:
+            return ReturnConflict(f"{problem.message}.", field="status")
+    problem = refused.problems[0]
+    name = _line_name(problem.row - 1, lines[problem.row - 1].product)
+    return ReturnRejected(f"{name}: {problem.message}.", field="lines")
 
 
 # Refund

@@ -112,7 +112,7 @@ def _receive(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Unknown SKU: {', '.join(unknown)}. Nothing was received.")
         return back
     try:
-        ret = return_receive(
+        answer = return_receive(
             ret=ret,
             location=location,
             lines=[
@@ -128,6 +128,7 @@ def _receive(request: HttpRequest) -> HttpResponse:
     units = sum(scanned.values())
     messages.success(
         request,
-        f"{number}: {units} unit(s) received at {location.code} ({ret.get_status_display()}).",
+        f"{number}: {units} unit(s) received at {location.code} "
+        f"({Return.Status(answer['status']).label}).",
     )
     return back

@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -145,6 +146,54 @@ def movements_apply_many(
         rows[pk].on_hand = after
     stock_changed(list(balance))
     stock_freed(product_ids=[stock.product_id for stock, quantity, _ in moves if quantity > 0])
+
+
+def movements_apply_selected(
+    *,
+    select: str,
+    params: Sequence[Any] = (),
+    kind: str,
+    actor: AbstractBaseUser | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Write the ledger lines that `select` yields, `(stock_id, quantity, reference,
+    ordinal)` on stock rows the caller has locked, and move on_hand with them: one INSERT ...
+    SELECT and one UPDATE ... FROM however many lines (`movements_apply_many` for rows staged
+    in the database, a file's). Lines on one row follow each other by `ordinal`. Only kinds
+    that add units: a removal must be checked line by line (`movements_apply_many`)."""
+    if _SIGN.get(Kind(kind)) != 1:
+        raise InvalidQuantity(f"'{kind}' does not add units: apply it line by line.")
+    now = connection.ops.adapt_datetimefield_value(at or timezone.now())
+    operation = StockMovement._meta.get_field("operation").get_db_prep_value(
+        uuid.uuid4(), connection
+    )
+    person = actor.pk if actor is not None and actor.is_authenticated else None
+    table = StockLevel._meta.db_table
+    with connection.cursor() as cursor:
+        # Balances first: on_hand_after is the row's balance before this statement's units
+        # plus the running sum of its lines, so read "before" as after less the row's total.
+        cursor.execute(
+            f"UPDATE {table} SET on_hand = {table}.on_hand + m.units, updated_at = %s "
+            f"FROM (SELECT stock_id, sum(quantity) AS units FROM ({select}) x "
+            f"WHERE quantity > 0 GROUP BY stock_id) m WHERE {table}.id = m.stock_id "
+            "RETURNING id, product_id",
+            [now, *params],
+        )
+        moved = cursor.fetchall()
+        if not moved:
+            return
+        cursor.execute(
+            "INSERT INTO inventory_stockmovement (stock_id, kind, quantity, on_hand_after, "
+            "reference, reason, operation, actor_id, created_at) "
+            "SELECT x.stock_id, %s, x.quantity, s.on_hand - sum(x.quantity) OVER "
+            "(PARTITION BY x.stock_id) + sum(x.quantity) OVER (PARTITION BY x.stock_id "
+            "ORDER BY x.ordinal ROWS UNBOUNDED PRECEDING), substr(x.reference, 1, 128), '', "
+            f"%s, %s, %s FROM ({select}) x JOIN {table} s ON s.id = x.stock_id "
+            "WHERE x.quantity > 0 ORDER BY x.stock_id, x.ordinal",
+            [kind, operation, person, now, *params],
+        )
+    stock_changed([stock_id for stock_id, _ in moved])
+    stock_freed(product_ids=[product_id for _, product_id in moved])
 
 
 def _signed(kind: str, quantity: int) -> int:

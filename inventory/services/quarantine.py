@@ -7,8 +7,10 @@ repairs, sends back or writes them off.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,3 +40,16 @@ def stock_quarantine_add_many(*, units: Mapping[StockLevel, int]) -> None:
     )
     for stock, quantity in units.items():
         stock.quarantined += quantity
+
+
+def stock_quarantine_add_selected(*, select: str, params: Sequence[Any] = ()) -> None:
+    """Put aside the units that `select` yields, `(stock_id, quantity)` on stock rows the
+    caller has locked, in one statement however many (rows staged in the database)."""
+    table = StockLevel._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET quarantined = {table}.quarantined + m.units, updated_at = %s "
+            f"FROM (SELECT stock_id, sum(quantity) AS units FROM ({select}) x "
+            f"WHERE quantity > 0 GROUP BY stock_id) m WHERE {table}.id = m.stock_id",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), *params],
+        )

@@ -7,6 +7,7 @@ fulfilment as it is after it; a transition the fulfilment's state does not allow
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -64,11 +65,15 @@ class FulfilmentListView(generics.ListAPIView):
     filterset_class = FulfilmentFilter
 
     def get_queryset(self):
-        return api_location_work(super().get_queryset(), self.request.user, "location")
+        # A held order's requests are not sent to their locations until its release.
+        held = Q(status=Fulfilment.Status.REQUESTED) & ~Q(order__held_for="")
+        queryset = super().get_queryset().exclude(held)
+        return api_location_work(queryset, self.request.user, "location")
 
     @extend_schema(
         summary="List fulfilment requests",
-        description="Newest first. `?location=CODE&status=requested` is a location's queue.",
+        description="Newest first. `?location=CODE&status=requested` is a location's queue. "
+        "The requests of an order on hold (`held_for`) are left out until it is released.",
         parameters=[
             OpenApiParameter(
                 "status",

@@ -253,6 +253,13 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     tracking_url = serializers.CharField(
         read_only=True, help_text="The customer's signed tracking page."
     )
+    held_for = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Why the order is on hold, or null: an exchange that ships once its return "
+        "is received. No location is asked for its units (no `fulfilment.requested`) until "
+        "the hold is released.",
+    )
 
     class Meta:
         model = Order
@@ -274,6 +281,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "returns",
             "tracking_url",
             "logistics_cost",
+            "held_for",
             "needs_attention",
             "attention_reason",
             "created_at",

@@ -343,6 +343,9 @@ def allocations_record(
         order=order, lines=lines, sourced=sourced, actor=actor, reuse_requests=reuse_requests
     )
     rows_insert(recorded.events)
+    if order.held_for:
+        # An order on hold asks no location for anything: its requests go out at release.
+        return recorded.allocations
     # Each location hears of the units it must now send: a new request, or one that grew.
     events_emit(
         drafts=[

@@ -19,7 +19,7 @@ from orders.events import order_event_add
 from orders.exceptions import InvalidTransition
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent, OrderLine
-from orders.payloads import order_draft
+from orders.payloads import fulfilments_released_drafts, order_draft
 from orders.pickup_transfers import pickup_transfers_cancel
 from orders.services.allocation import order_allocate
 from orders.services.status import order_status_refresh
@@ -133,7 +133,9 @@ def order_release_within(
     *, order_id: int, message: str, actor: AbstractBaseUser | None = None
 ) -> Order:
     """Let a held order ship (Order.held_for), inside the caller's transaction: an exchange
-    whose return has come back. An order not held is left as it is."""
+    whose return has come back. Its locations are asked for the units now, once: a held
+    order's requests are not sent (`fulfilment.requested`, the 3PL's export file) until
+    this. An order not held is left as it is."""
     order = lock_order(order_id)
     if not order.held_for:
         return order
@@ -142,6 +144,7 @@ def order_release_within(
     order_event_add(
         order=order, kind=OrderEvent.Kind.RELEASED_TO_SHIP, message=message, actor=actor
     )
+    events_emit(drafts=fulfilments_released_drafts(order))
     return order
 
 

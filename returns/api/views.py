@@ -156,11 +156,11 @@ class ReturnReceiveView(APIView):
             raise serializers.ValidationError(
                 {"location": ["This token receives at its own locations only."]}
             )
-        ret = return_receive(
+        answer = return_receive(
             ret=ret, location=location, lines=serializer.to_lines(), actor=request.user
         )
         # The service hands the return back as written: answered without reading it again.
-        return Response(ReturnOutputSerializer(ret).data)
+        return Response(answer)
 
 
 class ReturnRefundView(APIView):

@@ -27,7 +27,7 @@ from orders.tracking.links import tracking_token_number
 from returns.inputs import ReturnInput, ReturnLineInput
 from returns.models import Return, ReturnLine
 from returns.numbers import return_number_is_plausible
-from returns.representation import refund_representation
+from returns.representation import refund_of
 from returns.services import return_create
 
 STORES_SHOWN = 5
@@ -191,7 +191,7 @@ def return_slip(request: HttpRequest, token: str, number: str) -> HttpResponse:
         "ret": ret,
         "lines": lines,
         "status_text": STATUS_TEXT.get(Return.Status(ret.status), ""),
-        "refund": refund_representation(ret, lines),
+        "refund": refund_of(ret, lines),
         "code_svg": qr_svg(ret.number),
         "now": timezone.now(),
     }

@@ -3,14 +3,17 @@ fails a committed change."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from core.kick import kick
-from outbox.emit import RELAY_KEY, RELAY_TASK, Draft, events_emit
+from outbox.emit import COPIED, RELAY_KEY, RELAY_TASK, Draft, events_emit
 from outbox.models import OutboxEvent
+from tests.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DEAD_REDIS = {
@@ -34,6 +37,30 @@ def test_several_events_are_written_in_one_insert():
     ]
     assert sorted(OutboxEvent.objects.values_list("data__n", flat=True)) == [0, 1, 2, 3, 4]
     assert len(set(OutboxEvent.objects.values_list("uid", flat=True))) == 5
+
+
+@pytest.mark.postgres
+def test_many_events_are_copied_and_read_back_as_an_insert_writes_them():
+    # given: enough events to go by COPY, with the values an INSERT converts
+    paris = LocationFactory(code="DC-PARIS")
+    drafts = [
+        Draft("return.received", {"n": n, "amount": Decimal("19.90"), "é": "ü"}, paris.pk, f"r{n}")
+        for n in range(COPIED)
+    ]
+    # when
+    with transaction.atomic():
+        events_emit(drafts=drafts)
+    # then: every event, whole, waiting for the relay
+    rows = list(OutboxEvent.objects.order_by("id"))
+    assert [row.data for row in rows] == [
+        {"n": n, "amount": "19.90", "é": "ü"} for n in range(COPIED)
+    ]
+    assert {(row.event, row.location_id, row.fanned_out) for row in rows} == {
+        ("return.received", paris.pk, False)
+    }
+    assert [row.key for row in rows] == [f"r{n}" for n in range(COPIED)]
+    assert len({row.uid for row in rows}) == COPIED
+    assert all(row.created_at is not None for row in rows)
 
 
 @override_settings(CACHES=DEAD_REDIS)

@@ -1,13 +1,20 @@
 """Exchanges: the new order a return places, and what cancelling the return does to it."""
 
+import csv
+import io
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.roles import CUSTOMER_SERVICE
 from fulfilment.models import Fulfilment
 from inventory.models import StockLevel
 from orders.models import Channel, Order
 from orders.services.fulfilments import fulfilment_ship
+from outbox.models import OutboxEvent
 from returns.models import Return
+from tests.console.helpers import person
 from tests.orders.helpers import product, stocked, warehouse
 from tests.returns.helpers import order_shipped
 
@@ -185,3 +192,75 @@ def test_the_channel_admin_sets_when_exchanges_ship(admin_client_logged):
     assert response.status_code == 302
     channel.refresh_from_db()
     assert (channel.return_days, channel.exchange_shipping) == (14, "when_received")
+
+
+def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, tmp_path, client):
+    # given: exchanges wait for the return; the exchange is sent from a 3PL working by file
+    Channel.objects.filter(code="web").update(
+        exchange_shipping=Channel.ExchangeShipping.WHEN_RECEIVED
+    )
+    small, large = product("TEE-S"), product("TEE-L")
+    paris = warehouse("DC-PARIS", lat=48.86, lon=2.34)
+    stocked(small, paris, 5)
+    stocked(large, warehouse("3PL-BE", kind="third_party", lat=50.85, lon=4.35), 5)
+    shipped = order_shipped([(small, 1, "19.90")])
+    before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    client.force_login(person("service", CUSTOMER_SERVICE))
+    service_client = client
+
+    # when: the exchange is made
+    answer = exchange(api, shipped).json()
+    new = Order.objects.get(number=answer["exchange_order"])
+
+    # then: it holds its units at the 3PL, says why in its answer, and asks nobody for them
+    (request,) = Fulfilment.objects.filter(order=new)
+    assert request.location.code == "3PL-BE" and request.status == "requested"
+    shown = api.get(reverse("order-detail", args=[new.number])).json()
+    assert shown["held_for"] and answer["number"] in shown["held_for"]
+    assert requested_events(request, before) == []
+    assert export_rows(tmp_path) == []
+    assert queue(api) == []
+    page = service_client.get(reverse("orders_console:order", args=[new.number]))
+    assert "On hold" in page.content.decode() and answer["number"] in page.content.decode()
+
+    # when: the return comes in
+    assert receive(api, answer["number"], 1).status_code == 200
+
+    # then: the request goes out, once, by webhook and in the next file
+    assert requested_events(request, before) == [request.pk]
+    assert api.get(reverse("order-detail", args=[new.number])).json()["held_for"] is None
+    assert queue(api) == [request.pk]
+    assert [row["order"] for row in export_rows(tmp_path)] == [new.number]
+    assert export_rows(tmp_path) == []
+    page = service_client.get(reverse("orders_console:order", args=[new.number]))
+    assert "On hold" not in page.content.decode()
+
+
+def test_an_exchange_that_ships_at_once_is_requested_at_once(api, shipped):
+    # given: the default policy
+    before = set(OutboxEvent.objects.values_list("pk", flat=True))
+    # when
+    new = Order.objects.get(number=exchange(api, shipped).json()["exchange_order"])
+    # then
+    (request,) = Fulfilment.objects.filter(order=new)
+    assert requested_events(request, before) == [request.pk]
+    assert api.get(reverse("order-detail", args=[new.number])).json()["held_for"] is None
+
+
+def requested_events(request: Fulfilment, before: set[int]) -> list[int]:
+    """Return the fulfilment ids of the `fulfilment.requested` events about `request` written
+    since `before` (the outbox rows the relay sends)."""
+    rows = OutboxEvent.objects.filter(event="fulfilment.requested").exclude(pk__in=before)
+    return [row.data["id"] for row in rows.order_by("pk") if row.data["id"] == request.pk]
+
+
+def queue(api) -> list[int]:
+    """Return the requests the 3PL's queue lists (GET /api/v1/fulfilments/)."""
+    answer = api.get(reverse("fulfilments"), {"location": "3PL-BE", "status": "requested"})
+    return [row["id"] for row in answer.json()["results"]]
+
+
+def export_rows(tmp_path) -> list[dict]:
+    path = tmp_path / "out.csv"
+    call_command("export_fulfilments", "--location", "3PL-BE", "--output", str(path))
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))

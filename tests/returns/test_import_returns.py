@@ -7,7 +7,9 @@ from django.core.management import CommandError, call_command
 
 from inventory.models import StockLevel, StockMovement
 from inventory.reconcile import stock_drift
+from returns.imports import ReturnsRejected, returns_import
 from returns.models import ReturnReceipt
+from returns.services import return_cancel
 from tests.orders.helpers import product, stocked, warehouse
 from tests.returns.helpers import order_shipped, return_of
 
@@ -93,3 +95,39 @@ def test_more_than_the_return_expects_rejects_the_whole_file(tmp_path, world):
 def test_an_empty_file_is_refused(tmp_path, world):
     with pytest.raises(CommandError):
         run(tmp_path, "")
+
+
+def test_each_refused_row_is_named_with_its_field_and_nothing_is_applied(world):
+    # given: a good row, then rows the database refuses, each for its own reason
+    tee, mug, threepl, first, second = world
+    product("SOCK-1")
+    return_cancel(ret=second)
+    data = (
+        "return,sku,quantity,disposition\n"
+        f"{first.number},TEE-1,1,restock\n"
+        f"{first.number},MUG-1,1,restock\n"
+        f"{first.number},TEE-1,2,damaged\n"
+        f"{first.number},NOPE-1,1,restock\n"
+        f"{second.number},MUG-1,1,restock\n"
+        f"{first.number},SOCK-1,1,dispose\n"
+    ).encode()
+    # when
+    with pytest.raises(ReturnsRejected) as refused:
+        returns_import(data=data)
+    # then
+    assert [(e["row"], e["field"]) for e in refused.value.row_errors] == [
+        (3, "sku"),
+        (4, "quantity"),
+        (5, "sku"),
+        (6, "return"),
+        (7, "sku"),
+    ]
+    messages = [e["message"] for e in refused.value.row_errors]
+    assert messages[0] == f"not on return {first.number}"
+    assert messages[1] == f"2 received, but return {first.number} expects 1 more of it"
+    assert messages[2] == "no product with SKU 'NOPE-1'"
+    assert "cancelled" in messages[3]
+    assert ReturnReceipt.objects.count() == 0
+    assert not StockMovement.objects.filter(kind="return").exists()
+    first.refresh_from_db()
+    assert first.status == "requested"
