@@ -1,10 +1,10 @@
 """POST /connectors/{channel}/webhook/: a storefront's order webhook, unchanged.
 
 The signature is checked on the raw body before anything is stored (401, nothing kept);
-then the body is stored as it came, and what it says is done (connectors.services.inbound).
-Whatever becomes of it, the answer is 200 with what happened: a storefront resends what it
-does not see acknowledged, and a payload that cannot be an order waits in the console's
-queue instead.
+then the body is stored as it came and the answer is 200: what it says is done by the
+worker right after (connectors.services.inbound). A storefront resends what it does not see
+acknowledged in a few seconds, so the request does no more than make the body safe; a
+payload that cannot be an order waits in the console's queue.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connectors.adapters import inbound_adapter
-from connectors.models import Connector, StorefrontOrder
+from connectors.models import Connector
 from connectors.sealing import SecretUnreadable
-from connectors.services.inbound import storefront_order_apply, webhook_store
+from connectors.services.inbound import webhook_store
 from core.text import code_lookup_form
 
 logger = logging.getLogger(__name__)
@@ -49,10 +49,7 @@ def webhook(request: HttpRequest, channel: str) -> JsonResponse:
         )
     stored = webhook_store(connector=connector, headers=request.headers, body=body)
     row = stored.storefront_order
-    # A repeated delivery whose first copy was dealt with: nothing more to do. One that is
-    # still `received` (its first run failed half-way) is run again.
-    if stored.new or row.status == StorefrontOrder.Status.RECEIVED:
-        row = storefront_order_apply(storefront_order=row)
+    # A new body is `received`; a repeated delivery answers what became of its first copy.
     return JsonResponse(
         {
             "status": row.status,

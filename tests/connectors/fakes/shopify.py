@@ -35,8 +35,8 @@ def gid(kind: str, number: int | str) -> str:
 
 
 class FakeShopify(FakeStorefront):
-    def __init__(self, *, token: str = "shpat_test_token_0000") -> None:
-        super().__init__()
+    def __init__(self, *, token: str = "shpat_test_token_0000", real_clock: bool = False) -> None:
+        super().__init__(real_clock=real_clock)
         self.token = token
         self._ids = itertools.count(1001)
         self.variants: dict[str, dict[str, str]] = {}  # sku -> {"variant", "item"}

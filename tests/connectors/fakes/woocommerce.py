@@ -28,8 +28,10 @@ def error(status: int, code: str, message: str) -> Answer:
 
 
 class FakeWooCommerce(FakeStorefront):
-    def __init__(self, *, key: str = "ck_test_0000", secret: str = "cs_test_0000") -> None:
-        super().__init__()
+    def __init__(
+        self, *, key: str = "ck_test_0000", secret: str = "cs_test_0000", real_clock: bool = False
+    ) -> None:
+        super().__init__(real_clock=real_clock)
         self.auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
         self._ids = itertools.count(501)
         self.products: dict[int, dict] = {}
