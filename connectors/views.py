@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +21,7 @@ from connectors.models import Connector
 from connectors.sealing import SecretUnreadable
 from connectors.services.inbound import webhook_store
 from core.text import code_lookup_form
+from orders.models import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +30,7 @@ logger = logging.getLogger(__name__)
 @require_POST
 def webhook(request: HttpRequest, channel: str) -> JsonResponse:
     key = code_lookup_form(channel)
-    connector = (
-        Connector.objects.select_related("channel").filter(channel__code=key, active=True).first()
-        if key is not None
-        else None
-    )
+    connector = _connector(key) if key is not None else None
     if connector is None:
         return JsonResponse({"detail": f"No storefront is connected to '{channel}'."}, status=404)
     body = request.body
@@ -57,4 +55,27 @@ def webhook(request: HttpRequest, channel: str) -> JsonResponse:
             "order": row.order.number if row.order is not None else None,
             "duplicate": not stored.new,
         }
+    )
+
+
+def _connector(channel_code: str) -> Connector | None:
+    """Return the active connector of a channel, with what the request needs of it.
+
+    One plain query: on a path that does little else, compiling the ORM's join cost about
+    as much CPU as storing the body.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT c.id, c.kind, c.webhook_secret_sealed, c.channel_id
+                FROM {Connector._meta.db_table} c
+                JOIN {Channel._meta.db_table} ch ON ch.id = c.channel_id
+                WHERE ch.code = %s AND c.active""",
+            [channel_code],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    pk, kind, sealed, channel_id = found
+    return Connector(
+        pk=pk, kind=kind, webhook_secret_sealed=sealed, channel_id=channel_id, active=True
     )
