@@ -22,6 +22,7 @@ reason to refuse it, the queue is.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -42,6 +43,8 @@ from orders.places import address_placed
 from orders.services.amend import order_amend, order_flag
 from orders.services.capture import order_capture, order_input_resolve
 from orders.services.lifecycle import order_cancel
+
+logger = logging.getLogger(__name__)
 
 ST = StorefrontOrder.Status
 APPLY_TASK = "connectors.tasks.storefront_orders_apply_task"
@@ -97,6 +100,8 @@ class Applied:
     """What one run of `storefront_orders_apply_due` did."""
 
     applied: int = 0
+    # Bodies our code failed on, left claimed (tried again when the claim lapses).
+    failed: int = 0
     # The budget ran out with bodies left: the caller queues another run.
     more: bool = False
 
@@ -127,7 +132,14 @@ def storefront_orders_apply_due(
         if not ids:
             return done
         for row in StorefrontOrder.objects.filter(pk__in=ids).order_by("id"):
-            storefront_order_apply(storefront_order=row)
+            try:
+                storefront_order_apply(storefront_order=row)
+            except Exception:
+                # A body our code fails on must not hold up the bodies behind it: it keeps
+                # its claim, so it is tried again when the claim lapses, and the log says why.
+                logger.exception("Storefront order %s could not be applied.", row.pk)
+                done.failed += 1
+                continue
             done.applied += 1
 
 

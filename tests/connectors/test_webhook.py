@@ -161,6 +161,28 @@ def test_the_same_delivery_twice_is_stored_once(client, network):
     assert Order.objects.filter(channel__code="shop").count() == 1
 
 
+def test_a_body_the_code_fails_on_does_not_hold_up_those_behind_it(client, network):
+    from connectors.models import Connector
+    from connectors.services.inbound import storefront_orders_apply_due
+
+    # given: a body stored for a connector whose kind this code has no adapter for, and a
+    # good one after it
+    connect("shop")
+    broken = connect("other")
+    post(client, {"id": 1}, channel="other", webhook_id="broken")
+    Connector.objects.filter(pk=broken.pk).update(kind="prestashop")
+    post(client, shopify_order(), webhook_id="good")
+    # when
+    done = storefront_orders_apply_due()
+    # then: the good one is placed; the other waits, claimed, for its claim to lapse
+    assert (done.applied, done.failed) == (1, 1)
+    assert outcome("good")["status"] == "applied"
+    row = StorefrontOrder.objects.get(webhook_id="broken")
+    assert row.status == ST.RECEIVED
+    assert row.claimed_until is not None
+    assert storefront_orders_apply_due().failed == 0
+
+
 def test_a_delivery_resent_before_the_worker_came_is_applied_once(client, network):
     from connectors.services.inbound import storefront_orders_apply_due
 
