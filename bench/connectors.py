@@ -18,8 +18,14 @@ figure once (remote ids looked up and kept). Then, in one run:
   the last figure arrived.
 * webhooks (last: its orders' stock moves would queue ahead of the figures above): signed
   Shopify `orders/create` webhooks POSTed to `/connectors/web/webhook/` on a gunicorn
-  server (2 workers) at `--orders-per-minute` for `--minutes` (only when the webhook
-  endpoint exists in this checkout). Prints p50/p99 of the time to answer.
+  server (2 workers) at each rate of `--orders-per-minute` (comma-separated) for
+  `--minutes`, after a few unmeasured ones. Prints per rate: p50/p99/max of the time to
+  answer, the web server's CPU per webhook (its processes' utime + stime from /proc), the
+  delay from storing to the order placed by the worker (p50/p99) and the worker's CPU per
+  order, and the load average.
+
+Every wait has a deadline (`--deadline` for the whole run), and the worker, the web server
+and the fake shop are stopped in `finally`, whatever happened.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ WEBHOOK_SECRET = "bench-webhook-secret-0123"
 
 
 def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[index]
@@ -59,6 +67,50 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
+    """Return the CPU seconds (user + system) of process `pid` and of its live children
+    (gunicorn's workers), from /proc; `with_children` adds those its children left when
+    they were reaped (a worker recycled by gunicorn)."""
+    total = 0.0
+    for candidate in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # After the ")": state ppid ... utime(12) stime(13) cutime(14) cstime(15), 0-based.
+        used = int(fields[11]) + int(fields[12])
+        if with_children and candidate == pid:
+            used += int(fields[13]) + int(fields[14])
+        total += used / TICK
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def say(line: str) -> None:
+    """Print a phase's figures as soon as it ends: a run stopped later still shows them."""
+    print(line, flush=True)
 
 
 def _listening(port: int) -> bool:
@@ -101,8 +153,12 @@ def setup(shop, skus: int):
     return connector, dc, products
 
 
+# The whole run ends by then (set by main): no wait goes past it.
+RUN_DEADLINE = float("inf")
+
+
 def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
+    deadline = min(time.monotonic() + timeout, RUN_DEADLINE)
     while time.monotonic() < deadline:
         if condition():
             return True
@@ -239,11 +295,41 @@ def shopify_webhook(number: int, sku: str) -> bytes:
     return json.dumps(order).encode()
 
 
-def webhooks(port: int, products, per_minute: float, minutes: float) -> dict:
-    """POST signed orders/create webhooks at a steady rate; time each answer."""
+def webhook_send(pool, number: int, sku: str) -> tuple[int, float]:
+    """POST one signed orders/create; return its status (0: no answer) and seconds taken."""
     import urllib3
 
-    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=32, retries=False)
+    body = shopify_webhook(number, sku)
+    digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).digest()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+        "X-Shopify-Webhook-Id": f"bench-{number}",
+        "X-Shopify-Shop-Domain": "bench.myshopify.com",
+    }
+    began = time.perf_counter()
+    try:
+        status = pool.urlopen(
+            "POST",
+            "/connectors/web/webhook/",
+            body=body,
+            headers=headers,
+            timeout=urllib3.Timeout(connect=5.0, read=60.0),
+        ).status
+    except urllib3.exceptions.HTTPError:
+        status = 0  # no answer in time
+    return status, time.perf_counter() - began
+
+
+def webhooks(
+    port: int, products, per_minute: float, minutes: float, first: int, web_pid: int
+) -> dict:
+    """POST signed orders/create webhooks at a steady rate (numbered from `first`); time
+    each answer; the web server's CPU over the run."""
+    import urllib3
+
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=64, retries=False)
     total = int(per_minute * minutes)
     interval = 60.0 / per_minute
     timings: list[float] = []
@@ -251,39 +337,57 @@ def webhooks(port: int, products, per_minute: float, minutes: float) -> dict:
     lock = threading.Lock()
 
     def send(number: int) -> None:
-        body = shopify_webhook(number, products[number % len(products)].sku)
-        digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).digest()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
-            "X-Shopify-Webhook-Id": f"bench-{number}",
-            "X-Shopify-Shop-Domain": "bench.myshopify.com",
-        }
-        began = time.perf_counter()
-        try:
-            status = pool.urlopen(
-                "POST", "/connectors/web/webhook/", body=body, headers=headers
-            ).status
-        except urllib3.exceptions.HTTPError:
-            status = 0  # no answer
-        took = time.perf_counter() - began
+        status, took = webhook_send(pool, number, products[number % len(products)].sku)
         with lock:
             timings.append(took)
             statuses[status] = statuses.get(status, 0) + 1
 
+    cpu_before = cpu_seconds(web_pid, with_children=True)
     threads = []
     started = time.monotonic()
-    for number in range(total):
-        pause = started + number * interval - time.monotonic()
+    for n in range(total):
+        if time.monotonic() > RUN_DEADLINE:
+            break
+        pause = started + n * interval - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        thread = threading.Thread(target=send, args=(number,))
+        thread = threading.Thread(target=send, args=(first + n,), daemon=True)
         thread.start()
         threads.append(thread)
+    # Each request gives up after 65 s at most; the joins share one deadline.
+    deadline = min(time.monotonic() + 90, RUN_DEADLINE)
     for thread in threads:
-        thread.join(60)
-    return {"sent": total, "statuses": statuses, "timings": timings}
+        thread.join(max(deadline - time.monotonic(), 0))
+    elapsed = time.monotonic() - started
+    cpu = cpu_seconds(web_pid, with_children=True) - cpu_before
+    unanswered = sum(1 for thread in threads if thread.is_alive())
+    pool.close()
+    return {
+        "sent": len(threads),
+        "statuses": statuses,
+        "timings": timings,
+        "unanswered": unanswered,
+        "web_cpu": cpu,
+        "seconds": elapsed,
+        "load": load_average(),
+    }
+
+
+def orders_placed(first: int, count: int, timeout: float) -> dict:
+    """Wait until the worker has applied the bodies numbered first..first+count-1; return
+    the delays from storing to applying and the worker's CPU meanwhile."""
+    from connectors.models import StorefrontOrder
+
+    ids = [f"bench-{n}" for n in range(first, first + count)]
+    rows = StorefrontOrder.objects.filter(webhook_id__in=ids)
+    wait_until(lambda: not rows.filter(status="received").exists(), timeout)
+    done = list(rows.exclude(status="received").values_list("received_at", "processed_at"))
+    return {
+        "stored": rows.count(),
+        "applied": rows.filter(status="applied").count(),
+        "delays": [(processed - received).total_seconds() for received, processed in done],
+        "last": max((processed for _, processed in done), default=None),
+    }
 
 
 def main() -> int:
@@ -292,10 +396,20 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=300)
     parser.add_argument("--rate", type=float, default=10.0, help="Ledger changes a second.")
     parser.add_argument("--burst", type=int, default=100, help="Changes of each burst SKU.")
-    parser.add_argument("--orders-per-minute", type=float, default=1000.0)
+    parser.add_argument(
+        "--orders-per-minute",
+        default="300,1000",
+        help="Webhook rates, comma-separated: each runs for --minutes.",
+    )
     parser.add_argument("--minutes", type=float, default=1.0)
+    parser.add_argument(
+        "--deadline", type=float, default=1800.0, help="Seconds the whole run may take."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
     args = parser.parse_args()
+    global RUN_DEADLINE
+    RUN_DEADLINE = time.monotonic() + args.deadline
+    rates = [float(rate) for rate in args.orders_per_minute.split(",") if rate.strip()]
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -321,9 +435,14 @@ def main() -> int:
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
+    shop = None
     try:
         subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+            [sys.executable, "manage.py", "migrate", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=600,
         )
         import django
 
@@ -333,7 +452,10 @@ def main() -> int:
         from oms.celery import app
         from tests.connectors.fakes.shopify import FakeShopify
 
-        shop = FakeShopify().start()
+        # The shop's clock follows the wall clock: its GraphQL cost budget refills as time
+        # passes (a standing clock never refills it, and the shop would answer THROTTLED for
+        # good once a few hundred calls had spent it).
+        shop = FakeShopify(real_clock=True).start()
         connector, dc, products = setup(shop, args.skus)
         # The setup's own tasks (backorder checks of every receipt) are not the bench's.
         with app.connection_for_write() as conn:
@@ -361,25 +483,27 @@ def main() -> int:
                 stderr=subprocess.STDOUT,
             )
         )
+        worker_pid = processes[-1].pid
         time.sleep(3.0)  # the worker's first runs, on nothing
-        lines = []
+        say(f"load average at start {load_average()}")
         timed = latency(shop, connector, dc, products, args.changes, args.rate)
         d = timed["delays"]
-        lines.append(
+        say(
             f"latency   {timed['changes']} ledger changes at {args.rate:g}/s, "
             f"{timed['missing']} not arrived: commit -> storefront p50 "
             f"{percentile(d, 50) * 1000:.0f} ms, p99 {percentile(d, 99) * 1000:.0f} ms, "
-            f"max {max(d) * 1000:.0f} ms"
+            f"max {max(d, default=float('nan')) * 1000:.0f} ms; load {load_average()}"
         )
         burst_figures = burst(shop, connector, dc, products, args.burst)
         last = burst_figures["last_after_commit"]
-        lines.append(
+        say(
             f"burst     {burst_figures['changes']} changes of 5 SKUs committed in "
             f"{burst_figures['commit_seconds']:.1f} s -> {burst_figures['sku_sends']} SKU "
             f"figures sent in {burst_figures['calls']} calls: "
             f"{burst_figures['changes'] / max(burst_figures['sku_sends'], 1):.0f} changes per "
             f"figure sent; last figure {last * 1000 if last is not None else float('nan'):.0f} "
-            f"ms after the last commit; settled: {burst_figures['settled']}"
+            f"ms after the last commit; settled: {burst_figures['settled']}; "
+            f"load {load_average()}"
         )
         try:
             reverse("connector-webhook", args=["web"])
@@ -408,32 +532,53 @@ def main() -> int:
                     stderr=subprocess.STDOUT,
                 )
             )
+            web_pid = processes[-1].pid
             if not wait_until(lambda: _listening(port), 90):
                 raise SystemExit("gunicorn did not start: see bench/out/connectors-web.log")
-            hooks = webhooks(port, products, args.orders_per_minute, args.minutes)
-            t = hooks["timings"]
-            answers = dict(sorted(hooks["statuses"].items()))
-            lines.append(
-                f"webhooks  {hooks['sent']} signed orders/create at "
-                f"{args.orders_per_minute:.0f}/min for {args.minutes:g} min, answers "
-                f"{answers}: p50 {percentile(t, 50) * 1000:.0f} ms, "
-                f"p99 {percentile(t, 99) * 1000:.0f} ms, max {max(t) * 1000:.0f} ms"
-            )
-            from connectors.models import StorefrontOrder
+            import urllib3
 
-            applied = StorefrontOrder.objects.filter(status="applied").count()
-            lines[-1] += f"; {applied} orders placed"
+            # A few unmeasured webhooks: each web worker's first request opens its database
+            # connection and imports what the view needs.
+            warm = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=4, retries=False)
+            for n in range(20):
+                webhook_send(warm, 800_000 + n, products[n].sku)
+            warm.close()
+            first = 0
+            for rate in rates:
+                worker_before = cpu_seconds(worker_pid)
+                hooks = webhooks(port, products, rate, args.minutes, first, web_pid)
+                placed = orders_placed(first, hooks["sent"], 600)
+                worker_cpu = cpu_seconds(worker_pid) - worker_before
+                t = hooks["timings"]
+                answers = dict(sorted(hooks["statuses"].items()))
+                lag = placed["delays"]
+                say(
+                    f"webhooks  {hooks['sent']} signed orders/create at {rate:.0f}/min for "
+                    f"{args.minutes:g} min (load {hooks['load']}), answers {answers}, "
+                    f"{hooks['unanswered']} unanswered: answer "
+                    f"p50 {percentile(t, 50) * 1000:.0f} ms, "
+                    f"p99 {percentile(t, 99) * 1000:.0f} ms, "
+                    f"max {max(t, default=float('nan')) * 1000:.0f} ms; web CPU "
+                    f"{hooks['web_cpu'] / max(hooks['sent'], 1) * 1000:.1f} ms per webhook; "
+                    f"{placed['stored']} stored, {placed['applied']} placed by the worker, "
+                    f"stored -> placed p50 {percentile(lag, 50):.1f} s, "
+                    f"p99 {percentile(lag, 99):.1f} s; worker CPU "
+                    f"{worker_cpu / max(placed['applied'], 1) * 1000:.0f} ms per order placed "
+                    f"(its stock figures sent too); load {load_average()}"
+                )
+                first += hooks["sent"]
         else:
-            lines.append("webhooks  skipped: no webhook endpoint in this checkout")
-        print("\n".join(lines))
-        shop.stop()
+            say("webhooks  skipped: no webhook endpoint in this checkout")
     finally:
+        if shop is not None:
+            shop.stop()
         for process in processes:
             process.terminate()
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(10)
         from django.db import connections
 
         connections.close_all()

@@ -99,6 +99,8 @@ class StorefrontOrder(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(default=timezone.now)
+    # A worker is applying it until then (connectors.services.inbound): another leaves it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Thin Celery tasks of the connectors, each calling one service: send what storefronts
-are owed, push all stock, reconcile their orders, finish webhooks cut off. Running one twice
+are owed, push all stock, reconcile their orders, turn stored webhooks into orders and finish those
+cut off. Running one twice
 does no harm."""
 
 from __future__ import annotations
@@ -7,7 +8,12 @@ from __future__ import annotations
 from celery import shared_task
 
 from connectors.models import Connector
-from connectors.services.inbound import storefront_orders_resume
+from connectors.services.inbound import (
+    APPLY_KEY,
+    APPLY_TASK,
+    storefront_orders_apply_due,
+    storefront_orders_resume,
+)
 from connectors.services.outbound import PUSH_KEY, PUSH_TASK, connectors_push_due, stock_push_all
 from connectors.services.reconcile import connector_reconcile
 from core.kick import kick, kick_clear
@@ -55,3 +61,17 @@ def connectors_reconcile_task() -> dict:
 def storefront_orders_resume_task() -> int:
     """Finish the storefront webhooks whose first run was cut off (beat, every few minutes)."""
     return storefront_orders_resume()
+
+
+@shared_task(acks_late=True)
+def storefront_orders_apply_task() -> int:
+    """Turn the storefront webhooks stored by the web requests into orders.
+
+    Kicked after each webhook's commit; a run applies every body waiting, so a burst of
+    webhooks costs a few runs. Two runs at once apply different bodies (claimed first).
+    """
+    kick_clear(APPLY_KEY)  # before reading: a body stored after this point queues another run
+    done = storefront_orders_apply_due(budget_seconds=RUN_BUDGET_SECONDS)
+    if done.more:
+        kick(task_name=APPLY_TASK, key=APPLY_KEY)
+    return done.applied

@@ -357,8 +357,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "operations.tasks.retention_prune_task",
         "schedule": crontab(hour=4, minute=0),
     },
-    # A storefront webhook whose run was cut off after its body was stored is finished here
-    # (the storefront's own retry usually comes first).
+    # A stored storefront webhook left `received` (its wake-up lost, or its worker's run cut
+    # off and its claim lapsed) is applied here.
     "storefront-orders-resume": {
         "task": "connectors.tasks.storefront_orders_resume_task",
         "schedule": timedelta(minutes=5),

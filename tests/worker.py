@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from connectors.services.inbound import APPLY_KEY
 from connectors.services.outbound import PUSH_KEY
 from core.kick import kick_clear
 from inventory.moved import STOCK_KEY
@@ -49,7 +50,7 @@ def kick_markers_clear() -> None:
     to a queue no worker of this test reads, and would keep the commits under test from
     queueing their run for up to the marker's lifetime.
     """
-    for key in (RELAY_KEY, STOCK_KEY, PUSH_KEY):
+    for key in (RELAY_KEY, STOCK_KEY, PUSH_KEY, APPLY_KEY):
         kick_clear(key)
 
 

@@ -60,6 +60,10 @@ class ShipmentOut:
     # (SKU, units) shipped by this parcel.
     lines: Sequence[tuple[str, int]] = ()
     tracking_url: str = ""
+    # The storefront's id of the location it left from (the connector's location map), or
+    # "" when that location is not mapped: a storefront that splits an order by location
+    # (Shopify's fulfillment orders) is fulfilled there first.
+    remote_location_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
 """A storefront's webhook, from its raw body to an order.
 
-1. `webhook_store`: the body, as signed, is stored before anything is made of it (its own
-   transaction), so that nothing a storefront was told is accepted can be lost. The same
-   delivery id twice is stored once.
-2. `storefront_order_apply`: what the body says is done through the same services as
+1. `webhook_store` (in the request): the body, as signed, is stored before anything is made
+   of it (its own transaction), so that nothing a storefront was told is accepted can be
+   lost, and the worker is woken after commit. The same delivery id twice is stored once.
+   That is all the request does: a storefront sends its orders in bursts and times its
+   webhooks out after a few seconds, and an order's capture (sourcing, locks, events) costs
+   ten times the storing, so the request answers as soon as the body is safe.
+2. `storefront_orders_apply_due` (the worker, `storefront_orders_apply_task`): the stored
+   bodies still `received` are claimed, oldest first, and each goes through
+   `storefront_order_apply`: what the body says is done through the same services as
    every other way in: the order is captured by orders.services.capture (idempotent by
    channel + the storefront's order id, whatever the topic and however often it comes),
    cancelled by order_cancel, changed by order_amend. What cannot become an order is kept
@@ -17,18 +22,21 @@ reason to refuse it, the queue is.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from connectors.adapters import inbound_adapter
 from connectors.adapters.base import Payload, PayloadRefused, flat_errors
 from connectors.models import Connector, StorefrontOrder
 from core.exceptions import DomainError, FieldErrors
+from core.kick import kick_after_commit
 from orders.exceptions import InvalidTransition
 from orders.models import DeliveryPrice, Order
 from orders.places import address_placed
@@ -36,8 +44,16 @@ from orders.services.amend import order_amend, order_flag
 from orders.services.capture import order_capture, order_input_resolve
 from orders.services.lifecycle import order_cancel
 
+logger = logging.getLogger(__name__)
+
 ST = StorefrontOrder.Status
-# A webhook is answered within a second or so; one still `received` after this was cut off.
+APPLY_TASK = "connectors.tasks.storefront_orders_apply_task"
+APPLY_KEY = "connectors-inbound"
+# A worker's claim on the bodies it applies lasts this long: one that dies lets them go.
+CLAIM_SECONDS = 120
+APPLY_BATCH = 20
+# A body still `received` and unclaimed this long after it came lost its wake-up (a broker
+# outage): beat's sweep applies it.
 RESUME_AFTER = timedelta(minutes=2)
 
 
@@ -65,28 +81,92 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
                 remote_updated_at=updated_at,
                 body=body,
             )
+            kick_after_commit(task_name=APPLY_TASK, key=APPLY_KEY)
         return Stored(row, new=True)
     except IntegrityError:
         if not webhook_id:
             raise
-        return Stored(
-            StorefrontOrder.objects.get(connector=connector, webhook_id=webhook_id), new=False
+    earlier = StorefrontOrder.objects.select_related("order").get(
+        connector=connector, webhook_id=webhook_id
+    )
+    if earlier.status == ST.RECEIVED:
+        # Resent before the worker came to it (or its run was cut off): wake the worker.
+        kick_after_commit(task_name=APPLY_TASK, key=APPLY_KEY)
+    return Stored(earlier, new=False)
+
+
+@dataclass
+class Applied:
+    """What one run of `storefront_orders_apply_due` did."""
+
+    applied: int = 0
+    # Bodies our code failed on, left claimed (tried again when the claim lapses).
+    failed: int = 0
+    # The budget ran out with bodies left: the caller queues another run.
+    more: bool = False
+
+
+def storefront_orders_apply_due(
+    *,
+    older_than: timedelta | None = None,
+    budget_seconds: float | None = None,
+    limit: int | None = None,
+) -> Applied:
+    """Apply the stored bodies still `received` (those received more than `older_than` ago
+    only, when given), oldest first, until none is left, the budget is spent or `limit`
+    bodies were applied.
+
+    Each batch is claimed first (`FOR UPDATE SKIP LOCKED`, then `claimed_until`), so that
+    two runs at once apply different bodies; a run that dies lets its claim lapse and the
+    next run applies them. Applying a body twice would do no harm either (capture,
+    cancellation and change are idempotent): the claim only saves the work.
+    """
+    started = time.monotonic()
+    done = Applied()
+    while True:
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            done.more = True
+            return done
+        batch = APPLY_BATCH if limit is None else min(APPLY_BATCH, limit - done.applied)
+        ids = _claim(batch, older_than) if batch > 0 else []
+        if not ids:
+            return done
+        for row in StorefrontOrder.objects.filter(pk__in=ids).order_by("id"):
+            try:
+                storefront_order_apply(storefront_order=row)
+            except Exception:
+                # A body our code fails on must not hold up the bodies behind it: it keeps
+                # its claim, so it is tried again when the claim lapses, and the log says why.
+                logger.exception("Storefront order %s could not be applied.", row.pk)
+                done.failed += 1
+                continue
+            done.applied += 1
+
+
+def _claim(limit: int, older_than: timedelta | None) -> list[int]:
+    now = timezone.now()
+    due = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    if older_than is not None:
+        due &= Q(received_at__lt=now - older_than)
+    with transaction.atomic():
+        ids = list(
+            StorefrontOrder.objects.filter(due, status=ST.RECEIVED)
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
         )
+        if ids:
+            StorefrontOrder.objects.filter(pk__in=ids).update(
+                claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+            )
+    return ids
 
 
 def storefront_orders_resume(*, older_than: timedelta = RESUME_AFTER, limit: int = 500) -> int:
-    """Run again the stored webhooks whose first run stopped half-way (a worker killed, the
-    database gone mid-request) and that their storefront did not send again; return how
-    many. The body was stored first for this: it is never lost, at worst late."""
-    due = timezone.now() - older_than
-    rows = list(
-        StorefrontOrder.objects.filter(status=ST.RECEIVED, received_at__lt=due).order_by(
-            "received_at", "id"
-        )[:limit]
-    )
-    for row in rows:
-        storefront_order_apply(storefront_order=row)
-    return len(rows)
+    """Apply the stored webhooks left `received` (their wake-up lost in a broker outage, or
+    their run cut off by a worker killed mid-way, its claim lapsed); return how many. The
+    body was stored first for this: it is never lost, at worst late."""
+    return storefront_orders_apply_due(older_than=older_than, limit=limit).applied
 
 
 def storefront_order_replay(
@@ -221,6 +301,7 @@ def _done(
             order=order,
             processed_at=now,
             attempts=F("attempts") + 1,
+            claimed_until=None,
         )
         if status == ST.APPLIED and row.remote_order_id:
             # The order is in hand: earlier deliveries of it waiting to be fixed are moot.

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from connectors.adapters.base import RemoteIds, StockFigure
 from connectors.adapters.outbound import Shipment, outbound_adapter
-from connectors.models import Connector
+from connectors.models import Connector, ConnectorLocation
 from connectors.outbound_models import ConnectorHealth, RemoteRef, ShipmentPush, StockSync
 from connectors.remote import (
     RemoteError,
@@ -365,7 +365,7 @@ def _shipments_send(connector: Connector, adapter, now: datetime) -> int:
             .order_by("id")
         )
         for index, push in enumerate(pushes):
-            shipment = shipment_of(push.fulfilment)
+            shipment = shipment_of(push.fulfilment, connector=connector)
             try:
                 note = _call(
                     lambda s=shipment: adapter.shipment_push(connector=connector, shipment=s)
@@ -387,9 +387,10 @@ def _shipments_send(connector: Connector, adapter, now: datetime) -> int:
             sent += 1
 
 
-def shipment_of(fulfilment: Fulfilment) -> Shipment:
+def shipment_of(fulfilment: Fulfilment, *, connector: Connector) -> Shipment:
     """Return what the storefront is told of a shipped fulfilment: its order's id there,
-    carrier, tracking number, the units by SKU, and whether the whole order has left."""
+    carrier, tracking number, the units by SKU, the storefront's id of the location it left
+    from (when mapped), and whether the whole order has left."""
     order = fulfilment.order
     lines: dict[str, int] = defaultdict(int)
     for sku, quantity in (
@@ -399,11 +400,17 @@ def shipment_of(fulfilment: Fulfilment) -> Shipment:
     ):
         lines[sku] += quantity
     last = Order.objects.filter(pk=order.pk, status=Order.Status.SHIPPED).exists()
+    remote_location = (
+        ConnectorLocation.objects.filter(connector=connector, location_id=fulfilment.location_id)
+        .values_list("remote_id", flat=True)
+        .first()
+    )
     return Shipment(
         remote_order_id=order.external_id,
         carrier=fulfilment.carrier,
         tracking_number=fulfilment.tracking_number,
         lines=tuple(lines.items()),
+        remote_location_id=remote_location or "",
         key=str(fulfilment.pk),
         last=last,
     )

@@ -53,10 +53,16 @@ ORDER_FULFILMENT = """
 query OrderFulfilment($id: ID!) {
   order(id: $id) {
     id
-    fulfillments(first: 50) { id trackingInfo { number company } }
+    fulfillments(first: 50) {
+      id
+      location { id }
+      trackingInfo { number company }
+      fulfillmentLineItems(first: 100) { nodes { quantity lineItem { sku } } }
+    }
     fulfillmentOrders(first: 20) {
       nodes {
         id status
+        assignedLocation { location { id } }
         lineItems(first: 100) { nodes { id sku remainingQuantity } }
       }
     }
@@ -99,7 +105,15 @@ def order_gid(external_id: str) -> str:
 
 
 def location_gid(remote: str) -> str:
+    if not remote:
+        return ""
     return remote if remote.startswith("gid://") else f"gid://shopify/Location/{remote}"
+
+
+def _assigned_location(fulfillment_order: dict) -> str:
+    """Return the id of the location Shopify assigned a fulfillment order to, or ""."""
+    assigned = fulfillment_order.get("assignedLocation") or {}
+    return str((assigned.get("location") or {}).get("id") or "")
 
 
 class ShopifyOutbound:
@@ -223,53 +237,96 @@ class ShopifyOutbound:
         lines: Sequence[tuple[str, int]],
         carrier: str,
         tracking_number: str,
+        remote_location_id: str = "",
     ) -> str:
         """Fulfil `lines` (`(sku, quantity)`) of the order on its open fulfillment orders,
         with the carrier and tracking number; return what was done, for people.
 
-        Sent again (an answer lost on the way), it does nothing: a fulfillment with this
-        tracking number already on the order means the shipment is there.
+        Shopify splits an order into fulfillment orders, one per location it assigned
+        lines to, and one fulfillmentCreate takes fulfillment orders of one location only.
+        The units are taken from the fulfillment orders at `remote_location_id` (where the
+        parcel left from) first, then from the others that still have them open; one
+        fulfillmentCreate is made per location, each naming its fulfillment order line
+        items and units.
+
+        Sent again (an answer lost on the way, or a second location's call refused after
+        the first went through), the units the order's fulfillments already carry under
+        this tracking number are left out: nothing is fulfilled twice.
         """
         data = self.graphql(ORDER_FULFILMENT, {"id": order_gid(external_id)})
         order = data.get("order")
         if order is None:
             raise RemoteNotFound(f"Shopify has no order {external_id}.")
-        for fulfillment in order.get("fulfillments") or []:
-            numbers = {info.get("number") for info in fulfillment.get("trackingInfo") or []}
-            if tracking_number in numbers:
-                return f"already on the order as {fulfillment['id']}"
         wanted: dict[str, int] = defaultdict(int)
         for sku, quantity in lines:
             wanted[sku] += quantity
-        by_order: dict[str, list[dict]] = defaultdict(list)
-        for fulfillment_order in (order.get("fulfillmentOrders") or {}).get("nodes") or []:
-            if fulfillment_order.get("status") not in ("OPEN", "IN_PROGRESS"):
+        already = []
+        for fulfillment in order.get("fulfillments") or []:
+            numbers = {info.get("number") for info in fulfillment.get("trackingInfo") or []}
+            if tracking_number not in numbers:
                 continue
-            for item in (fulfillment_order.get("lineItems") or {}).get("nodes") or []:
-                take = min(wanted.get(item.get("sku"), 0), int(item.get("remainingQuantity") or 0))
-                if take > 0:
-                    by_order[fulfillment_order["id"]].append({"id": item["id"], "quantity": take})
-                    wanted[item["sku"]] -= take
-        if not by_order:
+            already.append(fulfillment["id"])
+            for item in (fulfillment.get("fulfillmentLineItems") or {}).get("nodes") or []:
+                done_sku = (item.get("lineItem") or {}).get("sku")
+                if done_sku in wanted:
+                    wanted[done_sku] -= int(item.get("quantity") or 0)
+        if already and all(units <= 0 for units in wanted.values()):
+            return f"already on the order as {', '.join(already)}"
+        by_location = self._units_by_location(order, wanted, location_gid(remote_location_id))
+        if not by_location:
+            if already:
+                return f"already on the order as {', '.join(already)}"
             return "nothing left open to fulfil on Shopify: fulfilled there already"
-        data = self.graphql(
-            FULFILLMENT_CREATE,
-            {
-                "fulfillment": {
-                    "lineItemsByFulfillmentOrder": [
-                        {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": items}
-                        for fo, items in by_order.items()
-                    ],
-                    "notifyCustomer": True,
-                    "trackingInfo": {"company": carrier, "number": tracking_number},
-                }
-            },
-        )
-        created = data.get("fulfillmentCreate") or {}
-        errors = created.get("userErrors") or []
-        if errors:
-            raise RemoteRefused("Shopify: " + "; ".join(e.get("message", "") for e in errors))
-        return f"fulfilled as {(created.get('fulfillment') or {}).get('id')}"
+        made = []
+        for by_order in by_location.values():
+            data = self.graphql(
+                FULFILLMENT_CREATE,
+                {
+                    "fulfillment": {
+                        "lineItemsByFulfillmentOrder": [
+                            {"fulfillmentOrderId": fo, "fulfillmentOrderLineItems": items}
+                            for fo, items in by_order.items()
+                        ],
+                        "notifyCustomer": True,
+                        "trackingInfo": {"company": carrier, "number": tracking_number},
+                    }
+                },
+            )
+            created = data.get("fulfillmentCreate") or {}
+            errors = created.get("userErrors") or []
+            if errors:
+                raise RemoteRefused("Shopify: " + "; ".join(e.get("message", "") for e in errors))
+            made.append(str((created.get("fulfillment") or {}).get("id")))
+        note = f"fulfilled as {', '.join(made)}"
+        if already:
+            note += f" (and earlier as {', '.join(already)})"
+        return note
+
+    @staticmethod
+    def _units_by_location(
+        order: dict, wanted: Mapping[str, int], here: str
+    ) -> dict[str, dict[str, list[dict]]]:
+        """Return `{location: {fulfillment order: [{"id", "quantity"}]}}` covering `wanted`
+        from the open fulfillment orders, those assigned to `here` first; the location that
+        shipped comes first."""
+        left = {sku: units for sku, units in wanted.items() if units > 0}
+        open_orders = [
+            fo
+            for fo in (order.get("fulfillmentOrders") or {}).get("nodes") or []
+            if fo.get("status") in ("OPEN", "IN_PROGRESS")
+        ]
+        # A stable sort: Shopify's own order among the others.
+        open_orders.sort(key=lambda fo: _assigned_location(fo) != here)
+        by_location: dict[str, dict[str, list[dict]]] = {}
+        for fo in open_orders:
+            for item in (fo.get("lineItems") or {}).get("nodes") or []:
+                sku = item.get("sku")
+                take = min(left.get(sku, 0), int(item.get("remainingQuantity") or 0))
+                if take > 0:
+                    by_order = by_location.setdefault(_assigned_location(fo), {})
+                    by_order.setdefault(fo["id"], []).append({"id": item["id"], "quantity": take})
+                    left[sku] -= take
+        return by_location
 
     # -- reconciliation ------------------------------------------------------------------
 
@@ -304,6 +361,7 @@ class ShopifyOutboundAdapter:
             lines=shipment.lines,
             carrier=shipment.carrier,
             tracking_number=shipment.tracking_number,
+            remote_location_id=shipment.remote_location_id,
         )
 
     def stock_push(

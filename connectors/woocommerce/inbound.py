@@ -85,10 +85,18 @@ class WooCommerceInbound:
         lines = []
         for index, item in enumerate(as_list(payload.get("line_items")), start=1):
             item = as_object(item)
+            # A variable product's line names its variation (`variation_id`), and its `sku`
+            # is the variation's own: the unit sold, with its own stock, is the variation.
             sku = text(item.get("sku"))
             if not sku:
                 title = text(item.get("name")) or f"line {index}"
-                raise PayloadRefused(f"Line {index} ({title}) has no SKU.", code="no_sku")
+                variation = text(item.get("variation_id"))
+                which = (
+                    f" (variation {variation} of product {text(item.get('product_id'))})"
+                    if variation not in ("", "0")
+                    else ""
+                )
+                raise PayloadRefused(f"Line {index} ({title}) has no SKU{which}.", code="no_sku")
             lines.append(
                 {"sku": sku, "quantity": item.get("quantity"), "unit_price": _unit_price(item)}
             )

@@ -3,6 +3,12 @@
 REST API v3 under `/wp-json/wc/v3/`, authenticated with the shop's consumer key and secret
 (HTTP Basic over HTTPS). WooCommerce keeps one stock figure per product, without
 locations: the connector sends it the sum over the mapped locations.
+
+A variable product (a T-shirt in sizes) sells variations, each with its own SKU and stock:
+`GET products?sku=` answers a variation's SKU with the variation itself (`type`
+"variation", its `parent_id`), so a SKU's remote ids are its product and, for a variation,
+the variation; its stock is set through `products/{product}/variations/batch`, the
+product's own figure being left to WooCommerce.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ PREFIX = "/wp-json/wc/v3/"
 # WooCommerce takes at most 100 objects in one batch request, and 100 in a page.
 BATCH = 100
 PAGE = 100
+# What a batch row answers for an id the shop does not have.
+UNKNOWN_ID_CODES = frozenset(
+    {"woocommerce_rest_product_invalid_id", "woocommerce_rest_product_variation_invalid_id"}
+)
 # The meta keys of a shipment on the order: one per fulfilment, so that sending it twice
 # writes the same key with the same value.
 TRACKING_META = "_oms_tracking_{}"
@@ -52,7 +62,8 @@ class WooCommerceOutbound:
         )
 
     def products_by_sku(self, skus: Sequence[str]) -> dict[str, dict[str, str]]:
-        """Return `{sku: {"product": product id}}` of the SKUs the shop sells."""
+        """Return `{sku: {"product": product id, "variation": variation id or ""}}` of the
+        SKUs the shop sells (a variation's product is its parent)."""
         found: dict[str, dict[str, str]] = {}
         skus = [s for s in dict.fromkeys(skus) if "," not in s]  # a comma splits the filter
         for start in range(0, len(skus), PAGE):
@@ -64,38 +75,63 @@ class WooCommerceOutbound:
             for product in reply.body or []:
                 sku = product.get("sku")
                 if sku in wanted and sku not in found:
-                    found[sku] = {"product": str(product["id"]), "inventory_item": ""}
+                    parent = product.get("parent_id") or 0
+                    if product.get("type") == "variation" and parent:
+                        found[sku] = {"product": str(parent), "variation": str(product["id"])}
+                    else:
+                        found[sku] = {"product": str(product["id"]), "variation": ""}
         return found
 
-    def stock_set(self, rows: Sequence[tuple[str, int]]) -> None:
-        """Set `stock_quantity` of each `(product id, quantity)` (absolute: twice is once).
-        The known products are updated; raise RemoteNotFound naming the unknown ones."""
+    def stock_set(self, rows: Sequence[tuple[str, str, int]]) -> None:
+        """Set `stock_quantity` of each `(product id, variation id or "", quantity)`
+        (absolute: twice is once): products in `products/batch`, variations in their
+        product's `variations/batch`. The known ones are updated; raise RemoteNotFound
+        naming the unknown product and variation ids."""
         missing: list[str] = []
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
-            reply = self._call(
-                "POST",
-                "products/batch",
-                body={
-                    "update": [
-                        {"id": int(product), "manage_stock": True, "stock_quantity": quantity}
-                        for product, quantity in chunk
-                    ]
-                },
-            )
-            answered = (reply.body or {}).get("update") or []
-            for (product, _), row in zip(chunk, answered, strict=False):
-                error = row.get("error") if isinstance(row, dict) else None
-                if error is None:
-                    continue
-                if error.get("code") == "woocommerce_rest_product_invalid_id":
-                    missing.append(product)
-                else:
-                    raise RemoteRefused(f"WooCommerce: {error.get('message')} (product {product})")
+        products = [(product, units) for product, variation, units in rows if not variation]
+        by_parent: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for product, variation, units in rows:
+            if variation:
+                by_parent[product].append((variation, units))
+        for start in range(0, len(products), BATCH):
+            missing += self._batch("products/batch", products[start : start + BATCH])
+        for parent, variations in by_parent.items():
+            route = f"products/{int(parent)}/variations/batch"
+            for start in range(0, len(variations), BATCH):
+                chunk = variations[start : start + BATCH]
+                try:
+                    missing += self._batch(route, chunk)
+                except RemoteNotFound:
+                    # The product itself is gone: none of its variations is known there.
+                    missing += [variation for variation, _ in chunk]
         if missing:
             raise RemoteNotFound(
                 "WooCommerce does not know products " + ", ".join(missing), ids=missing
             )
+
+    def _batch(self, route: str, chunk: Sequence[tuple[str, int]]) -> list[str]:
+        """Send one batch of `(id, quantity)`; return the ids WooCommerce did not know."""
+        reply = self._call(
+            "POST",
+            route,
+            body={
+                "update": [
+                    {"id": int(remote), "manage_stock": True, "stock_quantity": quantity}
+                    for remote, quantity in chunk
+                ]
+            },
+        )
+        missing = []
+        answered = (reply.body or {}).get("update") or []
+        for (remote, _), row in zip(chunk, answered, strict=False):
+            error = row.get("error") if isinstance(row, dict) else None
+            if error is None:
+                continue
+            if error.get("code") in UNKNOWN_ID_CODES:
+                missing.append(remote)
+            else:
+                raise RemoteRefused(f"WooCommerce: {error.get('message')} (id {remote})")
+        return missing
 
     def shipment_send(
         self,
@@ -168,18 +204,18 @@ class WooCommerceOutboundAdapter:
     def stock_push(
         self, *, connector: Any, figures: Sequence[StockFigure], ids: Mapping[str, RemoteIds]
     ) -> None:
-        """Set each SKU's one stock figure: the sum of its figures at the mapped locations.
-        RemoteNotFound names the SKUs whose product WooCommerce no longer knows (the others
-        were set)."""
+        """Set each SKU's one stock figure (its product's, or its variation's): the sum of
+        its figures at the mapped locations. RemoteNotFound names the SKUs whose product or
+        variation WooCommerce no longer knows (the others were set)."""
         totals: dict[str, int] = defaultdict(int)
         for figure in figures:
             totals[figure.sku] += figure.available
-        rows = [(ids[sku].product_id, units) for sku, units in totals.items()]
+        rows = [(ids[sku].product_id, ids[sku].variant_id, units) for sku, units in totals.items()]
         try:
             self.client(connector).stock_set(rows)
         except RemoteNotFound as unknown:
-            products = set(unknown.ids)
-            skus = [sku for sku in totals if ids[sku].product_id in products]
+            gone = set(unknown.ids)
+            skus = [sku for sku in totals if (ids[sku].variant_id or ids[sku].product_id) in gone]
             raise RemoteNotFound(str(unknown), ids=sorted(skus)) from unknown
 
     def orders_updated_since(self, *, connector: Any, since: datetime) -> list[Payload]:
@@ -187,4 +223,7 @@ class WooCommerceOutboundAdapter:
 
     def remote_ids_lookup(self, *, connector: Any, skus: Sequence[str]) -> dict[str, RemoteIds]:
         found = self.client(connector).products_by_sku(skus)
-        return {sku: RemoteIds(sku=sku, product_id=ids["product"]) for sku, ids in found.items()}
+        return {
+            sku: RemoteIds(sku=sku, product_id=ids["product"], variant_id=ids["variation"])
+            for sku, ids in found.items()
+        }

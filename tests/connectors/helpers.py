@@ -58,7 +58,7 @@ def connect(channel_code: str = "shop", kind: str = "shopify", **channel_fields:
     return connector
 
 
-def send(
+def post(
     client,
     payload: Any,
     *,
@@ -69,7 +69,8 @@ def send(
     secret: str | None = None,
     raw: bytes | None = None,
 ):
-    """POST a storefront webhook, signed as that storefront signs."""
+    """POST a storefront webhook, signed as that storefront signs; return the answer (the
+    body stored, not yet applied)."""
     body = raw if raw is not None else json.dumps(payload).encode()
     if kind == "shopify":
         secret = SHOPIFY_SECRET if secret is None else secret
@@ -91,3 +92,28 @@ def send(
 
 def json_body(payload: Any) -> bytes:
     return json.dumps(payload).encode()
+
+
+def send(client, payload: Any, **options: Any):
+    """POST a storefront webhook as `post` does, then apply what was stored as the worker
+    does after the answer (its service, run here); return the HTTP answer."""
+    from connectors.services.inbound import storefront_orders_apply_due
+
+    response = post(client, payload, **options)
+    storefront_orders_apply_due()
+    return response
+
+
+def outcome(webhook_id: str = "") -> dict[str, Any]:
+    """Return what became of a stored webhook (by its delivery id, else the last stored), in
+    the shape of the webhook's answer."""
+    from connectors.models import StorefrontOrder
+
+    rows = StorefrontOrder.objects.select_related("order").order_by("-id")
+    row = rows.get(webhook_id=webhook_id) if webhook_id else rows.first()
+    assert row is not None
+    return {
+        "status": row.status,
+        "reason": row.reason,
+        "order": row.order.number if row.order is not None else None,
+    }

@@ -117,6 +117,29 @@ def test_woocommerce_reference_order_refuses_its_line_without_sku():
     assert "Woo Single #1" in refused.value.reason
 
 
+def test_a_woocommerce_variation_line_is_the_variation_s_sku():
+    # given: the reference's second line is variation 23 ("Color: Black, Size: M Test") of
+    # the variable product 22, and carries the variation's own SKU
+    payload = woocommerce_order()
+    payload["line_items"][0]["sku"] = "woo-single-1"
+    line = payload["line_items"][1]
+    assert (line["product_id"], line["variation_id"], line["sku"]) == (22, 23, "Bar3")
+    # when
+    body = inbound_adapter("woocommerce").order_read(payload=payload, channel_code="woo").body
+    # then: the order line is the variation, by its SKU
+    assert body.lines[1].sku == "Bar3"
+
+
+def test_a_woocommerce_variation_without_a_sku_is_refused_naming_it():
+    payload = woocommerce_order()
+    payload["line_items"][0]["sku"] = "woo-single-1"
+    payload["line_items"][1]["sku"] = ""
+    with pytest.raises(PayloadRefused) as refused:
+        inbound_adapter("woocommerce").order_read(payload=payload, channel_code="woo")
+    assert refused.value.code == "no_sku"
+    assert "variation 23 of product 22" in refused.value.reason
+
+
 def test_woocommerce_reference_order_reads_once_its_skus_are_set():
     # given
     payload = woocommerce_order()

@@ -9,6 +9,8 @@ from orders.models import DeliveryPrice, Order
 from tests.connectors.helpers import (
     connect,
     fixture,
+    outcome,
+    post,
     send,
     shopify_order,
     woocommerce_order,
@@ -36,11 +38,10 @@ def test_it_places_the_shopify_sample_order(client, network):
     # then
     assert response.status_code == 200
     order = Order.objects.get(channel__code="shop", external_id="820982911946154508")
-    assert response.json() == {
+    assert outcome() == {
         "status": "applied",
         "reason": f"Order {order.number} placed.",
         "order": order.number,
-        "duplicate": False,
     }
     assert order.status == Order.Status.ALLOCATED
     assert order.customer_email == "jon@example.com"
@@ -122,19 +123,99 @@ def test_the_same_order_by_any_topic_makes_one_order(client, network):
     # then
     assert [a.status_code for a in answers] == [200, 200, 200]
     order = Order.objects.get(channel__code="shop")
-    assert {a.json()["order"] for a in answers} == {order.number}
-    assert answers[1].json()["reason"] == f"Order {order.number} already says this."
+    assert {outcome(w)["order"] for w in "abc"} == {order.number}
+    assert outcome("b")["reason"] == f"Order {order.number} already says this."
     assert StorefrontOrder.objects.filter(order=order, status=ST.APPLIED).count() == 3
+
+
+def test_the_answer_comes_once_the_body_is_stored_and_the_order_after_it(client, network):
+    from connectors.services.inbound import storefront_orders_apply_due
+
+    # given
+    connect("shop")
+    # when
+    response = post(client, shopify_order(), webhook_id="first")
+    # then: the body is safe and acknowledged; no order yet
+    assert response.status_code == 200
+    received = {"status": "received", "reason": "", "order": None, "duplicate": False}
+    assert response.json() == received
+    assert StorefrontOrder.objects.get().status == ST.RECEIVED
+    assert not Order.objects.filter(channel__code="shop").exists()
+    # when: the worker's run
+    assert storefront_orders_apply_due().applied == 1
+    # then
+    order = Order.objects.get(channel__code="shop")
+    assert outcome("first")["order"] == order.number
+    assert storefront_orders_apply_due().applied == 0
 
 
 def test_the_same_delivery_twice_is_stored_once(client, network):
     connect("shop")
-    first = send(client, shopify_order(), webhook_id="same")
+    send(client, shopify_order(), webhook_id="same")
     again = send(client, shopify_order(), webhook_id="same")
     assert again.status_code == 200
-    assert again.json() == {**first.json(), "duplicate": True}
+    # the second answer says what became of the first copy
+    assert again.json() == {**outcome("same"), "duplicate": True}
+    assert again.json()["status"] == "applied"
     assert StorefrontOrder.objects.count() == 1
     assert Order.objects.filter(channel__code="shop").count() == 1
+
+
+def test_a_body_the_code_fails_on_does_not_hold_up_those_behind_it(client, network):
+    from connectors.models import Connector
+    from connectors.services.inbound import storefront_orders_apply_due
+
+    # given: a body stored for a connector whose kind this code has no adapter for, and a
+    # good one after it
+    connect("shop")
+    broken = connect("other")
+    post(client, {"id": 1}, channel="other", webhook_id="broken")
+    Connector.objects.filter(pk=broken.pk).update(kind="prestashop")
+    post(client, shopify_order(), webhook_id="good")
+    # when
+    done = storefront_orders_apply_due()
+    # then: the good one is placed; the other waits, claimed, for its claim to lapse
+    assert (done.applied, done.failed) == (1, 1)
+    assert outcome("good")["status"] == "applied"
+    row = StorefrontOrder.objects.get(webhook_id="broken")
+    assert row.status == ST.RECEIVED
+    assert row.claimed_until is not None
+    assert storefront_orders_apply_due().failed == 0
+
+
+def test_a_delivery_resent_before_the_worker_came_is_applied_once(client, network):
+    from connectors.services.inbound import storefront_orders_apply_due
+
+    connect("shop")
+    post(client, shopify_order(), webhook_id="same")
+    again = post(client, shopify_order(), webhook_id="same")
+    assert again.json() == {"status": "received", "reason": "", "order": None, "duplicate": True}
+    assert storefront_orders_apply_due().applied == 1
+    assert StorefrontOrder.objects.get().attempts == 1
+    assert Order.objects.filter(channel__code="shop").count() == 1
+
+
+def test_a_body_claimed_by_a_live_run_is_left_to_it_and_taken_over_when_its_claim_lapses(
+    client, network
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connectors.services.inbound import storefront_orders_apply_due
+
+    # given: a body another run claimed a moment ago
+    connect("shop")
+    post(client, shopify_order(), webhook_id="claimed")
+    StorefrontOrder.objects.update(claimed_until=timezone.now() + timedelta(minutes=1))
+    # when / then: left to it
+    assert storefront_orders_apply_due().applied == 0
+    # when: that run died, its claim lapsed
+    StorefrontOrder.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    # then
+    assert storefront_orders_apply_due().applied == 1
+    row = StorefrontOrder.objects.get()
+    assert (row.status, row.claimed_until) == (ST.APPLIED, None)
 
 
 def test_a_cancellation_cancels_the_order(client, network):
@@ -143,9 +224,9 @@ def test_a_cancellation_cancels_the_order(client, network):
     send(client, shopify_order())
     order = Order.objects.get(channel__code="shop")
     # when
-    response = send(client, fixture("shopify_orders_cancelled.json"), topic="orders/cancelled")
+    send(client, fixture("shopify_orders_cancelled.json"), topic="orders/cancelled")
     # then
-    assert response.json()["reason"] == f"Order {order.number} cancelled."
+    assert outcome()["reason"] == f"Order {order.number} cancelled."
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     assert not order.lines.filter(allocations__status="open").exists()
@@ -153,8 +234,8 @@ def test_a_cancellation_cancels_the_order(client, network):
 
 def test_a_cancellation_of_an_order_never_seen_is_kept_and_ignored(client, network):
     connect("shop")
-    response = send(client, fixture("shopify_orders_cancelled.json"), topic="orders/cancelled")
-    assert response.json()["status"] == "ignored"
+    send(client, fixture("shopify_orders_cancelled.json"), topic="orders/cancelled")
+    assert outcome()["status"] == "ignored"
     assert not Order.objects.filter(channel__code="shop").exists()
 
 
@@ -167,9 +248,9 @@ def test_an_update_taking_units_off_before_fulfilment_is_applied(client, network
     edited = shopify_order()
     edited["line_items"][1]["current_quantity"] = 0
     edited["shipping_address"]["address1"] = "125 Shipping Street"
-    response = send(client, edited, topic="orders/updated")
+    send(client, edited, topic="orders/updated")
     # then
-    assert response.json()["reason"].startswith(f"Order {order.number} changed:")
+    assert outcome()["reason"].startswith(f"Order {order.number} changed:")
     order.refresh_from_db()
     assert order.ship_line1 == "125 Shipping Street"
     assert sum(line.quantity_open for line in order.lines.all()) == 1
@@ -184,8 +265,8 @@ def test_an_update_adding_units_goes_to_customer_service_unapplied(client, netwo
     more = shopify_order()
     more["line_items"][0]["current_quantity"] = 3
     more["shipping_address"]["address1"] = "9 Elsewhere Road"
-    response = send(client, more, topic="orders/updated")
-    assert response.json()["reason"].startswith("Sent to customer service:")
+    send(client, more, topic="orders/updated")
+    assert outcome()["reason"].startswith("Sent to customer service:")
     order.refresh_from_db()
     assert order.needs_attention
     assert "2 × IPOD2008PINK more" in order.attention_reason
@@ -232,7 +313,7 @@ def test_what_cannot_become_an_order_answers_200_and_waits_to_be_fixed(
     response = send(client, shopify_order(**change))
     # then
     assert response.status_code == 200
-    assert response.json()["status"] == "to_fix"
+    assert outcome()["status"] == "to_fix"
     row = StorefrontOrder.objects.get()
     assert row.status == ST.TO_FIX
     assert reason in row.reason
@@ -241,15 +322,15 @@ def test_what_cannot_become_an_order_answers_200_and_waits_to_be_fixed(
 
 def test_a_body_that_is_not_json_is_kept_to_fix(client, network):
     connect("shop")
-    response = send(client, None, raw=b"not json at all")
-    assert response.json()["status"] == "to_fix"
+    send(client, None, raw=b"not json at all")
+    assert outcome()["status"] == "to_fix"
     assert StorefrontOrder.objects.get().reason == "The body is not a JSON object."
 
 
 def test_a_topic_not_about_orders_is_kept_and_ignored(client, network):
     connect("shop")
-    response = send(client, {"id": 5}, topic="products/update")
-    assert response.json()["status"] == "ignored"
+    send(client, {"id": 5}, topic="products/update")
+    assert outcome()["status"] == "ignored"
 
 
 def test_woocommerce_reference_order_waits_for_its_sku_and_is_replayed(client, network):
@@ -257,7 +338,7 @@ def test_woocommerce_reference_order_waits_for_its_sku_and_is_replayed(client, n
 
     # given: the reference order's first line has no SKU
     connect("woo", kind="woocommerce")
-    response = send(
+    send(
         client,
         woocommerce_order(),
         channel="woo",
@@ -266,7 +347,7 @@ def test_woocommerce_reference_order_waits_for_its_sku_and_is_replayed(client, n
         webhook_id="101",
     )
     row = StorefrontOrder.objects.get()
-    assert response.json()["status"] == "to_fix"
+    assert outcome("101")["status"] == "to_fix"
     assert "Woo Single #1" in row.reason
     # when: the shop fixes its product, the same payload is replayed from the queue...
     # (a replay reads the stored body: here the SKU is the one fixed in the OMS's catalogue)
@@ -340,7 +421,8 @@ def test_a_webhook_whose_run_was_cut_off_is_finished_by_the_sweep(network):
     )
     # when
     resumed = storefront_orders_resume()
-    # then: the old one became its order; one just received is left to its own request
+    # then: the old one became its order; one just received is left to the run its
+    # commit woke
     assert resumed == 1
     row.refresh_from_db()
     assert row.status == ST.APPLIED
@@ -359,10 +441,10 @@ def test_an_older_version_arriving_after_a_newer_one_is_not_applied(client, netw
     # when: an older version (another street) arrives late, as webhooks may
     older = shopify_order(updated_at="2022-01-01T11:00:00-05:00")
     older["shipping_address"]["address1"] = "100 Older Street"
-    response = send(client, older, topic="orders/updated")
+    send(client, older, topic="orders/updated")
     # then
-    assert response.json()["status"] == "ignored"
-    assert "older version" in response.json()["reason"]
+    assert outcome()["status"] == "ignored"
+    assert "older version" in outcome()["reason"]
     assert Order.objects.get(channel__code="shop").ship_line1 == "200 Newer Street"
 
 

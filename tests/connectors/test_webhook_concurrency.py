@@ -1,4 +1,5 @@
-"""The same storefront order, delivered by several topics from many threads at once."""
+"""The same storefront order, delivered by several topics from many threads at once, and
+applied by as many worker runs at once."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import pytest
 from django.test import Client
 
 from connectors.models import StorefrontOrder
+from connectors.services.inbound import storefront_orders_apply_due
 from orders.models import Order
-from tests.connectors.helpers import connect, send, shopify_order
+from tests.connectors.helpers import connect, outcome, post, shopify_order
 from tests.orders.helpers import product, stocked, warehouse
 from tests.threads import run_in_threads
 
@@ -22,16 +24,23 @@ def test_orders_create_and_updated_from_eight_threads_make_one_order():
 
     def deliver(i: int):
         topic = "orders/create" if i % 2 == 0 else "orders/updated"
-        response = send(Client(), payload, topic=topic, webhook_id=f"delivery-{i}")
-        return response.status_code, response.json()
+        response = post(Client(), payload, topic=topic, webhook_id=f"delivery-{i}")
+        return response.status_code
+
+    def work(i: int):
+        # a run of its own, one body each: eight deliveries of one order applied at once
+        return storefront_orders_apply_due(limit=1).applied
 
     # when
     results, errors = run_in_threads(deliver, 8)
+    assert (results, errors) == ([200] * 8, [])
+    applied, errors = run_in_threads(work, 8)
     # then
     assert errors == []
-    assert [status for status, _ in results] == [200] * 8
+    # (a run that found every body claimed by the others leaves nothing behind)
+    assert sum(applied) + storefront_orders_apply_due().applied == 8
     order = Order.objects.get(channel__code="shop", external_id="820982911946154508")
-    assert {answer["order"] for _, answer in results} == {order.number}
+    assert {outcome(f"delivery-{i}")["order"] for i in range(8)} == {order.number}
     assert StorefrontOrder.objects.filter(order=order, status="applied").count() == 8
     # one order's units, held once
     assert sum(line.quantity for line in order.lines.all()) == 2

@@ -4,6 +4,11 @@ It keeps what it was sent (`calls`), answers from the state the test gave it, an
 told to misbehave the way real storefronts do: down (503) until a given moment of a clock
 the test controls (`down_until`, `now`), or the next answers scripted (`script`: a status,
 headers and a body for each of the next requests), for rate limits and server errors.
+
+Its clock stands still unless a test moves it (`now = ...`), so that an outage or a rate
+limit's refill lasts exactly what the test says. `real_clock=True` makes it follow the wall
+clock instead, for a run that lasts minutes (the benchmark): a standing clock never refills
+Shopify's cost budget, and the shop would answer THROTTLED for good once it is spent.
 """
 
 from __future__ import annotations
@@ -43,17 +48,27 @@ class Answer:
 class FakeStorefront:
     """Subclasses answer `handle(call) -> Answer` from their state."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, real_clock: bool = False) -> None:
         self.calls: list[Call] = []
         self.script: deque[Answer] = deque()
         self.down_until: datetime | None = None
         # The storefront's clock: the test moves it (no sleeping through an outage).
-        self.now: datetime = datetime.now(UTC)
+        self._now: datetime = datetime.now(UTC)
+        self.real_clock = real_clock
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
+
+    @property
+    def now(self) -> datetime:
+        return datetime.now(UTC) if self.real_clock else self._now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self.real_clock = False
+        self._now = moment
 
     @property
     def base_url(self) -> str:

@@ -11,7 +11,10 @@ than is left is answered `THROTTLED` with HTTP 200, as Shopify does. A scripted 
 with `Retry-After`.
 
 Orders are kept as Shopify's webhooks send them (REST shape, `tests/connectors/fixtures`),
-and rendered as GraphQL nodes when listed.
+and rendered as GraphQL nodes when listed. Each order has its fulfillment orders, one per
+location its lines were assigned to (`order_add(..., split=...)`); `fulfillmentCreate`
+takes fulfillment orders of one location only, as Shopify's does, and refuses more units
+than a fulfillment order line item has left.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 BUCKET = 1000.0
 RESTORE_RATE = 50.0
 COST = {"query": 10, "mutation": 10}
+# Where an order's lines are assigned when a test does not split them.
+DEFAULT_LOCATION = "gid://shopify/Location/1"
 
 
 def gid(kind: str, number: int | str) -> str:
@@ -35,8 +40,8 @@ def gid(kind: str, number: int | str) -> str:
 
 
 class FakeShopify(FakeStorefront):
-    def __init__(self, *, token: str = "shpat_test_token_0000") -> None:
-        super().__init__()
+    def __init__(self, *, token: str = "shpat_test_token_0000", real_clock: bool = False) -> None:
+        super().__init__(real_clock=real_clock)
         self.token = token
         self._ids = itertools.count(1001)
         self.variants: dict[str, dict[str, str]] = {}  # sku -> {"variant", "item"}
@@ -45,6 +50,8 @@ class FakeShopify(FakeStorefront):
         self.set_log: list[tuple[float, list[dict]]] = []  # the same, with when it came
         self.orders: dict[int, dict] = {}  # legacy id -> {"payload", "updated_at", ...}
         self.fulfillments: list[dict] = []  # every fulfillment created
+        # Locations whose next fulfillmentCreate is refused with a user error, and how often.
+        self.refuse_at: dict[str, int] = {}
         self.bucket = BUCKET
         self._bucket_at: datetime | None = None
 
@@ -62,22 +69,38 @@ class FakeShopify(FakeStorefront):
         """The merchant deleted the product and made it again: new ids for the same SKU."""
         self.variants.pop(sku)
 
-    def order_add(self, payload: dict, *, updated_at: datetime) -> None:
-        """Keep an order as its webhook shows it, with one open fulfillment order."""
+    def order_add(
+        self,
+        payload: dict,
+        *,
+        updated_at: datetime,
+        split: dict[str, list[tuple[str, int]]] | None = None,
+    ) -> None:
+        """Keep an order as its webhook shows it, with its open fulfillment orders: one per
+        location of `split` (`{location id: [(sku, units), ...]}`), else one at
+        DEFAULT_LOCATION with every line."""
         number = int(payload["id"])
-        lines = [
-            {
-                "id": gid("FulfillmentOrderLineItem", next(self._ids)),
-                "sku": line["sku"],
-                "remaining": line["quantity"],
-            }
-            for line in payload["line_items"]
-        ]
+        if split is None:
+            every = [(line["sku"], line["quantity"]) for line in payload["line_items"]]
+            split = {DEFAULT_LOCATION: every}
         self.orders[number] = {
             "payload": payload,
             "updated_at": updated_at,
             "fulfillment_orders": [
-                {"id": gid("FulfillmentOrder", next(self._ids)), "status": "OPEN", "lines": lines}
+                {
+                    "id": gid("FulfillmentOrder", next(self._ids)),
+                    "status": "OPEN",
+                    "location": location,
+                    "lines": [
+                        {
+                            "id": gid("FulfillmentOrderLineItem", next(self._ids)),
+                            "sku": sku,
+                            "remaining": units,
+                        }
+                        for sku, units in lines
+                    ],
+                }
+                for location, lines in split.items()
             ],
             "fulfillments": [],
         }
@@ -214,7 +237,17 @@ class FakeShopify(FakeStorefront):
         return {
             "id": order_gid,
             "fulfillments": [
-                {"id": f["id"], "trackingInfo": [{"number": f["number"], "company": f["company"]}]}
+                {
+                    "id": f["id"],
+                    "location": {"id": f["location"]},
+                    "trackingInfo": [{"number": f["number"], "company": f["company"]}],
+                    "fulfillmentLineItems": {
+                        "nodes": [
+                            {"quantity": units, "lineItem": {"sku": sku}}
+                            for sku, units in f["lines"]
+                        ]
+                    },
+                }
                 for f in order["fulfillments"]
             ],
             "fulfillmentOrders": {
@@ -222,6 +255,7 @@ class FakeShopify(FakeStorefront):
                     {
                         "id": fo["id"],
                         "status": fo["status"],
+                        "assignedLocation": {"location": {"id": fo["location"]}},
                         "lineItems": {
                             "nodes": [
                                 {
@@ -240,73 +274,59 @@ class FakeShopify(FakeStorefront):
 
     def _fulfillment_create(self, data: dict) -> dict:
         tracking = data.get("trackingInfo") or {}
+        chosen = []  # (order, fulfillment order, [(line, units)])
         for pair in data["lineItemsByFulfillmentOrder"]:
-            fo = next(
+            found = next(
                 (
-                    fo
+                    (order, fo)
                     for order in self.orders.values()
                     for fo in order["fulfillment_orders"]
                     if fo["id"] == pair["fulfillmentOrderId"]
                 ),
                 None,
             )
-            if fo is None:
-                return {
-                    "fulfillment": None,
-                    "userErrors": [
-                        {"field": ["fulfillment"], "message": "Fulfillment order does not exist."}
-                    ],
-                }
+            if found is None:
+                return _refused("Fulfillment order does not exist.")
+            order, fo = found
             if fo["status"] == "CLOSED":
-                return {
-                    "fulfillment": None,
-                    "userErrors": [
-                        {
-                            "field": ["fulfillment"],
-                            "message": "Fulfillment order is already closed.",
-                        }
-                    ],
-                }
+                return _refused("Fulfillment order is already closed.")
             by_id = {line["id"]: line for line in fo["lines"]}
-            for item in pair.get("fulfillmentOrderLineItems") or [
+            items = pair.get("fulfillmentOrderLineItems") or [
                 {"id": line["id"], "quantity": line["remaining"]} for line in fo["lines"]
-            ]:
+            ]
+            taken = []
+            for item in items:
                 line = by_id.get(item["id"])
                 if line is None or item["quantity"] > line["remaining"]:
-                    return {
-                        "fulfillment": None,
-                        "userErrors": [
-                            {
-                                "field": ["fulfillment"],
-                                "message": "Invalid fulfillment order line item "
-                                "quantity requested.",
-                            }
-                        ],
-                    }
+                    return _refused("Invalid fulfillment order line item quantity requested.")
+                taken.append((line, item["quantity"]))
+            chosen.append((order, fo, taken))
+        if len({id(order) for order, _, _ in chosen}) > 1:
+            return _refused("All fulfillment orders must belong to the same order.")
+        if len({fo["location"] for _, fo, _ in chosen}) > 1:
+            return _refused("All fulfillment orders must be assigned to the same location.")
+        location = chosen[0][1]["location"]
+        if self.refuse_at.get(location):
+            self.refuse_at[location] -= 1
+            return _refused("The location cannot fulfill right now.")
         fulfillment_id = gid("Fulfillment", next(self._ids))
-        for pair in data["lineItemsByFulfillmentOrder"]:
-            for order in self.orders.values():
-                for fo in order["fulfillment_orders"]:
-                    if fo["id"] != pair["fulfillmentOrderId"]:
-                        continue
-                    by_id = {line["id"]: line for line in fo["lines"]}
-                    for item in pair.get("fulfillmentOrderLineItems") or [
-                        {"id": line["id"], "quantity": line["remaining"]} for line in fo["lines"]
-                    ]:
-                        by_id[item["id"]]["remaining"] -= item["quantity"]
-                    if all(line["remaining"] == 0 for line in fo["lines"]):
-                        fo["status"] = "CLOSED"
-                    else:
-                        fo["status"] = "IN_PROGRESS"
-                    record = {
-                        "id": fulfillment_id,
-                        "number": tracking.get("number"),
-                        "company": tracking.get("company"),
-                        "fulfillment_order": fo["id"],
-                    }
-                    if record not in order["fulfillments"]:
-                        order["fulfillments"].append(record)
-                    order["updated_at"] = self.now
+        order = chosen[0][0]
+        for _, fo, taken in chosen:
+            for line, units in taken:
+                line["remaining"] -= units
+            fo["status"] = (
+                "CLOSED" if all(line["remaining"] == 0 for line in fo["lines"]) else "IN_PROGRESS"
+            )
+        order["fulfillments"].append(
+            {
+                "id": fulfillment_id,
+                "number": tracking.get("number"),
+                "company": tracking.get("company"),
+                "location": chosen[0][1]["location"],
+                "lines": [(line["sku"], units) for _, _, taken in chosen for line, units in taken],
+            }
+        )
+        order["updated_at"] = self.now
         self.fulfillments.append(
             {
                 "id": fulfillment_id,
@@ -387,3 +407,7 @@ class FakeShopify(FakeStorefront):
                 "longitude": address.get("longitude"),
             },
         }
+
+
+def _refused(message: str) -> dict:
+    return {"fulfillment": None, "userErrors": [{"field": ["fulfillment"], "message": message}]}

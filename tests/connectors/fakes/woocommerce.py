@@ -2,11 +2,13 @@
 asks of it.
 
 Authentication is HTTP Basic with the consumer key and secret (over HTTPS in real life).
-Answered: `GET products?sku=A,B`, `POST products/batch` (`update` rows with
+Answered: `GET products?sku=A,B` (a variation's SKU answers the variation, `type`
+"variation" with its `parent_id`, as WooCommerce's products endpoint does), `POST
+products/batch` and `POST products/{id}/variations/batch` (`update` rows with
 `stock_quantity`, at most 100; an unknown id answers its own row with an `error`, the
-others are applied), `PUT orders/{id}` (status and `meta_data`), `GET
-orders?modified_after=...&dates_are_gmt=true` (paged, `X-WP-TotalPages`). Errors have
-WordPress's shape `{"code", "message", "data": {"status"}}`.
+others are applied; an unknown product is a 404), `PUT orders/{id}` (status and
+`meta_data`), `GET orders?modified_after=...&dates_are_gmt=true` (paged,
+`X-WP-TotalPages`). Errors have WordPress's shape `{"code", "message", "data": {"status"}}`.
 """
 
 from __future__ import annotations
@@ -28,24 +30,60 @@ def error(status: int, code: str, message: str) -> Answer:
 
 
 class FakeWooCommerce(FakeStorefront):
-    def __init__(self, *, key: str = "ck_test_0000", secret: str = "cs_test_0000") -> None:
-        super().__init__()
+    def __init__(
+        self, *, key: str = "ck_test_0000", secret: str = "cs_test_0000", real_clock: bool = False
+    ) -> None:
+        super().__init__(real_clock=real_clock)
         self.auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
         self._ids = itertools.count(501)
         self.products: dict[int, dict] = {}
         self.orders: dict[int, dict] = {}  # id -> the order as the REST API shows it
         self.batches: list[list[dict]] = []  # each products/batch's update rows
+        self.variation_batches: list[tuple[int, list[dict]]] = []  # (product, update rows)
 
     def product_add(self, sku: str, *, stock: int | None = None) -> int:
         number = next(self._ids)
         self.products[number] = {
             "id": number,
             "type": "simple",
+            "parent_id": 0,
             "sku": sku,
             "manage_stock": stock is not None,
             "stock_quantity": stock,
         }
         return number
+
+    def product_add_variable(self, sku: str, variations: dict[str, int | None]) -> int:
+        """Add a variable product (its own SKU, no stock of its own) and its variations
+        (`{variation sku: stock or None}`); return the product's id."""
+        number = next(self._ids)
+        children = []
+        for child_sku, stock in variations.items():
+            child = next(self._ids)
+            children.append(child)
+            self.products[child] = {
+                "id": child,
+                "type": "variation",
+                "parent_id": number,
+                "sku": child_sku,
+                "manage_stock": stock is not None,
+                "stock_quantity": stock,
+            }
+        self.products[number] = {
+            "id": number,
+            "type": "variable",
+            "parent_id": 0,
+            "sku": sku,
+            "manage_stock": False,
+            "stock_quantity": None,
+            "variations": children,
+        }
+        return number
+
+    def variation_id(self, sku: str) -> int:
+        return next(
+            p["id"] for p in self.products.values() if p["sku"] == sku and p["type"] == "variation"
+        )
 
     def product_delete(self, sku: str) -> None:
         for number, product in list(self.products.items()):
@@ -70,6 +108,10 @@ class FakeWooCommerce(FakeStorefront):
             return self._products(call)
         if call.method == "POST" and route == "products/batch":
             return self._batch(call.json or {})
+        if call.method == "POST" and (
+            match := re.fullmatch(r"products/(\d+)/variations/batch", route)
+        ):
+            return self._variations_batch(int(match.group(1)), call.json or {})
         if call.method == "GET" and route == "orders":
             return self._orders(call)
         if (match := re.fullmatch(r"orders/(\d+)", route)) and call.method in ("PUT", "POST"):
@@ -80,7 +122,12 @@ class FakeWooCommerce(FakeStorefront):
 
     def _products(self, call: Call) -> Answer:
         skus = set(",".join(call.query.get("sku", [""])).split(",")) - {""}
-        found = [dict(p) for p in self.products.values() if not skus or p["sku"] in skus]
+        # Listed without a SKU, only products; asked by SKU, a variation's answers too.
+        found = [
+            dict(p)
+            for p in self.products.values()
+            if (p["sku"] in skus if skus else p["type"] != "variation")
+        ]
         return Answer(200, found, {"X-WP-Total": str(len(found)), "X-WP-TotalPages": "1"})
 
     def _batch(self, body: dict) -> Answer:
@@ -95,7 +142,7 @@ class FakeWooCommerce(FakeStorefront):
         answered = []
         for row in rows:
             product = self.products.get(int(row.get("id") or 0))
-            if product is None:
+            if product is None or product["type"] == "variation":
                 answered.append(
                     {
                         "id": 0,
@@ -112,6 +159,40 @@ class FakeWooCommerce(FakeStorefront):
             if "stock_quantity" in row:
                 product["stock_quantity"] = int(row["stock_quantity"])
             answered.append(dict(product))
+        return Answer(200, {"update": answered})
+
+    def _variations_batch(self, number: int, body: dict) -> Answer:
+        parent = self.products.get(number)
+        if parent is None or parent["type"] != "variable":
+            return error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        rows = body.get("update") or []
+        if len(rows) > BATCH_LIMIT:
+            return error(
+                413,
+                "woocommerce_rest_request_entity_too_large",
+                f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+            )
+        self.variation_batches.append((number, rows))
+        answered = []
+        for row in rows:
+            variation = self.products.get(int(row.get("id") or 0))
+            if variation is None or variation.get("parent_id") != number:
+                answered.append(
+                    {
+                        "id": 0,
+                        "error": {
+                            "code": "woocommerce_rest_product_variation_invalid_id",
+                            "message": "Invalid ID.",
+                            "data": {"status": 400},
+                        },
+                    }
+                )
+                continue
+            if "manage_stock" in row:
+                variation["manage_stock"] = bool(row["manage_stock"])
+            if "stock_quantity" in row:
+                variation["stock_quantity"] = int(row["stock_quantity"])
+            answered.append(dict(variation))
         return Answer(200, {"update": answered})
 
     def _order_update(self, number: int, body: dict) -> Answer:
