@@ -1,10 +1,11 @@
 """POST /connectors/{channel}/webhook/: a storefront's order webhook, unchanged.
 
 The signature is checked on the raw body before anything is stored (401, nothing kept);
-then the body is stored as it came and the answer is 200: what it says is done by the
-worker right after (connectors.services.inbound). A storefront resends what it does not see
-acknowledged in a few seconds, so the request does no more than make the body safe; a
-payload that cannot be an order waits in the console's queue.
+then the body is stored as it came, in its own transaction, and only then turned into an
+order (connectors.services.inbound), so that the 200 comes with the order placed, changed
+or cancelled, or the body waiting in the console's queue to fix. If applying fails after
+the body was stored, the answer is still 200 with `received`: the body is safe and the
+worker applies it once the request's claim lapses.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 from connectors.adapters import inbound_adapter
 from connectors.models import Connector
 from connectors.sealing import SecretUnreadable
-from connectors.services.inbound import webhook_store
+from connectors.services.inbound import storefront_order_apply, webhook_store
 from core.text import code_lookup_form
 from orders.models import Channel
 
@@ -45,9 +46,16 @@ def webhook(request: HttpRequest, channel: str) -> JsonResponse:
         return JsonResponse(
             {"detail": f"Bad or missing signature ({adapter.signature_header})."}, status=401
         )
-    stored = webhook_store(connector=connector, headers=request.headers, body=body)
+    stored = webhook_store(connector=connector, headers=request.headers, body=body, claim=True)
     row = stored.storefront_order
-    # A new body is `received`; a repeated delivery answers what became of its first copy.
+    if stored.new:
+        try:
+            row = storefront_order_apply(storefront_order=row)
+        except Exception:
+            # Stored and claimed: the worker applies it when the claim lapses. The storefront
+            # has nothing to resend, so it hears 200 with the body `received`.
+            logger.exception("Storefront order %s could not be applied in its request.", row.pk)
+    # A repeated delivery answers what became of its first copy.
     return JsonResponse(
         {
             "status": row.status,

@@ -2,18 +2,22 @@
 
 1. `webhook_store` (in the request): the body, as signed, is stored before anything is made
    of it (its own transaction), so that nothing a storefront was told is accepted can be
-   lost, and the worker is woken after commit. The same delivery id twice is stored once.
-   That is all the request does: a storefront sends its orders in bursts and times its
-   webhooks out after a few seconds, and an order's capture (sourcing, locks, events) costs
-   ten times the storing, so the request answers as soon as the body is safe.
-2. `storefront_orders_apply_due` (the worker, `storefront_orders_apply_task`): the stored
-   bodies still `received` are claimed, oldest first, and each goes through
-   `storefront_order_apply`: what the body says is done through the same services as
-   every other way in: the order is captured by orders.services.capture (idempotent by
-   channel + the storefront's order id, whatever the topic and however often it comes),
-   cancelled by order_cancel, changed by order_amend. What cannot become an order is kept
-   `to_fix` with its reason, for customer service; `storefront_order_replay` runs it again
-   once fixed (e.g. the SKU now exists).
+   lost. The same delivery id twice is stored once. A new body is stored already claimed
+   by the request that stored it.
+2. `storefront_order_apply`, in the same request once the body is safe: what the body says
+   is done through the same services as every other way in: the order is captured by
+   orders.services.capture (idempotent by channel + the storefront's order id, whatever
+   the topic and however often it comes), cancelled by order_cancel, changed by
+   order_amend. What cannot become an order is kept `to_fix` with its reason, for
+   customer service; `storefront_order_replay` runs it again once fixed (e.g. the SKU now
+   exists). Doing it in the request means that once the storefront has its 200, the order
+   (or its place in the queue to fix) is there for every reader; a capture costs a few
+   tens of milliseconds, well inside the seconds a storefront waits.
+3. `storefront_orders_apply_due` (the worker, `storefront_orders_apply_task`): whatever
+   the request could not finish (our code failed, the process died, the database went
+   away after the body was stored) keeps `received`; once the request's claim lapses the
+   worker claims it, oldest first, and applies it the same way. A repeated delivery of a
+   body still `received` wakes the worker at once.
 
 Every outcome answers the storefront 200: a payload it would resend forever is not a
 reason to refuse it, the queue is.
@@ -64,8 +68,13 @@ class Stored:
     new: bool
 
 
-def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
-    """Store a verified webhook as it came; answer the earlier copy of a repeated delivery."""
+def webhook_store(*, connector: Connector, headers, body: bytes, claim: bool = False) -> Stored:
+    """Store a verified webhook as it came; answer the earlier copy of a repeated delivery.
+
+    With `claim`, a new body is stored claimed by the caller, who applies it next: the
+    worker leaves it alone until the claim lapses (the caller died or failed), and no
+    wake-up is sent. Without, the worker is woken to apply it.
+    """
     adapter = inbound_adapter(connector.kind)
     webhook_id = adapter.webhook_id(headers)[:128]
     payload = _payload(body)
@@ -80,8 +89,12 @@ def webhook_store(*, connector: Connector, headers, body: bytes) -> Stored:
                 remote_order_id=remote_id,
                 remote_updated_at=updated_at,
                 body=body,
+                claimed_until=(
+                    timezone.now() + timedelta(seconds=CLAIM_SECONDS) if claim else None
+                ),
             )
-            kick_after_commit(task_name=APPLY_TASK, key=APPLY_KEY)
+            if not claim:
+                kick_after_commit(task_name=APPLY_TASK, key=APPLY_KEY)
         return Stored(row, new=True)
     except IntegrityError:
         if not webhook_id:

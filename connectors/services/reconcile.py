@@ -87,6 +87,7 @@ def connector_reconcile(*, connector: Connector, now: datetime | None = None) ->
             connector=connector,
             headers={topic_header: topic, id_header: f"reconcile:{remote_id}:{updated_text}"},
             body=json.dumps(payload, separators=(",", ":")).encode(),
+            claim=True,
         )
         if not stored.new and stored.storefront_order.status != StorefrontOrder.Status.RECEIVED:
             done.skipped += 1

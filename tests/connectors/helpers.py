@@ -70,7 +70,7 @@ def post(
     raw: bytes | None = None,
 ):
     """POST a storefront webhook, signed as that storefront signs; return the answer (the
-    body stored, not yet applied)."""
+    body stored, then applied in the same request)."""
     body = raw if raw is not None else json.dumps(payload).encode()
     if kind == "shopify":
         secret = SHOPIFY_SECRET if secret is None else secret
@@ -95,13 +95,29 @@ def json_body(payload: Any) -> bytes:
 
 
 def send(client, payload: Any, **options: Any):
-    """POST a storefront webhook as `post` does, then apply what was stored as the worker
-    does after the answer (its service, run here); return the HTTP answer."""
+    """POST a storefront webhook as `post` does, then run the worker's sweep as it would
+    run after the answer (nothing left for it when the request applied the body); return
+    the HTTP answer."""
     from connectors.services.inbound import storefront_orders_apply_due
 
     response = post(client, payload, **options)
     storefront_orders_apply_due()
     return response
+
+
+def store_only(payload: Any, *, channel: str = "shop", webhook_id: str = ""):
+    """Store a Shopify body as a request that died before applying it would have left it
+    (no claim: as after the claim lapsed); return the stored row."""
+    from connectors.models import Connector
+    from connectors.services.inbound import webhook_store
+
+    connector = Connector.objects.get(channel__code=channel)
+    headers = {"X-Shopify-Topic": "orders/create"}
+    if webhook_id:
+        headers["X-Shopify-Webhook-Id"] = webhook_id
+    return webhook_store(
+        connector=connector, headers=headers, body=json.dumps(payload).encode()
+    ).storefront_order
 
 
 def outcome(webhook_id: str = "") -> dict[str, Any]:

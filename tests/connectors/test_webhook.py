@@ -13,6 +13,7 @@ from tests.connectors.helpers import (
     post,
     send,
     shopify_order,
+    store_only,
     woocommerce_order,
 )
 from tests.orders.helpers import product, stocked, warehouse
@@ -128,25 +129,74 @@ def test_the_same_order_by_any_topic_makes_one_order(client, network):
     assert StorefrontOrder.objects.filter(order=order, status=ST.APPLIED).count() == 3
 
 
-def test_the_answer_comes_once_the_body_is_stored_and_the_order_after_it(client, network):
+def test_the_answer_comes_with_the_order_placed(client, network):
     from connectors.services.inbound import storefront_orders_apply_due
 
     # given
     connect("shop")
     # when
     response = post(client, shopify_order(), webhook_id="first")
-    # then: the body is safe and acknowledged; no order yet
+    # then: the body is stored and applied before the answer
     assert response.status_code == 200
-    received = {"status": "received", "reason": "", "order": None, "duplicate": False}
-    assert response.json() == received
-    assert StorefrontOrder.objects.get().status == ST.RECEIVED
-    assert not Order.objects.filter(channel__code="shop").exists()
-    # when: the worker's run
-    assert storefront_orders_apply_due().applied == 1
-    # then
     order = Order.objects.get(channel__code="shop")
-    assert outcome("first")["order"] == order.number
+    assert response.json() == {
+        "status": "applied",
+        "reason": f"Order {order.number} placed.",
+        "order": order.number,
+        "duplicate": False,
+    }
+    row = StorefrontOrder.objects.get()
+    assert (row.status, row.claimed_until, row.attempts) == (ST.APPLIED, None, 1)
+    # and the worker finds nothing left to do
     assert storefront_orders_apply_due().applied == 0
+
+
+def test_a_body_the_request_fails_to_apply_is_kept_and_applied_by_the_worker(
+    client, network, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    import connectors.views
+    from connectors.services.inbound import storefront_orders_apply_due
+
+    def broken(**kwargs):
+        raise RuntimeError("the request's process fails after storing the body")
+
+    # given: applying fails in the request, after the body was stored
+    connect("shop")
+    monkeypatch.setattr(connectors.views, "storefront_order_apply", broken)
+    # when
+    response = post(client, shopify_order(), webhook_id="first")
+    # then: acknowledged, stored, claimed by the request, no order
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "received",
+        "reason": "",
+        "order": None,
+        "duplicate": False,
+    }
+    row = StorefrontOrder.objects.get()
+    assert row.status == ST.RECEIVED and row.claimed_until is not None
+    assert not Order.objects.filter(channel__code="shop").exists()
+    # when: the storefront resends it: answered as the first copy, not applied twice
+    again = post(client, shopify_order(), webhook_id="first")
+    assert again.json() == {"status": "received", "reason": "", "order": None, "duplicate": True}
+    # the worker leaves it while the request's claim holds
+    assert storefront_orders_apply_due().applied == 0
+    # when: the claim lapsed
+    StorefrontOrder.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    # then: the worker applies it, once
+    assert storefront_orders_apply_due().applied == 1
+    order = Order.objects.get(channel__code="shop")
+    assert outcome("first") == {
+        "status": "applied",
+        "reason": f"Order {order.number} placed.",
+        "order": order.number,
+    }
+    assert storefront_orders_apply_due().applied == 0
+    assert StorefrontOrder.objects.get().attempts == 1
 
 
 def test_the_same_delivery_twice_is_stored_once(client, network):
@@ -165,13 +215,13 @@ def test_a_body_the_code_fails_on_does_not_hold_up_those_behind_it(client, netwo
     from connectors.models import Connector
     from connectors.services.inbound import storefront_orders_apply_due
 
-    # given: a body stored for a connector whose kind this code has no adapter for, and a
-    # good one after it
+    # given: a body left to the worker for a connector whose kind this code has no adapter
+    # for, and a good one after it
     connect("shop")
     broken = connect("other")
-    post(client, {"id": 1}, channel="other", webhook_id="broken")
+    store_only({"id": 1}, channel="other", webhook_id="broken")
     Connector.objects.filter(pk=broken.pk).update(kind="prestashop")
-    post(client, shopify_order(), webhook_id="good")
+    store_only(shopify_order(), webhook_id="good")
     # when
     done = storefront_orders_apply_due()
     # then: the good one is placed; the other waits, claimed, for its claim to lapse
@@ -181,18 +231,6 @@ def test_a_body_the_code_fails_on_does_not_hold_up_those_behind_it(client, netwo
     assert row.status == ST.RECEIVED
     assert row.claimed_until is not None
     assert storefront_orders_apply_due().failed == 0
-
-
-def test_a_delivery_resent_before_the_worker_came_is_applied_once(client, network):
-    from connectors.services.inbound import storefront_orders_apply_due
-
-    connect("shop")
-    post(client, shopify_order(), webhook_id="same")
-    again = post(client, shopify_order(), webhook_id="same")
-    assert again.json() == {"status": "received", "reason": "", "order": None, "duplicate": True}
-    assert storefront_orders_apply_due().applied == 1
-    assert StorefrontOrder.objects.get().attempts == 1
-    assert Order.objects.filter(channel__code="shop").count() == 1
 
 
 def test_a_body_claimed_by_a_live_run_is_left_to_it_and_taken_over_when_its_claim_lapses(
@@ -206,7 +244,7 @@ def test_a_body_claimed_by_a_live_run_is_left_to_it_and_taken_over_when_its_clai
 
     # given: a body another run claimed a moment ago
     connect("shop")
-    post(client, shopify_order(), webhook_id="claimed")
+    store_only(shopify_order(), webhook_id="claimed")
     StorefrontOrder.objects.update(claimed_until=timezone.now() + timedelta(minutes=1))
     # when / then: left to it
     assert storefront_orders_apply_due().applied == 0
