@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the session and the person are known: the admin's changelists read from the
+    # read replica (when there is one and it keeps up).
+    "accounts.admin_reads.AdminChangelistReadsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it answers a locked-out login with the lockout page.
     "axes.middleware.AxesMiddleware",
