@@ -16,7 +16,9 @@ no drift and reads everything. Then, for each index layout:
 * the alert sweep (`alerts.services.alerts_sweep`, days of cover over the shipments window),
 * writing 100,000 more movements (the cost of the indexes on the write path),
 
-each run --repeat times after one warm-up, median printed, with the indexes' sizes.
+each run --repeat times after one warm-up, median printed, with the indexes' sizes. A case
+that runs past --case-timeout seconds is cancelled by PostgreSQL (statement_timeout) and
+printed as such, once: at 50M rows a page that cannot use an index would take minutes a run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/ledger_scale.py [--rows N]
 """
@@ -48,6 +50,9 @@ def main() -> int:
     parser.add_argument("--locations", type=int, default=50)
     parser.add_argument("--days", type=int, default=730, help="days the ledger spans")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--case-timeout", type=float, default=300, help="seconds a case may run (0: no limit)"
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
     args = parser.parse_args()
 
@@ -77,6 +82,13 @@ def main() -> int:
 
         django.setup()
         seed(args)
+        if args.case_timeout:
+            # Every connection opened from here on (libpq reads PGOPTIONS) cancels a statement
+            # past the limit; the seeding's own connection is closed so the cases use a new one.
+            from django.db import connections
+
+            connections.close_all()
+            os.environ["PGOPTIONS"] = f"-c statement_timeout={int(args.case_timeout * 1000)}"
         for layout in ("btree", "brin"):
             if layout == "brin":
                 brin_instead_of_btree()
@@ -88,6 +100,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
+        os.environ.pop("PGOPTIONS", None)
         if not args.keep:
             database_drop(url, SUFFIX)
     return 0
@@ -205,8 +218,11 @@ def brin_instead_of_btree() -> None:
         name = created_at_btree()
         if name:
             cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET statement_timeout = 0")
         cursor.execute(f"CREATE INDEX movement_time_brin ON {TABLE} USING brin (created_at)")
-        cursor.execute(f"ANALYZE {TABLE}")
+        # Takes away the dead rows the write case of the B-tree layout left.
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+        cursor.execute("RESET statement_timeout")
     print(f"\nBRIN built in {time.perf_counter() - started:.1f} s (B-tree on created_at dropped)")
 
 
@@ -225,22 +241,36 @@ def index_sizes() -> list[tuple[str, str]]:
     return rows
 
 
+class TimedOut(Exception):
+    """A case PostgreSQL cancelled at the statement timeout."""
+
+
 def timed(
     work: Callable[[], object], repeat: int, after: Callable[[], object] | None = None
 ) -> tuple[float, float]:
     """Run once to warm up, then `repeat` times (`after` untimed after each run); return the
-    median and the worst, in ms."""
-    work()
-    if after:
-        after()
+    median and the worst, in ms. Raise TimedOut if a run is cancelled."""
     runs = []
-    for _ in range(repeat):
+    for run in range(repeat + 1):
         started = time.perf_counter()
-        work()
-        runs.append((time.perf_counter() - started) * 1000)
+        _cancellable(work)
+        if run:
+            runs.append((time.perf_counter() - started) * 1000)
         if after:
             after()
     return statistics.median(runs), max(runs)
+
+
+def _cancellable(work: Callable[[], object]) -> None:
+    from django.db import OperationalError, connection
+
+    try:
+        work()
+    except OperationalError as error:
+        if "statement timeout" not in str(error):
+            raise
+        connection.close()  # a request's cancelled statement may leave its transaction open
+        raise TimedOut from error
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -291,11 +321,10 @@ def measure(args: argparse.Namespace) -> None:
         return None
 
     def unwrite() -> None:
-        # Untimed: the rows go, and VACUUM takes their dead tuples away, so that the next
-        # case (and the next layout) reads the same table.
+        # Untimed: the rows go (the next layout starts with a VACUUM that takes their dead
+        # tuples away; a VACUUM after each run would scan every index of the 50M-row table).
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE reference = 'bench-write'")
-            cursor.execute(f"VACUUM ANALYZE {TABLE}")
 
     cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
         ("stock page of one product", page(f"/console/products/{sku}/stock/"), None),
@@ -306,7 +335,15 @@ def measure(args: argparse.Namespace) -> None:
         ("insert 100,000 movements in one statement", write, unwrite),
     ]
     for label, work, after in cases:
-        median, worst = timed(work, args.repeat, after)
+        try:
+            median, worst = timed(work, args.repeat, after)
+        except TimedOut:
+            print(
+                f"    {label}: over {args.case_timeout:g} s, cancelled"
+                f" (load average {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+            continue
         print(
             f"    {label}: median {median:,.1f} ms, worst {worst:,.1f} ms"
             f" (load average {os.getloadavg()[0]:.1f})",
