@@ -21,6 +21,7 @@ that runs past --case-timeout seconds is cancelled by PostgreSQL (statement_time
 printed as such, once: at 50M rows a page that cannot use an index would take minutes a run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/ledger_scale.py [--rows N]
+        [--keep] [--reuse] [--layouts btree,brin] [--repeat 3] [--case-timeout 300]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -54,13 +56,24 @@ def main() -> int:
         "--case-timeout", type=float, default=300, help="seconds a case may run (0: no limit)"
     )
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Measure the database a --keep run left (no seeding); with --keep, keep it again.",
+    )
+    parser.add_argument(
+        "--layouts", default="btree,brin", help="the index layouts to measure, in this order"
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("ledger_scale: skipped (needs DATABASE_URL to PostgreSQL)")
         return 0
-    bench_url = database_create(url, SUFFIX)
+    if args.reuse:
+        bench_url = urlunsplit(urlsplit(url)._replace(path=urlsplit(url).path + SUFFIX))
+    else:
+        bench_url = database_create(url, SUFFIX)
     os.environ.update(
         {
             "DATABASE_URL": bench_url,
@@ -81,7 +94,8 @@ def main() -> int:
         import django
 
         django.setup()
-        seed(args)
+        if not args.reuse:
+            seed(args)
         if args.case_timeout:
             # Every connection opened from here on (libpq reads PGOPTIONS) cancels a statement
             # past the limit; the seeding's own connection is closed so the cases use a new one.
@@ -89,9 +103,13 @@ def main() -> int:
 
             connections.close_all()
             os.environ["PGOPTIONS"] = f"-c statement_timeout={int(args.case_timeout * 1000)}"
-        for layout in ("btree", "brin"):
+        for layout in args.layouts.split(","):
             if layout == "brin":
                 brin_instead_of_btree()
+            elif layout == "btree":
+                btree_instead_of_brin()
+            else:
+                parser.error(f"unknown layout {layout!r} (btree, brin)")
             print(f"\n[{layout}] indexes on {TABLE}:")
             for name, size in index_sizes():
                 print(f"    {name}: {size}")
@@ -210,6 +228,23 @@ def created_at_btree() -> str | None:
     return row[0] if row else None
 
 
+def btree_instead_of_brin() -> None:
+    """The layout as shipped: a B-tree on the movement time (built again if a BRIN run left
+    the database without it)."""
+    from django.db import connection
+
+    if created_at_btree():
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute("DROP INDEX IF EXISTS movement_time_brin")
+        cursor.execute(f"CREATE INDEX movement_time_btree ON {TABLE} (created_at)")
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+        cursor.execute("RESET statement_timeout")
+    print(f"\nB-tree built in {time.perf_counter() - started:.1f} s (BRIN dropped)")
+
+
 def brin_instead_of_btree() -> None:
     from django.db import connection
 
@@ -219,7 +254,9 @@ def brin_instead_of_btree() -> None:
         if name:
             cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET statement_timeout = 0")
-        cursor.execute(f"CREATE INDEX movement_time_brin ON {TABLE} USING brin (created_at)")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS movement_time_brin ON {TABLE} USING brin (created_at)"
+        )
         # Takes away the dead rows the write case of the B-tree layout left.
         cursor.execute(f"VACUUM ANALYZE {TABLE}")
         cursor.execute("RESET statement_timeout")
