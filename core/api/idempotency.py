@@ -236,7 +236,8 @@ def _claimer_gone(record: IdempotencyRecord) -> bool:
     docstring). Unknown counts as alive: the claim is then retaken at the stale horizon."""
     if record.claimer_pid is None or not getattr(settings, "OMS_IDEMPOTENCY_CLAIMER_CHECK", True):
         return False
-    connection = connections[router.db_for_read(IdempotencyRecord)]
+    # The primary's sessions, where claims are written: never a replica's (none there).
+    connection = connections[router.db_for_write(IdempotencyRecord)]
     if connection.vendor != "postgresql":
         return False
     with connection.cursor() as cursor:
