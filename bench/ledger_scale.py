@@ -16,9 +16,12 @@ no drift and reads everything. Then, for each index layout:
 * the alert sweep (`alerts.services.alerts_sweep`, days of cover over the shipments window),
 * writing 100,000 more movements (the cost of the indexes on the write path),
 
-each run --repeat times after one warm-up, median printed, with the indexes' sizes.
+each run --repeat times after one warm-up, median printed, with the indexes' sizes. A case
+that runs past --case-timeout seconds is cancelled by PostgreSQL (statement_timeout) and
+printed as such, once: at 50M rows a page that cannot use an index would take minutes a run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/ledger_scale.py [--rows N]
+        [--keep] [--reuse] [--layouts btree,brin] [--repeat 3] [--case-timeout 300]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,14 +52,28 @@ def main() -> int:
     parser.add_argument("--locations", type=int, default=50)
     parser.add_argument("--days", type=int, default=730, help="days the ledger spans")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--case-timeout", type=float, default=300, help="seconds a case may run (0: no limit)"
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Measure the database a --keep run left (no seeding); with --keep, keep it again.",
+    )
+    parser.add_argument(
+        "--layouts", default="btree,brin", help="the index layouts to measure, in this order"
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("ledger_scale: skipped (needs DATABASE_URL to PostgreSQL)")
         return 0
-    bench_url = database_create(url, SUFFIX)
+    if args.reuse:
+        bench_url = urlunsplit(urlsplit(url)._replace(path=urlsplit(url).path + SUFFIX))
+    else:
+        bench_url = database_create(url, SUFFIX)
     os.environ.update(
         {
             "DATABASE_URL": bench_url,
@@ -76,10 +94,22 @@ def main() -> int:
         import django
 
         django.setup()
-        seed(args)
-        for layout in ("btree", "brin"):
+        if not args.reuse:
+            seed(args)
+        if args.case_timeout:
+            # Every connection opened from here on (libpq reads PGOPTIONS) cancels a statement
+            # past the limit; the seeding's own connection is closed so the cases use a new one.
+            from django.db import connections
+
+            connections.close_all()
+            os.environ["PGOPTIONS"] = f"-c statement_timeout={int(args.case_timeout * 1000)}"
+        for layout in args.layouts.split(","):
             if layout == "brin":
                 brin_instead_of_btree()
+            elif layout == "btree":
+                btree_instead_of_brin()
+            else:
+                parser.error(f"unknown layout {layout!r} (btree, brin)")
             print(f"\n[{layout}] indexes on {TABLE}:")
             for name, size in index_sizes():
                 print(f"    {name}: {size}")
@@ -88,6 +118,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
+        os.environ.pop("PGOPTIONS", None)
         if not args.keep:
             database_drop(url, SUFFIX)
     return 0
@@ -197,6 +228,23 @@ def created_at_btree() -> str | None:
     return row[0] if row else None
 
 
+def btree_instead_of_brin() -> None:
+    """The layout as shipped: a B-tree on the movement time (built again if a BRIN run left
+    the database without it)."""
+    from django.db import connection
+
+    if created_at_btree():
+        return
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute("DROP INDEX IF EXISTS movement_time_brin")
+        cursor.execute(f"CREATE INDEX movement_time_btree ON {TABLE} (created_at)")
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+        cursor.execute("RESET statement_timeout")
+    print(f"\nB-tree built in {time.perf_counter() - started:.1f} s (BRIN dropped)")
+
+
 def brin_instead_of_btree() -> None:
     from django.db import connection
 
@@ -205,8 +253,13 @@ def brin_instead_of_btree() -> None:
         name = created_at_btree()
         if name:
             cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute(f"CREATE INDEX movement_time_brin ON {TABLE} USING brin (created_at)")
-        cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS movement_time_brin ON {TABLE} USING brin (created_at)"
+        )
+        # Takes away the dead rows the write case of the B-tree layout left.
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
+        cursor.execute("RESET statement_timeout")
     print(f"\nBRIN built in {time.perf_counter() - started:.1f} s (B-tree on created_at dropped)")
 
 
@@ -225,22 +278,36 @@ def index_sizes() -> list[tuple[str, str]]:
     return rows
 
 
+class TimedOut(Exception):
+    """A case PostgreSQL cancelled at the statement timeout."""
+
+
 def timed(
     work: Callable[[], object], repeat: int, after: Callable[[], object] | None = None
 ) -> tuple[float, float]:
     """Run once to warm up, then `repeat` times (`after` untimed after each run); return the
-    median and the worst, in ms."""
-    work()
-    if after:
-        after()
+    median and the worst, in ms. Raise TimedOut if a run is cancelled."""
     runs = []
-    for _ in range(repeat):
+    for run in range(repeat + 1):
         started = time.perf_counter()
-        work()
-        runs.append((time.perf_counter() - started) * 1000)
+        _cancellable(work)
+        if run:
+            runs.append((time.perf_counter() - started) * 1000)
         if after:
             after()
     return statistics.median(runs), max(runs)
+
+
+def _cancellable(work: Callable[[], object]) -> None:
+    from django.db import OperationalError, connection
+
+    try:
+        work()
+    except OperationalError as error:
+        if "statement timeout" not in str(error):
+            raise
+        connection.close()  # a request's cancelled statement may leave its transaction open
+        raise TimedOut from error
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -291,11 +358,10 @@ def measure(args: argparse.Namespace) -> None:
         return None
 
     def unwrite() -> None:
-        # Untimed: the rows go, and VACUUM takes their dead tuples away, so that the next
-        # case (and the next layout) reads the same table.
+        # Untimed: the rows go (the next layout starts with a VACUUM that takes their dead
+        # tuples away; a VACUUM after each run would scan every index of the 50M-row table).
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {TABLE} WHERE reference = 'bench-write'")
-            cursor.execute(f"VACUUM ANALYZE {TABLE}")
 
     cases: list[tuple[str, Callable[[], object], Callable[[], object] | None]] = [
         ("stock page of one product", page(f"/console/products/{sku}/stock/"), None),
@@ -306,7 +372,15 @@ def measure(args: argparse.Namespace) -> None:
         ("insert 100,000 movements in one statement", write, unwrite),
     ]
     for label, work, after in cases:
-        median, worst = timed(work, args.repeat, after)
+        try:
+            median, worst = timed(work, args.repeat, after)
+        except TimedOut:
+            print(
+                f"    {label}: over {args.case_timeout:g} s, cancelled"
+                f" (load average {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+            continue
         print(
             f"    {label}: median {median:,.1f} ms, worst {worst:,.1f} ms"
             f" (load average {os.getloadavg()[0]:.1f})",

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 
+from core.replica import heavy_reads
+
 # The export form's own fields which do not say what to write.
 _FORM_NOISE = ("csrfmiddlewaretoken", "export_items")
 
@@ -46,10 +48,13 @@ class BackgroundExportMixin:
         limit = settings.OMS_EXPORT_SYNC_MAX_ROWS
         # Bounded: a changelist of millions of rows is not counted to say "more than 2000".
         if _runner is None or queryset.values("pk")[: limit + 1].count() <= limit:
-            # The ModelAdmin this is mixed into (django-import-export's) defines both methods.
-            return super()._do_file_export(  # type: ignore[misc,no-any-return]
-                file_format, request, queryset, export_form
-            )
+            # Only reads, whose file is the answer: from the read replica when it keeps up.
+            # (The job's ids below are written down, so they are read on the primary.)
+            with heavy_reads():
+                # The ModelAdmin this is mixed into (django-import-export's) defines both.
+                return super()._do_file_export(  # type: ignore[misc,no-any-return]
+                    file_format, request, queryset, export_form
+                )
         formats = list(self.get_export_formats())  # type: ignore[attr-defined]
         data = export_form.data if export_form is not None else QueryDict()
         return _runner(

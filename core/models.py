@@ -25,6 +25,10 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When the request now running took the claim; a claim left by a dead worker is retaken.
     claimed_at = models.DateTimeField()
+    # The PostgreSQL session that took the claim (pid, and its start, as pids are reused): a
+    # retry that finds it gone knows the claimer died. Null on SQLite.
+    claimer_pid = models.IntegerField(null=True, blank=True)
+    claimer_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # The table keeps the name it was created with in the orders app.

@@ -15,9 +15,10 @@ from typing import NamedTuple
 from django.apps import apps
 from django.db import connection
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from inventory.availability import available_sql, buffer_apply, reserved_expired
-from inventory.models import Location, Product, StockLevel
+from inventory.models import Location, Product, StockLevel, StockMovement
 
 # Reservations and channels are models of orders, above inventory: their tables are read
 # here by model name (apps.get_model), never by import, and a channel is typed as a model.
@@ -26,6 +27,7 @@ SalesChannel = Model  # orders.Channel
 _STOCK = StockLevel._meta.db_table
 _LOCATION = Location._meta.db_table
 _PRODUCT = Product._meta.db_table
+_MOVEMENT = StockMovement._meta.db_table
 
 Place = tuple[int, int]  # (product_id, location_id)
 
@@ -49,6 +51,34 @@ def stock_rows(*, sku: str | None = None, location: str | None = None) -> QueryS
     if location is not None:
         rows = rows.filter(location__code=location)
     return rows
+
+
+def recent_movements(stock_ids: list[int], limit: int) -> QuerySet[StockMovement]:
+    """Return the newest `limit` movements of these stock rows, newest first, with their
+    location and actor.
+
+    On PostgreSQL each row's newest `limit` are read backwards through `movement_stock_time`
+    (stock, created_at) and the newest of those kept: at most rows x `limit` movements are
+    read, however old the ledger. A plain ORDER BY ... LIMIT over the rows reads every
+    movement they ever had and sorts them all: 10,000 rows scattered over the table for a
+    product at 50 locations in a 50M-row ledger (docs/performance.md). SQLite has no
+    LATERAL, and its ledgers are small: it keeps the plain query.
+    """
+    movements = StockMovement.objects.select_related("stock__location", "actor").order_by(
+        "-created_at", "-id"
+    )
+    if connection.vendor != "postgresql":
+        return movements.filter(stock_id__in=stock_ids)[:limit]
+    newest = RawSQL(
+        f"""SELECT m.id FROM unnest(%s::bigint[]) AS s(id)
+            CROSS JOIN LATERAL (
+                SELECT id, created_at FROM {_MOVEMENT}
+                WHERE stock_id = s.id ORDER BY created_at DESC, id DESC LIMIT %s
+            ) m
+            ORDER BY m.created_at DESC, m.id DESC LIMIT %s""",
+        [list(stock_ids), limit, limit],
+    )
+    return movements.filter(pk__in=newest)
 
 
 def channel_location_q(channel: SalesChannel, *, prefix: str = "") -> Q:

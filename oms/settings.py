@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the session and the person are known: the admin's changelists read from the
+    # read replica (when there is one and it keeps up).
+    "accounts.admin_reads.AdminChangelistReadsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: it answers a locked-out login with the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -545,6 +548,12 @@ OMS_RETENTION_BATCH = int(os.environ.get("OMS_RETENTION_BATCH", "1000"))
 # after this long (core/api/idempotency.py). Longer than gunicorn's 30-second timeout, so a
 # request still running is never run a second time beside it.
 OMS_IDEMPOTENCY_STALE_SECONDS = float(os.environ.get("OMS_IDEMPOTENCY_STALE_SECONDS", "120"))
+# A claim records the PostgreSQL session that took it; a retry that finds that session gone
+# (its process was killed, or the primary restarted) takes the claim over at once instead of
+# waiting the stale horizon. Off behind a pooler in transaction mode (PgBouncer), where a
+# request's statements run on whichever server session is free, so the claim's session says
+# nothing of the request (core/api/idempotency.py).
+OMS_IDEMPOTENCY_CLAIMER_CHECK = env_bool("OMS_IDEMPOTENCY_CLAIMER_CHECK", True)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -22,6 +22,19 @@ changed since the first answer gets a 409, never that answer. A claim older than
 `OMS_IDEMPOTENCY_STALE_SECONDS` (default 120 s, beyond any request timeout) was left
 by a worker that died and is taken over by the next retry; the stock ledger carries
 the key too (`ledger_idempotency_key`), so a movement that did commit is not written twice.
+
+A dead claimer is usually known at once, without that wait: the claim records the
+PostgreSQL session it was written from (`pg_backend_pid()` and the session's start), and
+the request runs on that same session. A killed app process closes its socket, and a
+restarted primary ends every session, so a retry that no longer finds the session in
+`pg_stat_activity` (or finds its pid reused by a later session) takes the claim over at
+once. This holds across app hosts, since every host's sessions are in the one primary's
+`pg_stat_activity`, and across a primary restart, since no session outlives it. A session
+still there counts as alive, even if its client is gone: a statement it is still running
+could commit, so the retry waits for it (or for the stale horizon). Behind a pooler in
+transaction mode the claim's session is not the request's, so the check is turned off
+there (`OMS_IDEMPOTENCY_CLAIMER_CHECK=0`) and only the stale horizon applies; SQLite has no
+sessions to check either.
 Records older than `OMS_IDEMPOTENCY_TTL_HOURS` (default 24 h) no longer count;
 `idempotency_records_purge` deletes them.
 """
@@ -32,12 +45,13 @@ import functools
 import hashlib
 import json
 import time
+import weakref
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 from django.utils import timezone
@@ -192,17 +206,73 @@ def _form_hash(django_request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
+# (pid, session start) of each open PostgreSQL connection: asked once per connection, which
+# keeps its session for its life; forgotten with the connection.
+_sessions: weakref.WeakKeyDictionary[Any, tuple[int, datetime]] = weakref.WeakKeyDictionary()
+
+
+def _claimer_session() -> tuple[int | None, datetime | None]:
+    """Return the PostgreSQL session this request's claim and work run on, or (None, None)."""
+    if not getattr(settings, "OMS_IDEMPOTENCY_CLAIMER_CHECK", True):
+        return None, None
+    connection = connections[router.db_for_write(IdempotencyRecord)]
+    if connection.vendor != "postgresql":
+        return None, None
+    connection.ensure_connection()
+    raw = connection.connection
+    session = _sessions.get(raw)
+    if session is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+            )
+            session = cursor.fetchone()
+        _sessions[raw] = session
+    return session
+
+
+def _claimer_gone(record: IdempotencyRecord) -> bool:
+    """Return whether the session that took `record`'s claim has ended (see the module's
+    docstring). Unknown counts as alive: the claim is then retaken at the stale horizon."""
+    if record.claimer_pid is None or not getattr(settings, "OMS_IDEMPOTENCY_CLAIMER_CHECK", True):
+        return False
+    # The primary's sessions, where claims are written: never a replica's (none there).
+    connection = connections[router.db_for_write(IdempotencyRecord)]
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            # pg_stat_activity is read once per transaction; each poll needs a fresh look.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+        # backend_start is NULL for a session of another role without pg_read_all_stats: the
+        # pid's presence is then all that is known, and it counts as alive.
+        cursor.execute(
+            "SELECT backend_start IS NULL OR backend_start = %s FROM pg_stat_activity"
+            " WHERE pid = %s",
+            [record.claimer_started_at, record.claimer_pid],
+        )
+        row = cursor.fetchone()
+    return row is None or not row[0]
+
+
 def _claim(user: Any, key: str, endpoint: str, digest: str) -> IdempotencyRecord | Response:
     """Insert the claim and return its record; or the answer to send instead."""
     deadline = time.monotonic() + _setting("OMS_IDEMPOTENCY_WAIT_SECONDS", 2)
     stale_after = timedelta(seconds=_setting("OMS_IDEMPOTENCY_STALE_SECONDS", 120))
     ttl = timedelta(hours=_setting("OMS_IDEMPOTENCY_TTL_HOURS", 24))
+    pid, started = _claimer_session()
     while True:
         now = timezone.now()
         try:
             with transaction.atomic():
                 claimed = IdempotencyRecord.objects.create(
-                    user=user, key=key, endpoint=endpoint, request_hash=digest, claimed_at=now
+                    user=user,
+                    key=key,
+                    endpoint=endpoint,
+                    request_hash=digest,
+                    claimed_at=now,
+                    claimer_pid=pid,
+                    claimer_started_at=started,
                 )
             return claimed
         except IntegrityError:
@@ -221,14 +291,15 @@ def _claim(user: Any, key: str, endpoint: str, digest: str) -> IdempotencyRecord
             )
         if record.response_status is not None:
             return _replay(record)
-        if record.claimed_at < now - stale_after:
+        if record.claimed_at < now - stale_after or _claimer_gone(record):
             # The worker that claimed it died. Take the claim over; of two retries doing so
             # at once, the conditional update lets one win.
             retaken = IdempotencyRecord.objects.filter(
                 pk=record.pk, response_status__isnull=True, claimed_at=record.claimed_at
-            ).update(claimed_at=now)
+            ).update(claimed_at=now, claimer_pid=pid, claimer_started_at=started)
             if retaken == 1:
                 record.claimed_at = now
+                record.claimer_pid, record.claimer_started_at = pid, started
                 return record
             continue
         if time.monotonic() >= deadline:

@@ -20,8 +20,8 @@ from core.exceptions import DomainError
 from core.text import code_lookup_form
 from inventory.console.projection import projection_chart
 from inventory.incoming import incoming_projection, incoming_promised_total
-from inventory.models import Location, Product, StockCountImport, StockMovement
-from inventory.selectors import stock_rows
+from inventory.models import Location, Product, StockCountImport
+from inventory.selectors import recent_movements, stock_rows
 from inventory.services.counts import (
     CANCELLABLE,
     count_import_progress,
@@ -104,11 +104,7 @@ def product_stock(request: HttpRequest, sku: str) -> HttpResponse:
         )
     )
     movements = (
-        StockMovement.objects.filter(stock_id__in=[row.pk for row in rows.values()])
-        .select_related("stock__location", "actor")
-        .order_by("-created_at", "-id")[:RECENT_MOVEMENTS]
-        if rows
-        else []
+        recent_movements([row.pk for row in rows.values()], RECENT_MOVEMENTS) if rows else []
     )
     preorder = None
     if product.preorder:

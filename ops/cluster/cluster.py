@@ -139,14 +139,15 @@ def app_environment(host: str, **extra: str) -> dict[str, str]:
         # answer in under 4 s; a round that outlasts its claim sends some twice, which
         # at-least-once delivery allows.
         "OMS_WEBHOOK_CLAIM_SECONDS": "60",
-        # A request cut by a restart of the database leaves its Idempotency-Key claimed;
-        # its client's retries wait this long (above gunicorn's 30-second timeout) instead
-        # of the default two minutes.
+        # A claim whose session is still there (its request still running, or a pooler's
+        # session) is retaken after this long (above gunicorn's 30-second timeout) instead
+        # of the default two minutes; one whose session ended is retaken at once.
         "OMS_IDEMPOTENCY_STALE_SECONDS": "45",
     }
     for name in (
         "OMS_WEBHOOK_CLAIM_SECONDS",
         "OMS_IDEMPOTENCY_STALE_SECONDS",
+        "OMS_IDEMPOTENCY_CLAIMER_CHECK",
         "CONN_MAX_AGE",
         "DB_SERVER_SIDE_BINDING",
         "DB_POOL",

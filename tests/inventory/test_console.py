@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.models import StockLevel
+from inventory.models import StockLevel, StockMovement
 from inventory.services.ledger import stock_adjust, stock_receive, stock_safety_stock_set
 from orders.services.reservations import ReservedLine, reservation_create
 from tests.factories import ChannelFactory, LocationFactory, ProductFactory, StoreFactory
@@ -125,3 +125,22 @@ def test_stock_page_is_for_staff_only(client, django_user_model, product):
 def test_unknown_product_is_404(admin_client_logged):
     response = admin_client_logged.get(reverse("console:product-stock", args=["NOPE"]))
     assert response.status_code == 404
+
+
+def test_stock_page_lists_the_newest_movements_across_its_locations(admin_client_logged, product):
+    # given: locations whose movements interleave in time, some with more than the page shows
+    locations = [LocationFactory(code=f"Y{n}") for n in range(3)]
+    for round_ in range(30):
+        for n, location in enumerate(locations):
+            for _ in range(n + 1):
+                stock_receive(product=product, location=location, quantity=round_ + 1)
+    stock_adjust(product=product, location=locations[0], quantity=-1, reason="last")
+    every = StockMovement.objects.filter(stock__product=product).order_by("-created_at", "-id")
+
+    # when
+    response = admin_client_logged.get(reverse("console:product-stock", args=["SKU-1"]))
+
+    # then: the page's rows are the product's newest, in order, wherever they were moved
+    shown = [m.pk for m in response.context["movements"]]
+    assert shown == [m.pk for m in every[:50]]
+    assert response.context["movements"][0].reason == "last"
