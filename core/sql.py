@@ -181,17 +181,35 @@ def pks_reserve(counts: Mapping[type[Model], int]) -> dict[type[Model], list[int
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return {model: _sqlite_pks(db, model, n) for model, n in wanted}
-    draws = ", ".join(
-        "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s))"
-        for _ in wanted
-    )
+    draws: list[str] = []
     params: list[Any] = []
     for model, n in wanted:
-        params += [model._meta.db_table, column(model._meta.pk), n]
+        name = _sequences.get(model)
+        if name is not None:
+            draws.append("ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s)), NULL")
+            params += [name, n]
+        else:
+            # The first draw for a table also answers its sequence's name, for the next ones.
+            table, key = model._meta.db_table, column(model._meta.pk)
+            draws.append(
+                "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, %s))"
+                " FROM generate_series(1, %s)), pg_get_serial_sequence(%s, %s)"
+            )
+            params += [table, key, n, table, key]
     with db.cursor() as cursor:
-        cursor.execute(f"SELECT {draws}", params)
+        cursor.execute(f"SELECT {', '.join(draws)}", params)
         row = cursor.fetchone()
-    return {model: list(pks) for (model, _), pks in zip(wanted, row, strict=True)}
+    drawn = {}
+    for i, (model, _) in enumerate(wanted):
+        pks, name = row[2 * i], row[2 * i + 1]
+        if name is not None:
+            _sequences[model] = name
+        drawn[model] = list(pks)
+    return drawn
+
+
+# The sequence behind each table's key, read with the first keys drawn from it.
+_sequences: dict[type[Model], str] = {}
 
 
 def _sqlite_pks(db: BaseDatabaseWrapper, model: type[Model], n: int) -> list[int]:
