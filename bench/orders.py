@@ -333,6 +333,7 @@ def mixed_client_run(args) -> tuple[list[tuple[str, float, int]], float]:
         placed: list[str] = []  # order numbers, oldest first
         requested: list[int] = []  # fulfilment ids to accept
         accepted: list[int] = []  # fulfilment ids to ship
+        requests_of: dict[str, list[int]] = {}  # order number -> its fulfilment ids
         mine = []
         for _ in range(per_thread):
             operation = rng.choices(names, weights)[0]
@@ -357,6 +358,10 @@ def mixed_client_run(args) -> tuple[list[tuple[str, float, int]], float]:
                 latency, status, _ = _post(
                     port, token, f"/api/v1/orders/{number}/cancel/", {"reason": "bench"}
                 )
+                # Its requests are cancelled with it: no one accepts or ships them now.
+                gone = set(requests_of.pop(number, ()))
+                requested[:] = [f for f in requested if f not in gone]
+                accepted[:] = [f for f in accepted if f not in gone]
                 # An order with a shipment is a 409: the contract, not a failure.
                 mine.append(("cancel", latency, 200 if status == 409 else status))
             elif operation == "quote":
@@ -379,7 +384,8 @@ def mixed_client_run(args) -> tuple[list[tuple[str, float, int]], float]:
                 if status == 201:
                     order = json.loads(content)
                     placed.append(order["number"])
-                    requested.extend(f["id"] for f in order["fulfilments"])
+                    requests_of[order["number"]] = [f["id"] for f in order["fulfilments"]]
+                    requested.extend(requests_of[order["number"]])
         with lock:
             results.extend(mine)
 
