@@ -6,7 +6,9 @@
 It makes a database of its own (`<name>_bench`), migrates it, loads the demo
 network (`seed_demo`), serves the OMS with gunicorn, and sends 3-line orders
 from 16 concurrent clients. Then a hot-SKU run (every client on one SKU with
-fewer units than orders: none may be oversold), then the floor: the same rows
+fewer units than orders: none may be oversold), a mixed run (captures 70 %,
+accept/ship 20 %, cancels 5 %, delivery quotes 5 %: each operation's latency and
+the longest lock wait seen in `pg_locks`), then the floor: the same rows
 written by raw SQL, one transaction per order, from 4 processes. Prints
 orders/s and p50/p99 latency for each, and where the CPU went per order: the
 gunicorn workers (app), the PostgreSQL backends of the bench database, the
@@ -295,6 +297,189 @@ def load(port, token, skus, hot, clients, orders) -> tuple[float, list[tuple[flo
     return time.perf_counter() - started, results, sum(cpu for _, cpu in chunks)
 
 
+# The mixed run's share of each operation (captures 70 %, accept/ship 20 %, cancels 5 %,
+# delivery quotes 5 %).
+MIX = (("capture", 70), ("accept/ship", 20), ("cancel", 5), ("quote", 5))
+
+
+def _post(port: int, token: str, path: str, body: dict | None) -> tuple[float, int, bytes]:
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(
+        "POST",
+        path,
+        body=json.dumps(body or {}),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    content = response.read()
+    conn.close()
+    return time.perf_counter() - started, response.status, content
+
+
+def mixed_client_run(args) -> tuple[list[tuple[str, float, int]], float]:
+    """One client process of the mixed run: each thread draws its operations from MIX,
+    accepting, shipping and cancelling orders it placed itself; answer each request's
+    (operation, latency, status) and the CPU seconds of the process."""
+    port, token, skus, threads, per_thread, seed = args
+    cpu = time.process_time()
+    results: list[tuple[str, float, int]] = []
+    lock = threading.Lock()
+    names = [name for name, _ in MIX]
+    weights = [weight for _, weight in MIX]
+
+    def work(n):
+        rng = random.Random(seed * 1000 + n)
+        placed: list[str] = []  # order numbers, oldest first
+        requested: list[int] = []  # fulfilment ids to accept
+        accepted: list[int] = []  # fulfilment ids to ship
+        requests_of: dict[str, list[int]] = {}  # order number -> its fulfilment ids
+        mine = []
+        for _ in range(per_thread):
+            operation = rng.choices(names, weights)[0]
+            if operation == "accept/ship" and (accepted or requested):
+                if accepted:
+                    fulfilment = accepted.pop(0)
+                    body = {"carrier": "bench", "tracking_number": f"T{rng.randint(1, 10**9)}"}
+                    latency, status, _ = _post(
+                        port, token, f"/api/v1/fulfilments/{fulfilment}/ship/", body
+                    )
+                    mine.append(("ship", latency, status))
+                else:
+                    fulfilment = requested.pop(0)
+                    latency, status, _ = _post(
+                        port, token, f"/api/v1/fulfilments/{fulfilment}/accept/", None
+                    )
+                    mine.append(("accept", latency, status))
+                    if status == 200:
+                        accepted.append(fulfilment)
+            elif operation == "cancel" and placed:
+                number = placed.pop(rng.randrange(len(placed)))
+                latency, status, _ = _post(
+                    port, token, f"/api/v1/orders/{number}/cancel/", {"reason": "bench"}
+                )
+                # Its requests are cancelled with it: no one accepts or ships them now.
+                gone = set(requests_of.pop(number, ()))
+                requested[:] = [f for f in requested if f not in gone]
+                accepted[:] = [f for f in accepted if f not in gone]
+                # An order with a shipment is a 409: the contract, not a failure.
+                mine.append(("cancel", latency, 200 if status == 409 else status))
+            elif operation == "quote":
+                body = order_body(rng, skus, None)
+                quote = {
+                    "channel": "web",
+                    "lines": [{"sku": x["sku"], "quantity": x["quantity"]} for x in body["lines"]],
+                    "destination": {
+                        key: body["shipping_address"][key]
+                        for key in ("postcode", "country", "lat", "lon")
+                    },
+                }
+                latency, status, _ = _post(port, token, "/api/v1/delivery-options/", quote)
+                mine.append(("quote", latency, status))
+            else:
+                latency, status, content = _post(
+                    port, token, "/api/v1/orders/", order_body(rng, skus, None)
+                )
+                mine.append(("capture", latency, status))
+                if status == 201:
+                    order = json.loads(content)
+                    placed.append(order["number"])
+                    requests_of[order["number"]] = [f["id"] for f in order["fulfilments"]]
+                    requested.extend(requests_of[order["number"]])
+        with lock:
+            results.extend(mine)
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return results, time.process_time() - cpu
+
+
+class LockWaits:
+    """Sample `pg_locks` every 10 ms during a run: the longest wait for a lock seen, and
+    every wait over 50 ms with the table and the statement that waited."""
+
+    def __init__(self, url: str, database: str):
+        self.url, self.database = url, database
+        self.longest = 0.0
+        self.long: dict[tuple[str, str], tuple[float, str]] = {}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with psycopg.connect(dsn(self.url), autocommit=True) as conn:
+            while not self._stop.wait(0.01):
+                self.samples += 1
+                rows = conn.execute(
+                    """SELECT EXTRACT(EPOCH FROM now() - l.waitstart), l.locktype,
+                              COALESCE(l.relation::regclass::text, ''), left(a.query, 120)
+                       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                       WHERE NOT l.granted AND a.datname = %s AND l.waitstart IS NOT NULL""",
+                    (self.database,),
+                ).fetchall()
+                for waited, locktype, relation, query in rows:
+                    waited = float(waited)
+                    self.longest = max(self.longest, waited)
+                    if waited > 0.05:
+                        where = (locktype, relation)
+                        if waited > self.long.get(where, (0.0, ""))[0]:
+                            self.long[where] = (waited, " ".join(query.split()))
+
+    def report(self) -> None:
+        print(
+            f"    longest lock wait {self.longest * 1000:.0f} ms "
+            f"({self.samples} samples of pg_locks, every 10 ms)"
+        )
+        for (locktype, relation), (waited, query) in sorted(
+            self.long.items(), key=lambda item: -item[1][0]
+        ):
+            print(f"    wait over 50 ms: {waited * 1000:.0f} ms on {locktype} {relation}: {query}")
+
+
+def mixed(options, url: str, token: str, skus: list[str], meter: CpuMeter) -> None:
+    """The mixed run: MIX's operations from the same clients, with each one's latency."""
+    processes = 4
+    threads = options.clients // processes
+    per_thread = max(1, options.mixed // options.clients)
+    jobs = [(options.port, token, skus, threads, per_thread, 100 + n) for n in range(processes)]
+    before = meter.sample()
+    with LockWaits(url, urlparse(url).path.lstrip("/")) as waits:
+        started = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            chunks = pool.map(mixed_client_run, jobs)
+        elapsed = time.perf_counter() - started
+    after = meter.sample()
+    results = [r for chunk, _ in chunks for r in chunk]
+    print(
+        f"mixed: {len(results) / elapsed:.1f} requests/s over {elapsed:.1f} s "
+        f"(captures 70 %, accept/ship 20 %, cancels 5 %, delivery quotes 5 %)"
+    )
+    for operation in ("capture", "accept", "ship", "cancel", "quote"):
+        mine = [latency for op, latency, status in results if op == operation]
+        ok = [latency for op, latency, status in results if op == operation and status < 300]
+        print(
+            f"    {operation:<8} {len(mine):5d} requests   p50 {percentile(ok, 50) * 1000:6.1f} ms"
+            f"   p99 {percentile(ok, 99) * 1000:6.1f} ms   ({len(mine) - len(ok)} failed)"
+        )
+    print(
+        cpu_report(before, after, sum(cpu for _, cpu in chunks), len(results))[0]
+        .replace("per order", "per request")
+        .replace("orders/s", "requests/s")
+    )
+    waits.report()
+
+
 def report(label: str, elapsed: float, results: list[tuple[float, int]]) -> float:
     ok = [latency for latency, status in results if status in (200, 201)]
     failed = len(results) - len(ok)
@@ -417,6 +602,12 @@ def main() -> None:
         ),
     )
     parser.add_argument("--hot-units", type=int, default=300)
+    parser.add_argument(
+        "--mixed",
+        type=int,
+        default=1000,
+        help="requests of the mixed run (captures, accept/ship, cancels, quotes); 0: none",
+    )
     parser.add_argument("--port", type=int, default=8765)
     options = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
@@ -505,6 +696,8 @@ def main() -> None:
         )
         if oversold or allocated != held or allocated != options.hot_units:
             raise SystemExit("hot SKU run oversold or lost units")
+        if options.mixed:
+            mixed(options, url, token, skus, meter)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

@@ -14,10 +14,11 @@ hot paths write their SQL themselves and use these two helpers to stay true to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
+import msgspec
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import DateField, Field, Model
@@ -163,4 +164,190 @@ def _insert_sql(model: type[Model], count: int, vendor: str) -> str:
         f"INSERT INTO {quote(model._meta.db_table)}"
         f" ({', '.join(quote(column(field)) for field, _ in fields)})"
         f" VALUES {', '.join([row] * count)} RETURNING {quote(column(model._meta.pk))}"
+    )
+
+
+def pks_reserve(counts: Mapping[type[Model], int]) -> dict[type[Model], list[int]]:
+    """Draw `{model: n}` primary keys from the tables' own sequences, in one round trip.
+
+    Rows whose keys are known before they are written can name each other (an allocation
+    its line and request, a timeline entry its request) and go to the database together in
+    one statement (`Writes`). The keys are the database's: a row written later without one
+    never collides with them.
+    """
+    wanted = [(model, n) for model, n in counts.items() if n > 0]
+    if not wanted:
+        return {}
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        return {model: _sqlite_pks(db, model, n) for model, n in wanted}
+    draws: list[str] = []
+    params: list[Any] = []
+    for model, n in wanted:
+        name = _sequences.get(model)
+        if name is not None:
+            draws.append("ARRAY(SELECT nextval(%s::regclass) FROM generate_series(1, %s)), NULL")
+            params += [name, n]
+        else:
+            # The first draw for a table also answers its sequence's name, for the next ones.
+            table, key = model._meta.db_table, column(model._meta.pk)
+            draws.append(
+                "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, %s))"
+                " FROM generate_series(1, %s)), pg_get_serial_sequence(%s, %s)"
+            )
+            params += [table, key, n, table, key]
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(draws)}", params)
+        row = cursor.fetchone()
+    drawn = {}
+    for i, (model, _) in enumerate(wanted):
+        pks, name = row[2 * i], row[2 * i + 1]
+        if name is not None:
+            _sequences[model] = name
+        drawn[model] = list(pks)
+    return drawn
+
+
+# The sequence behind each table's key, read with the first keys drawn from it.
+_sequences: dict[type[Model], str] = {}
+
+
+def _sqlite_pks(db: BaseDatabaseWrapper, model: type[Model], n: int) -> list[int]:
+    # SQLite (the embedded mode) hands AUTOINCREMENT keys above the larger of sqlite_sequence
+    # and the table's highest key; moving the sequence on claims the keys in between. The
+    # write takes SQLite's lock for the rest of the transaction, so no one else draws them.
+    table = model._meta.db_table
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0),"
+            f" COALESCE((SELECT MAX({connection.ops.quote_name(column(model._meta.pk))})"
+            f" FROM {connection.ops.quote_name(table)}), 0))",
+            [table],
+        )
+        (last,) = cursor.fetchone()
+        cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+        cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last + n])
+    return list(range(last + 1, last + n + 1))
+
+
+class Writes:
+    """Statements of one operation gathered, then sent as one: on PostgreSQL one
+    data-modifying `WITH` whose parts all run, once; elsewhere one after the other.
+
+    One statement instead of one per table saves a round trip, a parse and a plan per
+    table, on both sides: on the order path each cost more than the rows it wrote. On
+    PostgreSQL each table's rows travel as one JSON parameter read by
+    `json_populate_recordset`, so the statement's text does not change with the number
+    of rows: the driver converts it once per process and PostgreSQL plans it once per
+    connection, however big the basket. The parts run on one snapshot and must not depend
+    on each other's effects: rows name each other by keys drawn beforehand
+    (`pks_reserve`), and foreign keys are checked at commit (Django creates them
+    deferrable, initially deferred).
+    """
+
+    def __init__(self, pks: Mapping[type[Model], list[int]] | None = None) -> None:
+        # (SQL for PostgreSQL's WITH, its parameters, plain SQL, its parameters)
+        self.parts: list[tuple[str, list[Any], str, list[Any]]] = []
+        self.inserted: list[Sequence[Model]] = []
+        # Keys drawn for the rows to come, by model (`pks_reserve`), taken in turn.
+        self.pks = {model: list(reversed(keys)) for model, keys in (pks or {}).items()}
+
+    def insert(self, objs: Sequence[Model]) -> None:
+        """Write `objs` (one model). Rows without a key take the next ones drawn for their
+        model, set on them now, as `rows_insert` would; for a model with none drawn, the
+        database gives them (not read back: nothing names those rows)."""
+        if not objs:
+            return
+        db = connections[DEFAULT_DB_ALIAS]
+        model = type(objs[0])
+        drawn = self.pks.get(model)
+        if drawn is not None:
+            for obj in objs:
+                if obj.pk is None:
+                    if not drawn:
+                        raise ValueError(f"more {model.__name__} rows than keys drawn")
+                    obj.pk = drawn.pop()
+        with_pk = objs[0].pk is not None
+        if any((obj.pk is not None) != with_pk for obj in objs):
+            raise ValueError("write rows with keys and rows without them apart")
+        fields = _fields_written(model, with_pk)
+        auto = _auto_now(model)
+        rows = []
+        for obj in objs:
+            row = [getattr(obj, field.attname) for field, _, _ in fields]
+            if auto:
+                for i, (field, _, _) in enumerate(fields):
+                    if row[i] is None and field in auto:
+                        row[i] = field.pre_save(obj, add=True)
+            rows.append(row)
+        if db.vendor == "postgresql":
+            names = [name for _, _, name in fields]
+            document = _JSON.encode([dict(zip(names, row, strict=True)) for row in rows])
+            self.parts.append((_insert_json_sql(model, with_pk), [document.decode()], "", []))
+        else:
+            params = [
+                value if plain or value is None else field.get_db_prep_save(value, db)
+                for row in rows
+                for (field, plain, _), value in zip(fields, row, strict=True)
+            ]
+            self.parts.append(("", [], _insert_values_sql(model, len(objs), with_pk), params))
+        self.inserted.append(objs)
+
+    def add(self, sql: str, params: Sequence[Any], *, plain: tuple[str, Sequence[Any]]) -> None:
+        """Add a statement of its own with no RETURNING: `sql` for PostgreSQL's WITH (a
+        constant text, its rows in a JSON parameter, as `insert` does), `plain` for other
+        databases."""
+        self.parts.append((sql, list(params), plain[0], list(plain[1])))
+
+    def run(self) -> None:
+        """Send what was gathered; the rows written count as saved."""
+        if not self.parts:
+            return
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
+            if db.vendor == "postgresql":
+                sql = ", ".join(f"w{i} AS ({part[0]})" for i, part in enumerate(self.parts))
+                cursor.execute(f"WITH {sql} SELECT 1", [p for part in self.parts for p in part[1]])
+            else:
+                for _, _, plain, params in self.parts:
+                    cursor.execute(plain, params)
+        for objs in self.inserted:
+            for obj in objs:
+                obj._state.adding = False
+                obj._state.db = db.alias
+        self.parts, self.inserted = [], []
+
+
+_JSON = msgspec.json.Encoder()
+
+
+@cache
+def _fields_written(model: type[Model], with_pk: bool) -> list[tuple[Field[Any, Any], bool, str]]:
+    """Return the columns `Writes.insert` writes: (field, value goes as it is, column)."""
+    pk = model._meta.pk
+    assert pk is not None
+    fields = [(pk, True), *_writable(model)] if with_pk else _writable(model)
+    return [(field, plain, column(field)) for field, plain in fields]
+
+
+@cache
+def _insert_json_sql(model: type[Model], with_pk: bool) -> str:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for _, _, name in _fields_written(model, with_pk))
+    table = quote(model._meta.db_table)
+    return (
+        f"INSERT INTO {table} ({names})"
+        f" SELECT {names} FROM json_populate_recordset(NULL::{table}, %s)"
+    )
+
+
+@cache
+def _insert_values_sql(model: type[Model], count: int, with_pk: bool) -> str:
+    quote = connection.ops.quote_name
+    fields = _fields_written(model, with_pk)
+    row = f"({', '.join(['%s'] * len(fields))})"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)}"
+        f" ({', '.join(quote(name) for _, _, name in fields)})"
+        f" VALUES {', '.join([row] * count)}"
     )

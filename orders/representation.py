@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import tzinfo
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
@@ -136,17 +137,22 @@ def order_representation(
         "updated_at": moment(order.updated_at, zone),
     }
     if events is not None:
-        body["events"] = [
-            {
-                "kind": str(event.kind),
-                "message": event.message,
-                "public": event.public,
-                "actor": event.actor.get_username() if event.actor_id else None,
-                "created_at": moment(event.created_at, zone),
-            }
-            for event in events
-        ]
+        body["events"] = events_drawn(events, zone)
     return body
+
+
+def events_drawn(events: Sequence[OrderEvent], zone: tzinfo) -> list[dict]:
+    """Return an order's timeline as its answer shows it (`events`, with their actor)."""
+    return [
+        {
+            "kind": str(event.kind),
+            "message": event.message,
+            "public": event.public,
+            "actor": event.actor.get_username() if event.actor_id else None,
+            "created_at": moment(event.created_at, zone),
+        }
+        for event in events
+    ]
 
 
 def order_representation_read(order: Order, *, events: bool, request: HttpRequest | None) -> dict:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core import request_id
 from core.kick import kick_after_commit
-from core.sql import rows_insert
+from core.sql import Writes, rows_insert
 from outbox.events import EVENT_TYPES
 from outbox.models import OutboxEvent
 
@@ -46,13 +46,14 @@ def event_emit(*, event: str, data: dict, location_id: int | None = None, key: s
     events_emit(drafts=[Draft(event, data, location_id, key)])
 
 
-def events_emit(*, drafts: Iterable[Draft]) -> None:
-    """Write several events in one INSERT in the current transaction (see `event_emit`)."""
-    if events_write(drafts=drafts):
+def events_emit(*, drafts: Iterable[Draft], writes: Writes | None = None) -> None:
+    """Write several events in one INSERT in the current transaction (see `event_emit`);
+    with `writes`, as a part of the caller's one statement (core.sql.Writes)."""
+    if events_write(drafts=drafts, writes=writes):
         kick_after_commit(task_name=RELAY_TASK, key=RELAY_KEY)
 
 
-def events_write(*, drafts: Iterable[Draft]) -> int:
+def events_write(*, drafts: Iterable[Draft], writes: Writes | None = None) -> int:
     """Write the events without waking the relay (the relay's own producers); return how many."""
     now = timezone.now()
     rid = request_id.current()
@@ -73,8 +74,13 @@ def events_write(*, drafts: Iterable[Draft]) -> int:
                 fanned_out=False,
             )
         )
+<<<<<<< HEAD
     if len(rows) >= COPIED and connection.vendor == "postgresql":
         _copy(rows)
+=======
+    if writes is not None:
+        writes.insert(rows)
+>>>>>>> capture
     else:
         rows_insert(rows)
     return len(rows)

@@ -52,7 +52,7 @@ from typing import Any, TypeAlias
 
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -105,30 +105,47 @@ def idempotent(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = request.headers.get(HEADER)
-        if key is None or not request.user.is_authenticated:
-            return handler(view, request, *args, **kwargs)
-        key = _clean_key(key)
-        endpoint = f"{request.method} {request.path}"[:512]
-        digest = _request_hash(request)
-        record = _claim(request.user, key, endpoint, digest)
-        if isinstance(record, Response):
-            return record
-        try:
-            response = handler(view, request, *args, **kwargs)
-        except Exception as exc:
-            try:
-                response = view.handle_exception(exc)
-            except Exception:
-                _release(record)
-                raise
-        if response.status_code >= 500:
-            _release(record)
-        else:
-            _store(record, response)
+        response: Response = idempotent_run(
+            request, lambda: handler(view, request, *args, **kwargs), view.handle_exception
+        )
         return response
 
     return wrapper
+
+
+def idempotent_run(
+    request: Request,
+    run: Callable[[], HttpResponse],
+    refusal: Callable[[Exception], HttpResponse],
+) -> Any:
+    """Answer `run()`, made idempotent by the request's `Idempotency-Key` header, if any.
+
+    `refusal(exc)` turns an error `run` raised into its answer (which is stored like any
+    other), or raises it again. For a DRF view and for order capture's plain view alike: an
+    answer is stored from its `data` when it has some, else from its content (JSON).
+    """
+    key = request.headers.get(HEADER)
+    if key is None or not request.user.is_authenticated:
+        return run()
+    key = _clean_key(key)
+    endpoint = f"{request.method} {request.path}"[:512]
+    digest = _request_hash(request)
+    record = _claim(request.user, key, endpoint, digest)
+    if isinstance(record, Response):
+        return record
+    try:
+        response = run()
+    except Exception as exc:
+        try:
+            response = refusal(exc)
+        except Exception:
+            _release(record)
+            raise
+    if response.status_code >= 500:
+        _release(record)
+    else:
+        _store(record, response)
+    return response
 
 
 def ledger_idempotency_key(request: Request) -> str | None:
@@ -311,9 +328,12 @@ def _claim(user: Any, key: str, endpoint: str, digest: str) -> IdempotencyRecord
         time.sleep(_POLL_SECONDS)
 
 
-def _store(record: IdempotencyRecord, response: Response) -> None:
-    body = getattr(response, "data", None)
-    record.response_body = JSONRenderer().render(body).decode() if body is not None else ""
+def _store(record: IdempotencyRecord, response: HttpResponse) -> None:
+    if isinstance(response, Response):
+        body = response.data
+        record.response_body = JSONRenderer().render(body).decode() if body is not None else ""
+    else:
+        record.response_body = response.content.decode()
     record.response_status = response.status_code
     record.save(update_fields=["response_status", "response_body"])
 

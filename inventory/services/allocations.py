@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F
 from django.utils import timezone
 
+from core.sql import Writes
 from inventory.locks import lock_stock_ids
 from inventory.models import Allocation, StockLevel, StockMovement
 from inventory.moved import stock_changed
@@ -19,12 +20,15 @@ from inventory.services.counters import counter_move
 from inventory.services.ledger import movement_apply
 
 
-def stock_allocate_many(*, units_by_stock: Mapping[int, int], now: datetime) -> None:
+def stock_allocate_many(
+    *, units_by_stock: Mapping[int, int], now: datetime, writes: Writes | None = None
+) -> None:
     """Raise `allocated` by `{stock id: units}` on rows this transaction holds locked, in
-    one statement: order capture allocates every order."""
+    one statement (with `writes`: a part of the caller's one statement, core.sql.Writes):
+    order capture allocates every order."""
     if not units_by_stock:
         return
-    counter_move(column="allocated", units_by_stock=units_by_stock, now=now)
+    counter_move(column="allocated", units_by_stock=units_by_stock, now=now, writes=writes)
     # Allocation lowers available: low-stock alerts are evaluated after commit.
     stock_changed(units_by_stock)
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 import sourcing
 from accounts.actors import acting_person
 from core.metrics import sourcing_seconds
-from core.sql import rows_insert
+from core.sql import Writes, rows_insert
 from fulfilment.models import Fulfilment
 from fulfilment.payloads import fulfilment_draft
 from inventory.locks import lock_stock, lock_stock_at
@@ -247,14 +247,18 @@ def allocations_write(
     actor: AbstractBaseUser | None = None,
     reuse_requests: bool = True,
     now: datetime | None = None,
+    writes: Writes | None = None,
 ) -> Recorded:
     """Write the allocations of a confirmed plan, raise `allocated` on the held rows, and send
-    one request per location (joining a pending one at that location, if any).
+    one request per location (joining a pending one at that location, if any). With
+    `writes`, the rows join the caller's one statement (core.sql.Writes), their keys drawn
+    beforehand.
 
     Return what was written with the timeline entries that tell it, for the caller to write
     with its own in one statement. The caller adds `plan_cost(sourced)` to the order's
     logistics cost.
     """
+    insert = writes.insert if writes is not None else rows_insert
     now = now or timezone.now()
     sites = {site.pk: site for _, site, _, _ in sourced.picks()}
     locations = {pk: _location(site) for pk, site in sites.items()}
@@ -275,7 +279,7 @@ def allocations_write(
         for pk in sorted(sites)
         if pk not in fulfilments
     ]
-    rows_insert(new)
+    insert(new)
     fulfilments.update((fulfilment.location_id, fulfilment) for fulfilment in new)
     allocations = []
     raise_by: dict[int, int] = defaultdict(int)
@@ -294,8 +298,8 @@ def allocations_write(
             )
         )
         raise_by[stock.pk] += units
-    rows_insert(allocations)
-    stock_allocate_many(units_by_stock=raise_by, now=now)
+    insert(allocations)
+    stock_allocate_many(units_by_stock=raise_by, now=now, writes=writes)
     plan = sourced.plan
     person = acting_person(actor)
     events = [

@@ -20,7 +20,7 @@ from django.utils import timezone
 from core.exceptions import FieldErrors
 from core.metrics import order_capture_seconds, orders_captured
 from core.retry import retry_on_conflict
-from core.sql import instances, rows_insert
+from core.sql import Writes, instances, pks_reserve
 from fulfilment.models import Fulfilment
 from inventory.incoming import Shortfall, incoming_promise
 from inventory.models import Allocation, Location, Product
@@ -59,6 +59,8 @@ class Captured:
     allocations: list[Allocation] = field(default_factory=list)
     fulfilments: list[Fulfilment] = field(default_factory=list)
     events: list[OrderEvent] = field(default_factory=list)
+    # The new order as `order.created` carries it (orders.payloads), for the answer to reuse.
+    drawn: dict | None = None
 
 
 def order_place(*, data: OrderInput, actor: AbstractBaseUser | None = None) -> tuple[Order, bool]:
@@ -288,7 +290,20 @@ def _place(data: OrderInput, actor) -> Captured:
         now=now,
     )
     order.promised_date, order.shipping_price = promised_date, shipping_price
-    rows_insert([order])
+    # Every row of the order goes to the database in one statement at the end (core.sql
+    # .Writes): the keys that rows name each other by are drawn first, in one round trip.
+    plan = sourced.plan if sourced is not None else None
+    writes = Writes(
+        pks_reserve(
+            {
+                Order: 1,
+                OrderLine: len(data.lines),
+                Fulfilment: len({item.location for item in plan.allocations}) if plan else 0,
+                Allocation: len(plan.allocations) if plan else 0,
+            }
+        )
+    )
+    writes.insert([order])
     if reservation is not None:
         reservation_attach(reservation=reservation, order=order)
     lines = [
@@ -301,7 +316,7 @@ def _place(data: OrderInput, actor) -> Captured:
         )
         for i, line in enumerate(data.lines, start=1)
     ]
-    rows_insert(lines)
+    writes.insert(lines)
     events = [
         OrderEvent(
             order=order,
@@ -334,13 +349,23 @@ def _place(data: OrderInput, actor) -> Captured:
     held, away = pickup_plan_split(sourced, candidates)
     if held is not None:
         recorded = allocations_write(
-            order=order, lines=lines, sourced=held, actor=actor, reuse_requests=False, now=now
+            order=order,
+            lines=lines,
+            sourced=held,
+            actor=actor,
+            reuse_requests=False,
+            now=now,
+            writes=writes,
         )
         events += recorded.events
-    events += pickup_transfers_request(
-        order=order, bound=pickup_bound(lines, away), actor=actor, now=now
-    )
+    bound = pickup_bound(lines, away)
+    if bound:
+        # The transfers' service reads and locks the order beside its rows: they go first.
+        writes.run()
+        events += pickup_transfers_request(order=order, bound=bound, actor=actor, now=now)
     if allocated < wanted:
+        # Promising incoming supply reads and writes beside the order's rows: they go first.
+        writes.run()
         events.append(
             OrderEvent(
                 order=order,
@@ -352,16 +377,17 @@ def _place(data: OrderInput, actor) -> Captured:
         events += _promise_incoming(
             order=order, lines=lines, recorded=recorded, candidates=candidates, now=now
         )
-    rows_insert(events)
-    # order.created and the requests to the locations, in one INSERT with the order.
-    events_emit(
-        drafts=order_captured_drafts(
-            order=order,
-            lines=lines,
-            allocations=recorded.allocations,
-            fulfilments=recorded.fulfilments,
-        )
+    writes.insert(events)
+    # order.created and the requests to the locations; the order is drawn once, for the
+    # event and for the answer.
+    drafts = order_captured_drafts(
+        order=order,
+        lines=lines,
+        allocations=recorded.allocations,
+        fulfilments=recorded.fulfilments,
     )
+    events_emit(drafts=drafts, writes=writes)
+    writes.run()
     return Captured(
         order=order,
         created=True,
@@ -369,6 +395,7 @@ def _place(data: OrderInput, actor) -> Captured:
         allocations=recorded.allocations,
         fulfilments=recorded.fulfilments,
         events=events,
+        drawn=drafts[0].data,
     )
 
 
