@@ -74,13 +74,10 @@ def events_write(*, drafts: Iterable[Draft], writes: Writes | None = None) -> in
                 fanned_out=False,
             )
         )
-<<<<<<< HEAD
-    if len(rows) >= COPIED and connection.vendor == "postgresql":
-        _copy(rows)
-=======
     if writes is not None:
         writes.insert(rows)
->>>>>>> capture
+    elif len(rows) >= COPIED and connection.vendor == "postgresql":
+        _copy(rows)
     else:
         rows_insert(rows)
     return len(rows)
