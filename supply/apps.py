@@ -6,11 +6,15 @@ class SupplyConfig(AppConfig):
     verbose_name = "Supply"
 
     def ready(self) -> None:
-        from inventory.incoming import incoming_projection_register, incoming_promiser_register
+        from inventory.incoming import (
+            incoming_free_register,
+            incoming_projection_register,
+            incoming_promiser_register,
+        )
         from inventory.selectors import incoming_reader_register
         from supply.counters import counters_register
         from supply.incoming import incoming_by_date, incoming_days
-        from supply.promises import incoming_units_promise
+        from supply.promises import incoming_units_free, incoming_units_promise
 
         # The stock counters transfers and purchase orders keep (allocated at the source,
         # in_transit, incoming) are checked by inventory's reconciliation, which imports
@@ -21,3 +25,5 @@ class SupplyConfig(AppConfig):
         incoming_projection_register(incoming_days)
         # Order capture promises units the shelves lack against open purchase orders.
         incoming_promiser_register(incoming_units_promise)
+        # Delivery options offer such lines with the later date, from the same free units.
+        incoming_free_register(incoming_units_free)
