@@ -205,12 +205,15 @@ def incoming_add_from(*, select: str, params: Sequence[Any] = ()) -> int:
     postgres = connection.vendor == "postgresql"
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     table = StockLevel._meta.db_table
+
     # A correlated look-up, not a join: the planner would read all the stock rows to hash
     # them, where the few percent a file touches cost one index probe each.
-    stock_id = (
-        f"(SELECT s.id FROM {table} s WHERE s.product_id = incoming_add.product_id"
-        " AND s.location_id = incoming_add.location_id)"
-    )
+    def stock_id(alias: str) -> str:
+        return (
+            f"(SELECT s.id FROM {table} s WHERE s.product_id = {alias}.product_id"
+            f" AND s.location_id = {alias}.location_id)"
+        )
+
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS incoming_add")
         cursor.execute(
@@ -219,15 +222,15 @@ def incoming_add_from(*, select: str, params: Sequence[Any] = ()) -> int:
             " PRIMARY KEY (product_id, location_id))" + (" ON COMMIT DROP" if postgres else "")
         )
         cursor.execute(
-            "INSERT INTO incoming_add (product_id, location_id, units)"
-            f" SELECT x.product_id, x.location_id, SUM(x.units) FROM ({select}) x"
-            " GROUP BY x.product_id, x.location_id HAVING SUM(x.units) <> 0"
-            # In the order of the stock rows' unique index: the look-ups below walk it once.
-            " ORDER BY x.product_id, x.location_id",
+            "INSERT INTO incoming_add (product_id, location_id, units, stock_id)"
+            f" SELECT g.product_id, g.location_id, g.units, {stock_id('g')} FROM ("
+            "  SELECT x.product_id, x.location_id, SUM(x.units) AS units"
+            f" FROM ({select}) x GROUP BY x.product_id, x.location_id"
+            # In the order of the stock rows' unique index: the look-ups walk it once.
+            "  HAVING SUM(x.units) <> 0 ORDER BY x.product_id, x.location_id) g",
             list(params),
         )
         places = cursor.rowcount
-        cursor.execute(f"UPDATE incoming_add SET stock_id = {stock_id}")
         # In place order, so two files creating rows for the same places wait rather than
         # deadlock; a row a concurrent writer created first is not an error.
         cursor.execute(
@@ -239,7 +242,10 @@ def incoming_add_from(*, select: str, params: Sequence[Any] = ()) -> int:
             [now],
         )
         if cursor.rowcount:
-            cursor.execute(f"UPDATE incoming_add SET stock_id = {stock_id} WHERE stock_id IS NULL")
+            cursor.execute(
+                f"UPDATE incoming_add SET stock_id = {stock_id('incoming_add')}"
+                " WHERE stock_id IS NULL"
+            )
         if postgres:
             # Locked in pk order, as every stock writer locks (inventory.locks), and updated
             # by pk: the ids go as one array each way, so both walk the primary key.
