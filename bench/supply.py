@@ -10,6 +10,10 @@
   INSERT ... SELECT each for the purchase orders and their lines: no checks, no locks, no
   counters); goal: the project at least half the floor's speed.
 
+Each figure comes with the load average and the CPU time of the PostgreSQL backend that did
+the work (from /proc: the server must run on this machine), fairer than the wall clock on a
+loaded machine.
+
 The network, in a database of its own (`<name>_bench_supply`, dropped at the end): 10,000
 SKUs at 200 locations (10 warehouses, 190 stores across France) = 2,000,000 stock rows.
 Warehouses hold 0 to 599 units of each SKU; one store row in ten sells (20 to 59 units
