@@ -4,7 +4,10 @@
 options"), each with its date and its price, and says for every method why it was or was
 not offered (the console's quote page shows that). One query: what the shipping locations
 and the click & collect stores may sell of the basket (`inventory.selectors.quote_stock`);
-the settings come from the per-process snapshot (`orders.delivery.config`).
+the settings come from the per-process snapshot (`orders.delivery.config`). A basket the
+shipping shelves cannot fill costs one more query: the purchase-order units no waiting
+order was promised (`inventory.incoming.incoming_free`), shared out as capture would
+promise them (`incoming_take`), which date the shipped methods later.
 
 `order_promise` dates and prices the option an order is placed with, from the plan order
 capture has just confirmed: no query at all.
@@ -312,6 +315,7 @@ def _incoming(channel: Channel, lacking: Sequence[Want]) -> list[tuple[str, int,
     """Return where and when open purchase orders bring what the shelves lack, as capture
     would promise it (earliest first, units no waiting order was promised): (sku, location
     id, expected on, units) per take; None when they cannot bring it all."""
+    # A basket has no order lines yet: its lines' positions stand in for their ids.
     shortfalls = [Shortfall(want.line, want.product_id, want.quantity) for want in lacking]
     free = incoming_free(
         product_ids=sorted({want.product_id for want in lacking}),
