@@ -58,6 +58,59 @@ def incoming_promise(*, shortfalls: Sequence[Shortfall], candidates: Candidates)
 
 
 @dataclass(frozen=True)
+class Free:
+    """Units of a purchase-order line still expected and promised to no waiting order."""
+
+    line_id: int  # the purchase-order line
+    product_id: int
+    location_id: int
+    expected_on: date
+    units: int
+
+
+def incoming_take(
+    shortfalls: Sequence[Shortfall], free: Sequence[Free]
+) -> list[tuple[Shortfall, Free, int]]:
+    """Share `free` (earliest expected first) among `shortfalls`, in their order: each takes
+    what it lacks from the earliest lines of its product that still have units. Return
+    (shortfall, line, units) for every take. The one rule of who gets which incoming unit,
+    for a promise and for a quote alike."""
+    left = [line.units for line in free]
+    taken: list[tuple[Shortfall, Free, int]] = []
+    for shortfall in shortfalls:
+        wanted = shortfall.units
+        for index, line in enumerate(free):
+            if wanted <= 0:
+                break
+            if line.product_id != shortfall.product_id or left[index] <= 0:
+                continue
+            units = min(wanted, left[index])
+            left[index] -= units
+            wanted -= units
+            taken.append((shortfall, line, units))
+    return taken
+
+
+# free(product ids, the locations that may serve the order) -> earliest expected first
+FreeReader = Callable[[Sequence[int], Candidates], list[Free]]
+_free_reader: FreeReader | None = None
+
+
+def incoming_free_register(reader: FreeReader) -> None:
+    global _free_reader
+    _free_reader = reader
+
+
+def incoming_free(*, product_ids: Sequence[int], candidates: Candidates) -> list[Free]:
+    """Return the open incoming units of these products, at the locations that may serve
+    the order, that no waiting order was promised, earliest expected first (nothing when no
+    app keeps purchase orders). A read for a quote: nothing is held."""
+    if _free_reader is None or not product_ids:
+        return []
+    return _free_reader(product_ids, candidates)
+
+
+@dataclass(frozen=True)
 class IncomingDay:
     """What open purchase orders bring on one day, and how much of it is already promised
     to backordered orders (units expected before the first day count on the first day)."""

@@ -176,6 +176,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, default="EUR")
     # The delivery option the customer was quoted (orders.delivery): its date and its price.
     promised_date = models.DateField(null=True, blank=True)
+    # An order the shelves could not fill, promised against incoming supply: the date the
+    # customer was told when it was placed. A purchase order moved later moves
+    # `promised_date` past it (the promise is broken, orders.selectors.orders_at_risk); moved
+    # back, or received, the promise is kept again.
+    promised_to_customer = models.DateField(null=True, blank=True)
     shipping_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Click & collect: when the "ready for pickup" e-mail went out (claimed once, see
     # orders.services.pickup).

@@ -7,6 +7,7 @@ class SupplyConfig(AppConfig):
 
     def ready(self) -> None:
         from inventory.incoming import (
+            incoming_free_register,
             incoming_projection_register,
             incoming_promised_total_register,
             incoming_promiser_register,
@@ -14,7 +15,11 @@ class SupplyConfig(AppConfig):
         from inventory.selectors import incoming_reader_register
         from supply.counters import counters_register
         from supply.incoming import incoming_by_date, incoming_days
-        from supply.promises import incoming_units_promise, preorder_promised_total
+        from supply.promises import (
+            incoming_units_free,
+            incoming_units_promise,
+            preorder_promised_total,
+        )
 
         # The stock counters transfers and purchase orders keep (allocated at the source,
         # in_transit, incoming) are checked by inventory's reconciliation, which imports
@@ -40,3 +45,5 @@ class SupplyConfig(AppConfig):
         incoming_promiser_register(incoming_units_promise)
         # A pre-order product's cap bounds what is promised of it; the stock page shows both.
         incoming_promised_total_register(preorder_promised_total)
+        # Delivery options offer such lines with the later date, from the same free units.
+        incoming_free_register(incoming_units_free)

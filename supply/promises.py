@@ -10,11 +10,12 @@ first. Two captures asking for the same units wait for each other on those locks
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db import connection
 
-from inventory.incoming import Promised, Shortfall
+from inventory.incoming import Free, Promised, Shortfall, incoming_take
 from inventory.selectors import Candidates
 from orders.models import Order, OrderEvent
 from orders.payloads import order_draft
@@ -29,6 +30,17 @@ WAITING = """EXISTS (SELECT 1 FROM orders_orderline ol JOIN orders_order o ON o.
     WHERE ol.id = pp.order_line_id AND o.status IN ('backordered', 'partially_allocated'))"""
 
 
+# The units a purchase-order line `pl` still expects that no waiting order was promised.
+FREE = f"""pl.quantity - pl.received - COALESCE(
+    (SELECT SUM(pp.quantity) FROM supply_purchasepromise pp
+     WHERE pp.purchase_order_line_id = pl.id AND pp.status = 'open' AND {WAITING}), 0)"""
+# The open lines of open purchase orders, `po` at location `l`.
+OPEN_LINES = """FROM supply_purchaseorderline pl
+    JOIN supply_purchaseorder po ON po.id = pl.purchase_order_id
+    JOIN inventory_location l ON l.id = po.location_id
+    WHERE pl.quantity > pl.received AND po.status IN ('open', 'partially_received')"""
+
+
 def incoming_units_promise(
     shortfalls: Sequence[Shortfall], candidates: Candidates
 ) -> list[Promised]:
@@ -40,11 +52,8 @@ def incoming_units_promise(
         # Lock first (pk order), then read what is already promised under the locks.
         lock = " FOR UPDATE OF pl" if connection.features.has_select_for_update_of else ""
         cursor.execute(
-            f"""SELECT pl.id FROM supply_purchaseorderline pl
-                JOIN supply_purchaseorder po ON po.id = pl.purchase_order_id
-                JOIN inventory_location l ON l.id = po.location_id
-                WHERE pl.product_id IN ({marks}) AND pl.quantity > pl.received
-                  AND po.status IN ('open', 'partially_received') AND {condition}
+            f"""SELECT pl.id {OPEN_LINES}
+                  AND pl.product_id IN ({marks}) AND {condition}
                 ORDER BY pl.id{lock}""",
             [*product_ids, *params],
         )
@@ -53,42 +62,35 @@ def incoming_units_promise(
             return []
         ids = ", ".join(["%s"] * len(line_ids))
         cursor.execute(
-            f"""SELECT pl.id, pl.product_id, po.location_id, po.expected_on,
-                       pl.quantity - pl.received - COALESCE(
-                           (SELECT SUM(pp.quantity) FROM supply_purchasepromise pp
-                            WHERE pp.purchase_order_line_id = pl.id AND pp.status = 'open'
-                              AND {WAITING}), 0)
+            f"""SELECT pl.id, pl.product_id, po.location_id, po.expected_on, {FREE}
                 FROM supply_purchaseorderline pl
                 JOIN supply_purchaseorder po ON po.id = pl.purchase_order_id
                 WHERE pl.id IN ({ids})
                 ORDER BY po.expected_on, pl.id""",
             line_ids,
         )
-        supply = [list(row) for row in cursor.fetchall()]
+        free = [Free(*row) for row in cursor.fetchall()]
     promises: list[PurchasePromise] = []
     promised: list[Promised] = []
+    # A pre-order product's cap bounds what its lines may be promised, in their order.
+    capped = []
     for shortfall in shortfalls:
-        wanted = shortfall.units
         if shortfall.product_id in room:
-            wanted = min(wanted, room[shortfall.product_id])
-            room[shortfall.product_id] -= wanted
-        for row in supply:
-            line_id, product_id, location_id, expected_on, free = row
-            if wanted == 0:
-                break
-            if product_id != shortfall.product_id or free <= 0:
-                continue
-            units = min(wanted, free)
-            row[4] -= units
-            wanted -= units
-            promises.append(
-                PurchasePromise(
-                    purchase_order_line_id=line_id,
-                    order_line_id=shortfall.order_line_id,
-                    quantity=units,
-                )
+            units = min(shortfall.units, room[shortfall.product_id])
+            room[shortfall.product_id] -= units
+            shortfall = replace(shortfall, units=units)
+        capped.append(shortfall)
+    for shortfall, line, units in incoming_take(capped, free):
+        promises.append(
+            PurchasePromise(
+                purchase_order_line_id=line.line_id,
+                order_line_id=shortfall.order_line_id,
+                quantity=units,
             )
-            promised.append(Promised(shortfall.order_line_id, location_id, expected_on, units))
+        )
+        promised.append(
+            Promised(shortfall.order_line_id, line.location_id, line.expected_on, units)
+        )
     PurchasePromise.objects.bulk_create(promises)
     return promised
 
@@ -133,6 +135,23 @@ def preorder_promised_total(product_ids: Collection[int]) -> dict[int, int]:
             ids,
         )
         return {product_id: int(units) for product_id, units in cursor.fetchall()}
+
+
+def incoming_units_free(product_ids: Sequence[int], candidates: Candidates) -> list[Free]:
+    """Return the incoming units of these products at the candidate locations that no
+    waiting order was promised, earliest expected first: what a quote may offer. Reads
+    without locks; the promise at capture takes them under the lines' locks."""
+    condition, params = candidates.sql()
+    ids = sorted(set(product_ids))
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT pl.id, pl.product_id, po.location_id, po.expected_on, {FREE}
+                {OPEN_LINES} AND pl.product_id IN ({marks}) AND {condition}
+                ORDER BY po.expected_on, pl.id""",
+            [*ids, *params],
+        )
+        return [Free(*row) for row in cursor.fetchall() if row[4] > 0]
 
 
 def purchase_promises_fulfil(*, line_ids_units: dict[int, int]) -> list[int]:

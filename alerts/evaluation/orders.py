@@ -69,7 +69,8 @@ def _first_location():
 
 def late_orders(policy: AlertPolicy, *, now: datetime) -> Hits:
     """Orders the order pages call at risk (`orders.selectors.orders_at_risk`: promised
-    for today or earlier and not yet gone, or waiting for stock with a promise), looking
+    for today or earlier and not yet gone, or waiting for stock with a promise, unless
+    incoming supply still keeps the date the customer was told), looking
     `late_order_days_ahead` days ahead: one definition of late for the rule and the pages."""
     ahead = now + timedelta(days=policy.late_order_days_ahead)
     today = timezone.localdate(now)
@@ -89,6 +90,7 @@ def late_orders(policy: AlertPolicy, *, now: datetime) -> Hits:
             queryset,
             order="number",
             promised_date="promised_date",
+            promised_to_customer="promised_to_customer",
             status="status",
             late="alert_late",
         ),

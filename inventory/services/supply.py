@@ -14,13 +14,15 @@ rows are locked here, in pk order, after it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.utils import timezone
 
 from inventory.exceptions import UnitsShort
-from inventory.locks import lock_stock, lock_stock_ids, stock_rows_ensure
+from inventory.locks import lock_stock
 from inventory.models import StockLevel, StockMovement
 from inventory.moved import stock_changed
 from inventory.notify import stock_freed
@@ -195,29 +197,77 @@ def _units_arrive(
     stock_changed(row.pk for row in rows.values())
 
 
-def incoming_move_many(*, units: Mapping[tuple[int, int], int]) -> None:
-    """Add signed units to `incoming` of many `(product id, location id)` places at once (a
-    file of purchase orders). The rows are locked in pk order, in chunks of ascending ids
-    (a statement holds at most 65,535 parameters)."""
-    units = {place: n for place, n in units.items() if n}
-    places = sorted(units)
-    ids: dict[tuple[int, int], int] = {}
-    for start in range(0, len(places), CHUNK):
-        chunk = places[start : start + CHUNK]
-        stock_rows_ensure(chunk)
-        ids.update(
-            ((product_id, location_id), pk)
-            for pk, product_id, location_id in StockLevel.objects.filter(
-                product_id__in={p for p, _ in chunk}, location_id__in={loc for _, loc in chunk}
-            ).values_list("pk", "product_id", "location_id")
-            if (product_id, location_id) in units
+def incoming_add_from(*, select: str, params: Sequence[Any] = ()) -> int:
+    """Add to `incoming` the units of many places at once (a file of purchase orders):
+    `select` is a query of `(product_id, location_id, units)` rows over the caller's staged
+    tables, a place possibly on several rows. The missing stock rows are created, all are
+    locked in pk order, then one UPDATE adds each place's sum. Return the places moved."""
+    postgres = connection.vendor == "postgresql"
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = StockLevel._meta.db_table
+
+    # A correlated look-up, not a join: the planner would read all the stock rows to hash
+    # them, where the few percent a file touches cost one index probe each.
+    def stock_id(alias: str) -> str:
+        return (
+            f"(SELECT s.id FROM {table} s WHERE s.product_id = {alias}.product_id"
+            f" AND s.location_id = {alias}.location_id)"
         )
-    by_id = sorted((ids[place], n) for place, n in units.items())
-    now = timezone.now()
-    for start in range(0, len(by_id), CHUNK):
-        batch = dict(by_id[start : start + CHUNK])
-        lock_stock_ids(batch)
-        counter_move(column="incoming", units_by_stock=batch, now=now)
 
-
-CHUNK = 10_000
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS incoming_add")
+        cursor.execute(
+            "CREATE TEMP TABLE incoming_add (product_id BIGINT NOT NULL, location_id BIGINT"
+            " NOT NULL, units INTEGER NOT NULL, stock_id BIGINT,"
+            " PRIMARY KEY (product_id, location_id))" + (" ON COMMIT DROP" if postgres else "")
+        )
+        cursor.execute(
+            "INSERT INTO incoming_add (product_id, location_id, units, stock_id)"
+            f" SELECT g.product_id, g.location_id, g.units, {stock_id('g')} FROM ("
+            "  SELECT x.product_id, x.location_id, SUM(x.units) AS units"
+            f" FROM ({select}) x GROUP BY x.product_id, x.location_id"
+            # In the order of the stock rows' unique index: the look-ups walk it once.
+            "  HAVING SUM(x.units) <> 0 ORDER BY x.product_id, x.location_id) g",
+            list(params),
+        )
+        places = cursor.rowcount
+        # In place order, so two files creating rows for the same places wait rather than
+        # deadlock; a row a concurrent writer created first is not an error.
+        cursor.execute(
+            f"INSERT INTO {table} (product_id, location_id, on_hand, allocated, reserved,"
+            " safety_stock, updated_at)"
+            " SELECT a.product_id, a.location_id, 0, 0, 0, 0, %s FROM incoming_add a"
+            " WHERE a.stock_id IS NULL ORDER BY a.product_id, a.location_id"
+            " ON CONFLICT (product_id, location_id) DO NOTHING",
+            [now],
+        )
+        if cursor.rowcount:
+            cursor.execute(
+                f"UPDATE incoming_add SET stock_id = {stock_id('incoming_add')}"
+                " WHERE stock_id IS NULL"
+            )
+        if postgres:
+            # Locked in pk order, as every stock writer locks (inventory.locks), and updated
+            # by pk: the ids go as one array each way, so both walk the primary key.
+            cursor.execute("SELECT stock_id, units FROM incoming_add ORDER BY stock_id")
+            ids, units = zip(*cursor.fetchall(), strict=True) if places else ((), ())
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT id FROM {table} WHERE id = ANY(%s)"
+                " ORDER BY id FOR UPDATE) locked",
+                [list(ids)],
+            )
+            cursor.execute(
+                f"UPDATE {table} SET incoming = {table}.incoming + v.units, updated_at = %s"
+                f" FROM unnest(%s::bigint[], %s::integer[]) AS v (id, units)"
+                f" WHERE {table}.id = v.id",
+                [now, list(ids), list(units)],
+            )
+        else:
+            # SQLite holds the database's write lock: nothing to lock row by row.
+            cursor.execute(
+                f"UPDATE {table} SET incoming = {table}.incoming + a.units, updated_at = %s"
+                f" FROM incoming_add a WHERE {table}.id = a.stock_id",
+                [now],
+            )
+        cursor.execute("DROP TABLE incoming_add")
+    return places

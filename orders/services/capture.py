@@ -431,9 +431,12 @@ def _promise_incoming(*, order, lines, recorded, candidates, now) -> list[OrderE
         )
         if promised_date is not None and order.promised_date is not None:
             promised_date = max(promised_date, order.promised_date)
-    if promised_date != order.promised_date:
-        order.promised_date = promised_date
-        Order.objects.filter(pk=order.pk).update(promised_date=promised_date)
+    if promised_date != order.promised_date or promised_date is not None:
+        # The date told to the customer: a purchase order moved later breaks it.
+        order.promised_date = order.promised_to_customer = promised_date
+        Order.objects.filter(pk=order.pk).update(
+            promised_date=promised_date, promised_to_customer=promised_date
+        )
     units = sum(p.units for p in promised)
     return [
         OrderEvent(

@@ -4,7 +4,10 @@
 options"), each with its date and its price, and says for every method why it was or was
 not offered (the console's quote page shows that). One query: what the shipping locations
 and the click & collect stores may sell of the basket (`inventory.selectors.quote_stock`);
-the settings come from the per-process snapshot (`orders.delivery.config`).
+the settings come from the per-process snapshot (`orders.delivery.config`). A basket the
+shipping shelves cannot fill costs one more query: the purchase-order units no waiting
+order was promised (`inventory.incoming.incoming_free`), shared out as capture would
+promise them (`incoming_take`), which date the shipped methods later.
 
 `order_promise` dates and prices the option an order is placed with, from the plan order
 capture has just confirmed: no query at all.
@@ -24,6 +27,7 @@ from decimal import Decimal
 from django.conf import settings
 
 import sourcing
+from inventory.incoming import Shortfall, incoming_free, incoming_take
 from inventory.models import Location, Product
 from inventory.selectors import Candidates, Sellable, quote_stock
 from orders.delivery.config import DeliveryConfig, Place, delivery_config
@@ -214,56 +218,117 @@ def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
         {"lat": destination.lat, "lon": destination.lon},
         Candidates(channel=channel),
     )
-    if not instance.locations:
+    plan = None
+    lacking = list(wants)
+    if instance.locations:
+        # A quote needs the plan's locations only: no runner-up plans to explain, and a
+        # budget of its own, far below the order's, so that no basket makes the page wait.
+        plan = sourcing.plan(
+            instance,
+            strategy=settings.OMS_SOURCING_STRATEGY,
+            budget_ms=settings.OMS_QUOTE_SOURCING_BUDGET_MS,
+            explain_runner_ups=False,
+        )
+        quote.plan = plan
+        by_line = {want.line: want for want in wants}
+        lacking = [
+            Want(u.line, by_line[u.line].product_id, u.sku, u.quantity) for u in plan.unallocated
+        ]
+    # What the shelves lack may come from purchase orders, as capture would promise it.
+    incoming = _incoming(channel, lacking) if lacking else []
+    if incoming is None:
+        short = ", ".join(f"{want.quantity} × {want.sku}" for want in lacking)
+        why = (
+            f"The shipping network lacks {short}, and incoming supply cannot make it up."
+            if plan is not None
+            else "No shipping location has any of the basket, and incoming supply cannot "
+            "make it up."
+        )
         for method, _ in priced:
-            quote.refuse(method, "No shipping location has any of the basket.")
+            quote.refuse(method, why)
         return
-    # A quote needs the plan's locations only: no runner-up plans to explain, and a budget
-    # of its own, far below the order's, so that no basket makes the page wait.
-    plan = sourcing.plan(
-        instance,
-        strategy=settings.OMS_SOURCING_STRATEGY,
-        budget_ms=settings.OMS_QUOTE_SOURCING_BUDGET_MS,
-        explain_runner_ups=False,
-    )
-    quote.plan = plan
-    if plan.unallocated:
-        short = ", ".join(f"{u.quantity} × {u.sku}" for u in plan.unallocated)
-        for method, _ in priced:
-            quote.refuse(method, f"The shipping network lacks {short}.")
-        return
-    codes = list(plan.locations)
+    codes = list(plan.locations) if plan is not None else []
     shipments = []
     for code in codes:
         site = sellable.sites[code]
         shipments.append(
             Shipment(config.places[site.pk].calendar, destination.km(site.lat, site.lon))
         )
+    supply = [(location_id, expected_on) for _, location_id, expected_on, _ in incoming]
+    config = _config_covering(config, {location_id for location_id, _ in supply})
+    incoming_codes = {config.places[location_id].code for location_id, _ in supply}
     for method, price in priced:
         services = config.services.get(method, ())
         if not services:
             quote.refuse(method, f"No active {method} carrier service with transit bands.")
             continue
-        promised = shipped_promise(shipments, services, at)
-        if promised is None:
-            quote.refuse(
-                method,
-                f"A parcel from {', '.join(codes)} is beyond every {method} "
-                "carrier service's last band.",
+        day, legs = None, []
+        if shipments:
+            promised = shipped_promise(shipments, services, at)
+            if promised is None:
+                quote.refuse(
+                    method,
+                    f"A parcel from {', '.join(codes)} is beyond every {method} "
+                    "carrier service's last band.",
+                )
+                continue
+            day, chosen = promised
+            legs = [
+                f"{code}: dispatched {shipment.calendar.dispatch_on(at):%a %d %b}, "
+                f"{chosen[i][0].code} {shipment.km:.0f} km, delivered {chosen[i][1]:%a %d %b}"
+                for i, (code, shipment) in enumerate(zip(codes, shipments, strict=True))
+            ]
+        if supply:
+            later = incoming_promise_date(
+                method=method, supply=supply, lat=destination.lat, lon=destination.lon
             )
-            continue
-        day, chosen = promised
-        legs = "; ".join(
-            f"{code}: dispatched {shipment.calendar.dispatch_on(at):%a %d %b}, "
-            f"{chosen[i][0].code} {shipment.km:.0f} km, delivered {chosen[i][1]:%a %d %b}"
-            for i, (code, shipment) in enumerate(zip(codes, shipments, strict=True))
-        )
+            if later is None:
+                quote.refuse(
+                    method,
+                    f"Incoming supply at {', '.join(sorted(incoming_codes))} cannot be "
+                    f"dated for {method} delivery.",
+                )
+                continue
+            day = later if day is None else max(day, later)
+            legs += [
+                f"{units} × {sku} incoming at {config.places[location_id].code} on "
+                f"{expected_on:%a %d %b}"
+                for sku, location_id, expected_on, units in incoming
+            ]
+        assert day is not None  # some shipment or some incoming supply dates the basket
         quote.offer(
             Option(
-                method, None, price.for_basket(quote.basket_value), price.currency, day, len(codes)
+                method,
+                None,
+                price.for_basket(quote.basket_value),
+                price.currency,
+                day,
+                len(set(codes) | incoming_codes),
             ),
-            f"Cheapest plan: {len(codes)} shipment(s), dated by the slowest. {legs}.",
+            f"Cheapest plan: {len(codes)} shipment(s)"
+            + (" and incoming supply" if supply else "")
+            + f", dated by the slowest. {'; '.join(legs)}.",
         )
+
+
+def _incoming(channel: Channel, lacking: Sequence[Want]) -> list[tuple[str, int, date, int]] | None:
+    """Return where and when open purchase orders bring what the shelves lack, as capture
+    would promise it (earliest first, units no waiting order was promised): (sku, location
+    id, expected on, units) per take; None when they cannot bring it all."""
+    # A basket has no order lines yet: its lines' positions stand in for their ids.
+    shortfalls = [Shortfall(want.line, want.product_id, want.quantity) for want in lacking]
+    free = incoming_free(
+        product_ids=sorted({want.product_id for want in lacking}),
+        candidates=Candidates(channel=channel),
+    )
+    taken = incoming_take(shortfalls, free)
+    if sum(units for _, _, units in taken) < sum(s.units for s in shortfalls):
+        return None
+    skus = {want.line: want.sku for want in lacking}
+    return [
+        (skus[shortfall.order_line_id], line.location_id, line.expected_on, units)
+        for shortfall, line, units in taken
+    ]
 
 
 def _pickup(quote, config, channel, wants, held, destination, at) -> None:

@@ -6,7 +6,9 @@ from django.urls import reverse
 from inventory.models import LocationClosedDay
 from orders.delivery.config import delivery_config
 from orders.models import DeliveryPrice
+from supply.services.purchase_orders import purchase_order_create
 from tests.delivery.conftest import CUSTOMER, MONDAY, at, day, iso
+from tests.orders.helpers import place
 
 URL = reverse("delivery-options")
 pytestmark = pytest.mark.django_db
@@ -226,3 +228,63 @@ def test_a_quote_costs_a_fixed_few_queries(api, net, django_assert_max_num_queri
     with django_assert_max_num_queries(4):
         response = quote(api, [("TEE", 1), ("MUG", 1)], when=at(MONDAY, 10))
     assert response.status_code == 200
+
+
+def _purchase_order(net, units: int, expected_on):
+    purchase_order_create(
+        number="PO-1",
+        supplier="Acme",
+        location=net["dc_paris"],
+        expected_on=expected_on,
+        lines=[(net["tee"], units)],
+    )
+
+
+def test_units_the_shelves_lack_are_offered_from_a_purchase_order_with_its_later_date(api, net):
+    # given: 12 tees on the shipping shelves (DC-PARIS 10, Rivoli 2), 10 more expected at
+    # DC-PARIS next Monday
+    _purchase_order(net, 10, day(7))
+    # when: 15 tees, Monday 10:00
+    response = quote(api, [("TEE", 15)], when=at(MONDAY, 10))
+    # then: shipped methods are offered, dated from the purchase order: received Monday,
+    # one processing day, dispatched Tuesday, then 2 days standard, 1 day express; the
+    # answer's shape is the contract's
+    assert response.status_code == 200, response.content
+    options = by_method(response)
+    assert options["standard"] == [
+        {
+            "method": "standard",
+            "location": None,
+            "cost": "0.00",
+            "currency": "EUR",
+            "promised_date": iso(10),
+            "shipments": options["standard"][0]["shipments"],
+        }
+    ]
+    assert options["standard"][0]["shipments"] in (1, 2)
+    assert options["express"][0]["promised_date"] == iso(9)
+    # and neither same day nor a store can hand over units not yet there
+    assert "same_day" not in options and "click_and_collect" not in options
+
+
+def test_incoming_units_promised_to_waiting_orders_are_not_offered_again(api, net):
+    # given: 10 tees coming; an order took every tee on the shelves and 8 of those coming
+    _purchase_order(net, 10, day(7))
+    waiting = place([(net["tee"], 20)])
+    waiting.refresh_from_db()
+    assert waiting.status == "partially_allocated"
+    # when
+    two = quote(api, [("TEE", 2)], when=at(MONDAY, 10))
+    three = quote(api, [("TEE", 3)], when=at(MONDAY, 10))
+    # then: two are still free to offer, three are not
+    assert by_method(two)["standard"][0]["promised_date"] == iso(10)
+    assert "standard" not in by_method(three) and "express" not in by_method(three)
+
+
+def test_a_basket_neither_the_shelves_nor_incoming_supply_can_serve_gets_no_shipped_option(
+    api, net
+):
+    _purchase_order(net, 10, day(7))
+    response = quote(api, [("TEE", 30)], when=at(MONDAY, 10))
+    assert response.status_code == 200
+    assert "standard" not in by_method(response) and "express" not in by_method(response)

@@ -7,6 +7,8 @@ import pytest
 from django.db.models import Sum
 from django.urls import reverse
 
+from alerts.models import Alert
+from alerts.services import alerts_evaluate_orders
 from orders.models import CarrierService, Order, TransitBand
 from outbox.models import OutboxEvent
 from supply.models import PurchasePromise
@@ -139,3 +141,68 @@ def test_a_purchase_order_moved_later_moves_its_orders_dates_and_tells_them(api,
     event = OutboxEvent.objects.get(event="order.promise_changed")
     assert event.data["number"] == order.number
     assert event.data["promised_date"] == order.promised_date.isoformat()
+
+
+def _late_alerts(order):
+    return list(Alert.objects.filter(kind=Alert.Kind.LATE_ORDER, order=order))
+
+
+def _move(api, days: int):
+    when = (date.today() + timedelta(days=days)).isoformat()
+    response = api.patch(
+        reverse("purchase-order-detail", kwargs={"po_number": "PO-1"}),
+        {"expected_on": when},
+        format="json",
+    )
+    assert response.status_code == 200
+
+
+def test_a_purchase_order_moved_past_the_promise_raises_a_late_order_alert_until_moved_back(
+    api, dc, shirt
+):
+    # given: an order promised from a purchase order due in ten days
+    _purchase(dc, shirt, units=5)
+    order = place([(shirt, 2)])
+    order.refresh_from_db()
+    told = order.promised_to_customer
+    assert told == order.promised_date
+    alerts_evaluate_orders()
+    assert _late_alerts(order) == []  # waiting, but in time for what the customer was told
+    # when: the supplier is two weeks later
+    _move(api, 24)
+    alerts_evaluate_orders()
+    # then: the order is late against its promise
+    order.refresh_from_db()
+    (alert,) = _late_alerts(order)
+    assert alert.status == "open"
+    assert alert.details["promised_to_customer"] == told.isoformat()
+    assert alert.details["promised_date"] == order.promised_date.isoformat()
+    assert order.promised_date > told
+    # when: the supplier comes back to the first date
+    _move(api, 10)
+    alerts_evaluate_orders()
+    # then: the promise is kept again
+    alert.refresh_from_db()
+    order.refresh_from_db()
+    assert order.promised_date == told
+    assert alert.status == "resolved"
+
+
+def test_the_late_order_alert_of_a_moved_purchase_order_resolves_when_the_units_arrive(
+    api, dc, shirt, django_capture_on_commit_callbacks
+):
+    # given: the promise broken by a purchase order moved later
+    purchase_order = _purchase(dc, shirt, units=5)
+    order = place([(shirt, 2)])
+    _move(api, 24)
+    alerts_evaluate_orders()
+    (alert,) = _late_alerts(order)
+    # when: the units arrive after all
+    with django_capture_on_commit_callbacks(execute=True):
+        purchase_order_receive(purchase_order_id=purchase_order.pk, received={shirt: 5})
+    alerts_evaluate_orders()
+    # then
+    order.refresh_from_db()
+    alert.refresh_from_db()
+    assert order.status == Order.Status.ALLOCATED
+    assert alert.status == "resolved"
