@@ -163,7 +163,7 @@ def test_the_admin_keeps_a_new_sku_in_its_normal_form_and_refuses_a_look_alike(
     # given
     ProductFactory(sku="AP-10001")
     add = "/admin/inventory/product/add/"
-    form = {"name": "x", "barcode": "", "price": "", "active": "on"}
+    form = {"name": "x", "barcode": "", "price": "", "active": "on", "preorder_cap": "0"}
     # when
     normalised = admin_client_logged.post(add, {**form, "sku": "\uff22\uff22-1"})
     look_alike = admin_client_logged.post(add, {**form, "sku": "ap-10001"})
