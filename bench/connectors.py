@@ -20,9 +20,9 @@ figure once (remote ids looked up and kept). Then, in one run:
   Shopify `orders/create` webhooks POSTed to `/connectors/web/webhook/` on a gunicorn
   server (2 workers) at each rate of `--orders-per-minute` (comma-separated) for
   `--minutes`, after a few unmeasured ones. Prints per rate: p50/p99/max of the time to
-  answer, the web server's CPU per webhook (its processes' utime + stime from /proc), the
-  delay from storing to the order placed by the worker (p50/p99) and the worker's CPU per
-  order, and the load average.
+  answer (the order placed in the request), the web server's CPU per webhook (its
+  processes' utime + stime from /proc), the delay from storing to the order placed
+  (p50/p99), the worker's CPU per order it placed, if any, and the load average.
 
 Every wait has a deadline (`--deadline` for the whole run), and the worker, the web server
 and the fake shop are stopped in `finally`, whatever happened.
@@ -560,11 +560,11 @@ def main() -> int:
                     f"p99 {percentile(t, 99) * 1000:.0f} ms, "
                     f"max {max(t, default=float('nan')) * 1000:.0f} ms; web CPU "
                     f"{hooks['web_cpu'] / max(hooks['sent'], 1) * 1000:.1f} ms per webhook; "
-                    f"{placed['stored']} stored, {placed['applied']} placed by the worker, "
+                    f"{placed['stored']} stored, {placed['applied']} placed, "
                     f"stored -> placed p50 {percentile(lag, 50):.1f} s, "
                     f"p99 {percentile(lag, 99):.1f} s; worker CPU "
-                    f"{worker_cpu / max(placed['applied'], 1) * 1000:.0f} ms per order placed "
-                    f"(its stock figures sent too); load {load_average()}"
+                    f"{worker_cpu / max(placed['applied'], 1) * 1000:.0f} ms per order (the stock "
+                    f"figures its units moved); load {load_average()}"
                 )
                 first += hooks["sent"]
         else:
