@@ -196,6 +196,10 @@ def start_server(env: dict, port: int, options) -> subprocess.Popen:
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        # A worker recycled mid-run (gunicorn.conf.py's max_requests) takes its CPU time
+        # with it, out of the CpuMeter's count: no recycling during the bench.
+        "--max-requests",
+        "0",
     ]
     if options.worker_class == "gthread":
         command += ["--threads", str(options.threads)]
@@ -205,6 +209,8 @@ def start_server(env: dict, port: int, options) -> subprocess.Popen:
         command,
         cwd=ROOT,
         env=env,
+        # The access log (gunicorn.conf.py: stdout) is written as in production, not shown.
+        stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
     deadline = time.monotonic() + 30
