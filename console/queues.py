@@ -20,6 +20,7 @@ from core.exceptions import DomainError
 from fulfilment.models import Fulfilment
 from orders.admin import order_ids_matching
 from orders.models import Order
+from orders.selectors import requests_asked
 from orders.services.fulfilments import (
     RejectReason,
     fulfilment_accept,
@@ -118,7 +119,9 @@ def of_locations_with_code(code: str) -> Q:
 
 
 _FULFILMENT_ROWS: dict[str, Callable[[], QuerySet]] = {
-    "to-accept": lambda: Fulfilment.objects.filter(status=Fulfilment.Status.REQUESTED),
+    "to-accept": lambda: requests_asked(
+        Fulfilment.objects.filter(status=Fulfilment.Status.REQUESTED)
+    ),
     "to-ship": lambda: Fulfilment.objects.filter(status=Fulfilment.Status.ACCEPTED),
     "ready-for-pickup": lambda: Fulfilment.objects.filter(
         status=Fulfilment.Status.READY_FOR_PICKUP

@@ -62,3 +62,13 @@ def promise_at_risk(order: Order, *, now: datetime | None = None) -> bool:
     if order.status not in WAITING_FOR_STOCK:
         return False
     return order.promised_to_customer is None or promise_broken(order)
+
+
+# The requests of an order on hold (Order.held_for): its locations are not asked for its
+# units until the release, so no queue, list or count shows them.
+REQUESTS_OF_HELD_ORDERS = Q(status="requested") & ~Q(order__held_for="")
+
+
+def requests_asked(requests: QuerySet) -> QuerySet:
+    """Leave out of fulfilment requests those of orders on hold (REQUESTS_OF_HELD_ORDERS)."""
+    return requests.exclude(REQUESTS_OF_HELD_ORDERS)

@@ -15,6 +15,7 @@ from inventory.models import Allocation, Location, Product, StockLevel
 from inventory.selectors import stock_rows
 from orders.delivery.promise import distance_km
 from orders.models import Order
+from orders.selectors import requests_asked
 from orders.services.pickup import pickup_code_normal
 
 FS = Fulfilment.Status
@@ -68,7 +69,7 @@ def requests_at(
     """Return the location's requests in `status` (oldest first), each with its open
     lines: SKU, name, units and the bin they sit in."""
     fulfilments = (
-        Fulfilment.objects.filter(location=location, status=status)
+        requests_asked(Fulfilment.objects.filter(location=location, status=status))
         .select_related("order", "order__pickup_location", "location")
         .prefetch_related(
             Prefetch(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from console import charts
 from console.selectors.time import days_back
 from fulfilment.models import Fulfilment
+from orders.selectors import requests_asked
 
 LEAD_DAYS = 7
 # Enough shipments for steady percentiles; a busier week is sampled from its latest ones.
@@ -64,7 +65,7 @@ def lead_times(*, scope: frozenset[int] | None, now: datetime) -> dict:
 
 def waiting(*, scope: frozenset[int] | None, status: str) -> list[Fulfilment]:
     """Return the oldest requests in `status` at the person's locations."""
-    rows = Fulfilment.objects.filter(status=status)
+    rows = requests_asked(Fulfilment.objects.filter(status=status))
     if scope is not None:
         rows = rows.filter(location_id__in=scope)
     return list(

@@ -7,7 +7,6 @@ fulfilment as it is after it; a transition the fulfilment's state does not allow
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -25,6 +24,7 @@ from fulfilment.api.serializers import (
 )
 from fulfilment.models import Fulfilment
 from fulfilment.representation import fulfilments_for_output
+from orders.selectors import requests_asked
 from orders.services.fulfilments import (
     fulfilment_accept,
     fulfilment_collect,
@@ -66,8 +66,7 @@ class FulfilmentListView(generics.ListAPIView):
 
     def get_queryset(self):
         # A held order's requests are not sent to their locations until its release.
-        held = Q(status=Fulfilment.Status.REQUESTED) & ~Q(order__held_for="")
-        queryset = super().get_queryset().exclude(held)
+        queryset = requests_asked(super().get_queryset())
         return api_location_work(queryset, self.request.user, "location")
 
     @extend_schema(

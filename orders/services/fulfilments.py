@@ -81,6 +81,13 @@ def fulfilment_accept(*, fulfilment_id: int, actor: AbstractBaseUser | None = No
     fulfilment, order = _locked(fulfilment_id)
     if fulfilment.status == FS.ACCEPTED:
         return fulfilment
+    if order.held_for:
+        # Its location was not asked for the units yet (no fulfilment.requested).
+        raise ConflictError(
+            f"Order {order.number} is on hold ({order.held_for}): its locations are not "
+            "asked for its units until it is released.",
+            field="status",
+        )
     fulfilment_ensure_can_become(fulfilment, FS.ACCEPTED)
     fulfilment.status = FS.ACCEPTED
     fulfilment.accepted_at = timezone.now()

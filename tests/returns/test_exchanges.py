@@ -220,6 +220,12 @@ def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, 
     assert requested_events(request, before) == []
     assert export_rows(tmp_path) == []
     assert queue(api) == []
+    assert console_queue(service_client) == []
+    # and a location that learnt of it anyway cannot take it on
+    refused = api.post(reverse("fulfilment-accept", args=[request.pk]))
+    assert refused.status_code == 409 and "on hold" in str(refused.json()["errors"])
+    request.refresh_from_db()
+    assert request.status == "requested"
     page = service_client.get(reverse("orders_console:order", args=[new.number]))
     assert "On hold" in page.content.decode() and answer["number"] in page.content.decode()
 
@@ -230,6 +236,7 @@ def test_a_held_exchange_asks_no_location_until_its_return_is_in_then_once(api, 
     assert requested_events(request, before) == [request.pk]
     assert api.get(reverse("order-detail", args=[new.number])).json()["held_for"] is None
     assert queue(api) == [request.pk]
+    assert console_queue(service_client) == [new.number]
     assert [row["order"] for row in export_rows(tmp_path)] == [new.number]
     assert export_rows(tmp_path) == []
     page = service_client.get(reverse("orders_console:order", args=[new.number]))
@@ -258,6 +265,13 @@ def queue(api) -> list[int]:
     """Return the requests the 3PL's queue lists (GET /api/v1/fulfilments/)."""
     answer = api.get(reverse("fulfilments"), {"location": "3PL-BE", "status": "requested"})
     return [row["id"] for row in answer.json()["results"]]
+
+
+def console_queue(client) -> list[str]:
+    """Return the order numbers the console's "to accept" queue lists."""
+    page = client.get(reverse("oms_console:queue", args=["to-accept"]))
+    assert page.status_code == 200
+    return [row.order.number for row in page.context["rows"]]
 
 
 def export_rows(tmp_path) -> list[dict]:
