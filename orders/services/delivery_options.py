@@ -133,7 +133,13 @@ def delivery_quote(
     wants = [
         Want(i, product.pk, product.sku, quantity) for i, (product, quantity) in enumerate(lines)
     ]
-    stock = quote_stock(product_ids={want.product_id for want in wants}, channel=channel)
+    # A pre-order product is sold against incoming supply only, as capture sells it: its
+    # shelf units are none of the quote's business, so only purchase orders can date it.
+    preorders = {product.pk for product, _ in lines if product.preorder}
+    stock = quote_stock(
+        product_ids={want.product_id for want in wants if want.product_id not in preorders},
+        channel=channel,
+    )
     sellable = stock.shipping
     config = _config_covering(config, [site.pk for site in sellable.sites.values()])
     try:

@@ -288,3 +288,22 @@ def test_a_basket_neither_the_shelves_nor_incoming_supply_can_serve_gets_no_ship
     response = quote(api, [("TEE", 30)], when=at(MONDAY, 10))
     assert response.status_code == 200
     assert "standard" not in by_method(response) and "express" not in by_method(response)
+
+
+def test_a_pre_order_product_is_quoted_from_incoming_supply_only(api, net):
+    # given: the tee is sold as a pre-order, with 10 on the shipping shelves and 10
+    # expected at DC-PARIS next Monday
+    net["tee"].preorder, net["tee"].preorder_cap = True, 50
+    net["tee"].save(update_fields=["preorder", "preorder_cap"])
+    _purchase_order(net, 10, day(7))
+    # when: 2 tees, Monday 10:00
+    response = quote(api, [("TEE", 2)], when=at(MONDAY, 10))
+    # then: dated from the purchase order, as capture will promise them, never from the
+    # shelves: no same day, no store, standard on the purchase order's date
+    assert response.status_code == 200, response.content
+    options = by_method(response)
+    assert options["standard"][0]["promised_date"] == iso(10)
+    assert options["express"][0]["promised_date"] == iso(9)
+    assert "same_day" not in options and "click_and_collect" not in options
+    # and without incoming supply nothing is offered at all
+    assert "standard" not in by_method(quote(api, [("TEE", 11)], when=at(MONDAY, 10)))
