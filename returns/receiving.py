@@ -32,7 +32,7 @@ from inventory.locks import lock_stock_selected
 from inventory.models import Location, StockMovement
 from inventory.services.ledger import movements_apply_selected
 from inventory.services.quarantine import stock_quarantine_add_selected
-from orders.locks import lock_orders
+from orders.locks import lock_order_ids
 from orders.models import OrderEvent
 from outbox.emit import Draft, events_emit
 from outbox.events import RETURN_RECEIVED, return_key
@@ -278,7 +278,7 @@ class _Stage:
             "AND id IN (SELECT return_id FROM return_work)"
         )
         self.order_ids = {order_id for (order_id,) in self.cursor.fetchall()}
-        lock_orders(self.order_ids)
+        lock_order_ids(self.order_ids)
 
     def lock_returns(self) -> set[int]:
         """Lock the returns by id; return those whose status takes no more units."""
@@ -296,7 +296,7 @@ class _Stage:
         # made): locked now, still before any line or stock row.
         late = {x for _, _, x in self.returns.values() if x is not None} - self.order_ids
         if late:
-            lock_orders(late)
+            lock_order_ids(late)
             self.order_ids |= late
         return refused
 
@@ -371,6 +371,10 @@ class _Stage:
             "ON l.return_request_id = w.return_id AND l.product_id = w.product_id "
             f"AND {row_start} < l.upto AND {line_start} < w.upto"
         )
+        if self.postgres and self.rows >= _ANALYZED:
+            # The ledger, quarantine and counters below join these rows to stock and
+            # returns: without their figures the planner expects a handful and loops.
+            self.cursor.execute("ANALYZE return_split")
 
     def receipts_write(self, *, source: str, actor, now: datetime) -> None:
         """One receipt per return, then its lines."""
