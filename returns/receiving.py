@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
@@ -48,10 +49,10 @@ Disposition = ReturnReceiptLine.Disposition
 RECEIVING = frozenset(s for s, then in RETURN_TRANSITIONS.items() if RS.PARTIALLY_RECEIVED in then)
 
 
-@dataclass(frozen=True)
-class ReceivedRow:
+class ReceivedRow(NamedTuple):
     """One received line: units of a SKU of a return, and what becomes of them. `row` is
-    the number a person knows it by (the file's row, the receipt's line)."""
+    the number a person knows it by (the file's row, the receipt's line). A tuple: a file
+    makes ten thousand of them, and they are staged as they are."""
 
     row: int
     number: str
@@ -210,17 +211,17 @@ class _Stage:
 
     def load(self, rows: list[ReceivedRow]) -> None:
         self.rows = len(rows)
-        values = [(r.row, r.number, r.sku, r.quantity, r.disposition) for r in rows]
+        # The rows are staged as they are: their fields are the table's columns, in order.
         columns = "row_no, number, sku, quantity, disposition"
         if self.postgres:
             with self.cursor.cursor.copy(f"COPY return_stage ({columns}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
+                for row in rows:
+                    copy.write_row(row)
         else:
-            for start in range(0, len(values), _CHUNK):
+            for start in range(0, len(rows), _CHUNK):
                 self.cursor.executemany(
                     f"INSERT INTO return_stage ({columns}) VALUES (%s, %s, %s, %s, %s)",
-                    values[start : start + _CHUNK],
+                    rows[start : start + _CHUNK],
                 )
 
     def resolve(self, *, at: Location | None, expected_at: Location | None) -> None:
