@@ -15,7 +15,8 @@ run:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/returns.py
 
-`--profile` prints where the API's receipts and the import spend their time (pyinstrument).
+`--profile` prints where the API's receipts and the import spend their time (pyinstrument);
+`--skip-api` leaves the API out, to measure the import beside the floor alone.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def main() -> int:
     parser.add_argument(
         "--profile", action="store_true", help="Print a profile of the API and import paths."
     )
+    parser.add_argument(
+        "--skip-api", action="store_true", help="Leave out the API's receipts: the import alone."
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -68,8 +72,10 @@ def main() -> int:
         numbers = setup_data(args.returns * 2)
         api_numbers, file_numbers = numbers[: args.returns], numbers[args.returns :]
         settle()
-        api = profiled(args.profile, "API receive", bench_api, api_numbers)
-        settle()
+        api = None
+        if not args.skip_api:
+            api = profiled(args.profile, "API receive", bench_api, api_numbers)
+            settle()
         imported = profiled(args.profile, "import_returns", bench_import, file_numbers)
         settle()
         floor = bench_floor(args.returns * LINES_PER_RETURN)
@@ -288,18 +294,20 @@ def ledger_drift() -> int:
         return cursor.fetchone()[0]
 
 
-def report(api: dict, imported: dict, floor: dict) -> None:
-    api_rate = api["lines"] / api["seconds"]
+def report(api: dict | None, imported: dict, floor: dict) -> None:
     import_rate = imported["rows"] / imported["seconds"]
     floor_rate = floor["rows"] / floor["seconds"]
     print()
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if api is not None:
+        api_rate = api["lines"] / api["seconds"]
+        print(
+            f"API receive: {api['lines']:,} lines in {api['requests']:,} requests, "
+            f"{api['seconds']:.1f} s = {api_rate:,.0f} lines/s; per receipt p50 "
+            f"{api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms (goal: p99 under 100 ms)"
+        )
     print(
-        f"API receive: {api['lines']:,} lines in {api['requests']:,} requests, "
-        f"{api['seconds']:.1f} s = {api_rate:,.0f} lines/s; per receipt p50 "
-        f"{api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms (goal: p99 under 100 ms)"
-    )
-    print(
-        f"import_returns: {imported['rows']:,} rows in {imported['seconds']:.1f} s = "
+        f"import_returns: {imported['rows']:,} rows in {imported['seconds']:.2f} s = "
         f"{import_rate:,.0f} rows/s"
     )
     print(

@@ -23,3 +23,14 @@ def lock_orders(order_ids) -> dict[int, Order]:
         .order_by("pk")
     )
     return {order.pk: order for order in rows}
+
+
+def lock_order_ids(order_ids) -> None:
+    """Lock several orders' rows, ids ascending, reading back only their ids: for writers of
+    many orders' rows in SQL (a file of returns), which need the lock and not the objects."""
+    list(
+        Order.objects.select_for_update()
+        .filter(pk__in=sorted(set(order_ids)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
