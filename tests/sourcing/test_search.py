@@ -137,10 +137,9 @@ def scratch_reduced(price, fixed, unit, holders):
     return reduced
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.data())
-def test_a_node_bound_from_ceilings_equals_the_bound_from_scratch(data):
-    # given: root prices and reduced costs, and ceilings on some SKUs' prices
+def draw_node(data):
+    """Draw a node's sites (unit and fixed costs), each SKU's holders sorted by unit cost
+    with the units each holds, the units each SKU may take at most, and root prices."""
     sites = data.draw(st.integers(2, 7))
     unit = [data.draw(st.sampled_from((0.2, 0.5, 1.0, 1.7))) for _ in range(sites)]
     fixed = [data.draw(st.sampled_from((2.0, 5.0, 9.5))) for _ in range(sites)]
@@ -153,6 +152,14 @@ def test_a_node_bound_from_ceilings_equals_the_bound_from_scratch(data):
         holders.append(group)
         most.append(data.draw(st.integers(1, sum(u for _, u in group))))
     price = [data.draw(st.sampled_from((0.3, 1.2, 2.5, 6.0))) for _ in holders]
+    return sites, unit, fixed, holders, most, price
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_node_bound_from_ceilings_equals_the_bound_from_scratch(data):
+    # given: root prices and reduced costs, and ceilings on some SKUs' prices
+    sites, unit, fixed, holders, most, price = draw_node(data)
     ceilings = {
         i: data.draw(st.sampled_from((0.1, 0.6, 1.5, 3.0)))
         for i in range(len(holders))
@@ -192,18 +199,7 @@ def test_a_node_bound_from_ceilings_equals_the_bound_from_scratch(data):
 @given(st.data())
 def test_a_node_bound_stopped_at_a_limit_is_never_above_the_full_bound(data):
     # given: a node (root prices, some sites forced, some free) and a limit to cut at
-    sites = data.draw(st.integers(2, 7))
-    unit = [data.draw(st.sampled_from((0.2, 0.5, 1.0, 1.7))) for _ in range(sites)]
-    fixed = [data.draw(st.sampled_from((2.0, 5.0, 9.5))) for _ in range(sites)]
-    holders, most = [], []
-    for _ in range(data.draw(st.integers(1, 4))):
-        chosen = data.draw(st.lists(st.integers(0, sites - 1), min_size=1, unique=True))
-        group = sorted(
-            ((s, data.draw(st.integers(1, 3))) for s in chosen), key=lambda h: unit[h[0]]
-        )
-        holders.append(group)
-        most.append(data.draw(st.integers(1, sum(u for _, u in group))))
-    price = [data.draw(st.sampled_from((0.3, 1.2, 2.5, 6.0))) for _ in holders]
+    sites, unit, fixed, holders, most, price = draw_node(data)
     state = [data.draw(st.integers(0, 2)) for _ in range(sites)]
     common = {
         "state": state,
