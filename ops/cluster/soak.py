@@ -503,7 +503,10 @@ def soak_run(
     _checks_database(journal, receiver, checks, figures, outbox_drained)
     receiver.stop()
     rows = memory.growth(warm_up=warm_up, least=warm_up)
-    grown = [row for row in rows if row[5] >= 0.10 and row[4] - row[3] > 1024]
+    # A PostgreSQL backend of ~10 MiB fills its catalog and plan caches for a while: a MiB
+    # more is 10 % of it and no leak. Growth counts from 4 MiB on, which for the Python
+    # processes (100-200 MiB) is far below their 10 %.
+    grown = [row for row in rows if row[5] >= 0.10 and row[4] - row[3] > 4096]
     checks["resident memory flat (< 10 % after warm-up)"] = not grown or [
         f"{host} {command} {first}→{last} KiB" for host, command, _, first, last, _ in grown
     ]
