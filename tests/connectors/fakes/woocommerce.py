@@ -139,27 +139,11 @@ class FakeWooCommerce(FakeStorefront):
                 f"Unable to accept more than {BATCH_LIMIT} items for this request.",
             )
         self.batches.append(rows)
-        answered = []
-        for row in rows:
-            product = self.products.get(int(row.get("id") or 0))
-            if product is None or product["type"] == "variation":
-                answered.append(
-                    {
-                        "id": 0,
-                        "error": {
-                            "code": "woocommerce_rest_product_invalid_id",
-                            "message": "Invalid ID.",
-                            "data": {"status": 400},
-                        },
-                    }
-                )
-                continue
-            if "manage_stock" in row:
-                product["manage_stock"] = bool(row["manage_stock"])
-            if "stock_quantity" in row:
-                product["stock_quantity"] = int(row["stock_quantity"])
-            answered.append(dict(product))
-        return Answer(200, {"update": answered})
+        return _stock_set(
+            rows,
+            lambda pk: p if (p := self.products.get(pk)) and p["type"] != "variation" else None,
+            "woocommerce_rest_product_invalid_id",
+        )
 
     def _variations_batch(self, number: int, body: dict) -> Answer:
         parent = self.products.get(number)
@@ -173,27 +157,11 @@ class FakeWooCommerce(FakeStorefront):
                 f"Unable to accept more than {BATCH_LIMIT} items for this request.",
             )
         self.variation_batches.append((number, rows))
-        answered = []
-        for row in rows:
-            variation = self.products.get(int(row.get("id") or 0))
-            if variation is None or variation.get("parent_id") != number:
-                answered.append(
-                    {
-                        "id": 0,
-                        "error": {
-                            "code": "woocommerce_rest_product_variation_invalid_id",
-                            "message": "Invalid ID.",
-                            "data": {"status": 400},
-                        },
-                    }
-                )
-                continue
-            if "manage_stock" in row:
-                variation["manage_stock"] = bool(row["manage_stock"])
-            if "stock_quantity" in row:
-                variation["stock_quantity"] = int(row["stock_quantity"])
-            answered.append(dict(variation))
-        return Answer(200, {"update": answered})
+        return _stock_set(
+            rows,
+            lambda pk: v if (v := self.products.get(pk)) and v.get("parent_id") == number else None,
+            "woocommerce_rest_product_variation_invalid_id",
+        )
 
     def _order_update(self, number: int, body: dict) -> Answer:
         order = self.orders.get(number)
@@ -230,3 +198,29 @@ class FakeWooCommerce(FakeStorefront):
 def _wp_time(moment: datetime) -> str:
     """WordPress writes GMT times without an offset: 2026-12-03T09:30:00."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _stock_set(rows: list, find, invalid_code: str) -> Answer:
+    """Answer a batch update of stock as WooCommerce does: each row applied to the product
+    `find(id)` returns, or answered with an invalid-id error of its own."""
+    answered = []
+    for row in rows:
+        item = find(int(row.get("id") or 0))
+        if item is None:
+            answered.append(
+                {
+                    "id": 0,
+                    "error": {
+                        "code": invalid_code,
+                        "message": "Invalid ID.",
+                        "data": {"status": 400},
+                    },
+                }
+            )
+            continue
+        if "manage_stock" in row:
+            item["manage_stock"] = bool(row["manage_stock"])
+        if "stock_quantity" in row:
+            item["stock_quantity"] = int(row["stock_quantity"])
+        answered.append(dict(item))
+    return Answer(200, {"update": answered})
