@@ -32,6 +32,7 @@ from django.db import connection
 from alerts.evaluation.sql import available, least
 from alerts.evaluation.stock import LEAD_TIME, cover_units, rule_joins
 from alerts.models import AlertPolicy
+from inventory.availability import available_sql
 from inventory.models import Location
 from sourcing.instance import haversine_km
 
@@ -118,10 +119,14 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
         # expressions to machine code; each runs once, so the compiling is pure overhead
         # (tenths of a second apiece on a busy machine).
         cursor.execute("SET LOCAL jit = off")
+        # The working tables' grouped rows are misjudged by the planner (it cannot estimate
+        # a GROUP BY over a join), and it then sorts the choice of source's million pairs for
+        # a merge join, on disk, rather than look each pair's lane up in a hash.
+        cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute(
         _temp(
             "replenish_keep",
-            "stock_id BIGINT PRIMARY KEY, product_id BIGINT, location_id BIGINT,"
+            "stock_id BIGINT, product_id BIGINT, location_id BIGINT,"
             " units INTEGER, lead INTEGER, target INTEGER, available INTEGER,"
             " in_transit INTEGER",
         )
@@ -162,29 +167,60 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
         )
     )
 
-    # One pass over the stock rows of active locations keeps those that sell or hold
-    # something: their balances, and for the selling ones their pace and the target of the
-    # days-of-cover rule (what they keep for their own sales). Finding the short rows and
-    # what every location can spare then reads this table, not the stock rows again. The
-    # window's shipments come through the ledger's partial index on shipments.
-    target = cover_units("x.units", f"{LEAD_TIME} + {horizon}", window)
+    # The stock rows of active locations that sell or hold something: their balances, and for
+    # the selling ones their pace and the target of the days-of-cover rule (what they keep for
+    # their own sales). Finding the short rows and what every location can spare then reads
+    # this table, not the stock rows again.
+    #
+    # Most of the 2,000,000 rows of a large network neither sell nor hold anything. The rows
+    # that hold something are found by a scan whose test reads the row alone; the selling
+    # rows come from the window's shipments (the ledger's partial index on shipments), and
+    # only those that hold nothing are read again, by primary key. Joining every stock row to
+    # the shipments before the test cost a hash probe per row, most of the statement. The
+    # rules (`rule_joins`) are joined to the selling rows only: the rest has no target.
+    target = cover_units("s.units", f"{LEAD_TIME} + {horizon}", window)
+    # PostgreSQL: a row at a time by primary key (the planner, misjudging how few rows are
+    # left, would otherwise hash them against a second scan of the whole table).
+    by_pk = (
+        "CROSS JOIN LATERAL (SELECT * FROM inventory_stocklevel WHERE id = x.stock_id OFFSET 0) s"
+        if postgres
+        else "JOIN inventory_stocklevel s ON s.id = x.stock_id"
+    )
+    materialized = "MATERIALIZED " if postgres else ""
     cursor.execute(
         f"""
         INSERT INTO replenish_keep
             (stock_id, product_id, location_id, units, lead, target, available, in_transit)
-        SELECT s.id, s.product_id, s.location_id, x.units, {LEAD_TIME},
-               CASE WHEN x.units IS NOT NULL THEN {target} END, {available()}, s.in_transit
-        FROM inventory_stocklevel s
-        JOIN inventory_location l ON l.id = s.location_id AND l.active = %s
-        LEFT JOIN (
+        WITH x AS {materialized}(
             SELECT m.stock_id, -SUM(m.quantity) AS units
             FROM inventory_stockmovement m
             WHERE m.kind = 'shipment' AND m.created_at >= %s
             GROUP BY m.stock_id
             HAVING -SUM(m.quantity) > 0
-        ) x ON x.stock_id = s.id {rule_joins()}
-        WHERE x.units IS NOT NULL OR {available()} > 0""",
-        [policy.lead_time_days, policy.lead_time_days, True, _when(since)],
+        ), h AS {materialized}(
+            SELECT s.id, s.product_id, s.location_id, {available()} AS available, s.in_transit
+            FROM inventory_stocklevel s
+            JOIN inventory_location l ON l.id = s.location_id AND l.active = %s
+            WHERE {available_sql()} > 0
+        ), j AS {materialized}(
+            SELECT h.id, h.product_id, h.location_id, x.units, h.available, h.in_transit
+            FROM h LEFT JOIN x ON x.stock_id = h.id
+            UNION ALL
+            SELECT x.stock_id, s.product_id, s.location_id, x.units, {available()},
+                   s.in_transit
+            FROM x {by_pk}
+            JOIN inventory_location l ON l.id = s.location_id AND l.active = %s
+            WHERE NOT EXISTS (SELECT 1 FROM h WHERE h.id = x.stock_id)
+        )
+        SELECT j.id, j.product_id, j.location_id, NULL, NULL, NULL, j.available, j.in_transit
+        FROM j
+        WHERE j.units IS NULL
+        UNION ALL
+        SELECT s.id, s.product_id, s.location_id, s.units, {LEAD_TIME}, {target},
+               s.available, s.in_transit
+        FROM j s {rule_joins()}
+        WHERE s.units IS NOT NULL""",
+        [_when(since), True, True, policy.lead_time_days, policy.lead_time_days],
     )
     # The store rows under their reorder line, their position counting what is already on its
     # way: in transit, or requested and held at the source (not yet shipped).
@@ -333,6 +369,11 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
         outcome.rounds = round_number
         if not cursor.rowcount:
             break
+        if postgres and round_number == 1:
+            # The two updates below join the round's grants, tens of thousands of rows in the
+            # first round: with no statistics the planner expects a few hundred and probes an
+            # index per row.
+            cursor.execute("ANALYZE replenish_grant")
         cursor.execute(
             """
             UPDATE replenish_need SET short = replenish_need.short - g.quantity
@@ -356,7 +397,10 @@ def shortfalls_fill(cursor, *, policy: AlertPolicy, now: datetime) -> Outcome:
         # The next round reads only what is still short and what can still be spared.
         cursor.execute("DELETE FROM replenish_need WHERE short <= 0")
         cursor.execute("DELETE FROM replenish_spare WHERE spare <= 0")
-        if postgres:
+        if postgres and round_number == 1:
+            # The first round serves most short rows: the planner must see the tables shrink.
+            # Later rounds shrink them less; figures that overstate their size still lead to
+            # hash joins, and each ANALYZE samples the tables again (tens of ms apiece).
             cursor.execute("ANALYZE replenish_need")
             cursor.execute("ANALYZE replenish_spare")
     cursor.execute("SELECT COALESCE(SUM(quantity), 0) FROM replenish_grant")
