@@ -202,72 +202,108 @@ def incoming_add_from(*, select: str, params: Sequence[Any] = ()) -> int:
     `select` is a query of `(product_id, location_id, units)` rows over the caller's staged
     tables, a place possibly on several rows. The missing stock rows are created, all are
     locked in pk order, then one UPDATE adds each place's sum. Return the places moved."""
-    postgres = connection.vendor == "postgresql"
+    if connection.vendor != "postgresql":
+        return _incoming_add_sqlite(select=select, params=params)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     table = StockLevel._meta.db_table
-
-    # A correlated look-up, not a join: the planner would read all the stock rows to hash
-    # them, where the few percent a file touches cost one index probe each.
-    def stock_id(alias: str) -> str:
-        return (
-            f"(SELECT s.id FROM {table} s WHERE s.product_id = {alias}.product_id"
-            f" AND s.location_id = {alias}.location_id)"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS incoming_add")
+        cursor.execute(
+            "CREATE TEMP TABLE incoming_add ON COMMIT DROP AS"
+            " SELECT x.product_id, x.location_id, SUM(x.units) AS units"
+            f" FROM ({select}) x GROUP BY x.product_id, x.location_id HAVING SUM(x.units) <> 0"
+            # In the order of the stock rows' unique index: the look-ups walk it once.
+            " ORDER BY x.product_id, x.location_id",
+            list(params),
         )
+        places = cursor.rowcount
+        if not places:
+            return 0
+        # Counted, so that the planner probes the stock rows' unique index once per place
+        # rather than hashing all of them.
+        cursor.execute("ANALYZE incoming_add")
+        find = (
+            f"SELECT s.id, a.units FROM incoming_add a JOIN {table} s"
+            " ON s.product_id = a.product_id AND s.location_id = a.location_id ORDER BY s.id"
+        )
+        cursor.execute(find)
+        rows = cursor.fetchall()
+        if len(rows) < places:
+            # Rare: places without a stock row, created before any stock row is locked, in
+            # place order, so that two files creating rows for the same places wait rather
+            # than deadlock; a row a concurrent writer created first is not an error.
+            cursor.execute(
+                f"INSERT INTO {table} (product_id, location_id, on_hand, allocated, reserved,"
+                " safety_stock, updated_at)"
+                " SELECT a.product_id, a.location_id, 0, 0, 0, 0, %s FROM incoming_add a"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.product_id = a.product_id"
+                " AND s.location_id = a.location_id)"
+                " ORDER BY a.product_id, a.location_id"
+                " ON CONFLICT (product_id, location_id) DO NOTHING",
+                [now],
+            )
+            cursor.execute(find)
+            rows = cursor.fetchall()
+        ids, units = (list(column) for column in zip(*rows, strict=True))
+        # One pass that locks and updates, in pk order as every stock writer locks
+        # (inventory.locks): the ids go sorted, and with sequential and bitmap scans of the
+        # stock rows ruled out for this statement, every plan left reads them through the
+        # primary key in the array's order (an index scan, a nested loop or a merge join
+        # over it, or a hash join probed in that order). A separate SELECT ... FOR UPDATE
+        # would visit and log each row twice.
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_bitmapscan'),"
+            " set_config('enable_seqscan', 'off', true),"
+            " set_config('enable_bitmapscan', 'off', true)"
+        )
+        seqscan, bitmapscan, _, _ = cursor.fetchone()
+        cursor.execute(
+            f"UPDATE {table} s SET incoming = s.incoming + v.units, updated_at = %s"
+            " FROM unnest(%s::bigint[], %s::integer[]) AS v (id, units)"
+            " WHERE s.id = ANY(%s::bigint[]) AND s.id = v.id",
+            [now, ids, units, ids],
+        )
+        moved = cursor.rowcount
+        cursor.execute(
+            "SELECT set_config('enable_seqscan', %s, true),"
+            " set_config('enable_bitmapscan', %s, true)",
+            [seqscan, bitmapscan],
+        )
+        if moved != places:
+            raise RuntimeError(f"incoming moved on {moved} of {places} stock rows")
+        cursor.execute("DROP TABLE incoming_add")
+    return places
 
+
+def _incoming_add_sqlite(*, select: str, params: Sequence[Any]) -> int:
+    """SQLite holds the database's write lock: nothing to lock row by row."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = StockLevel._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS incoming_add")
         cursor.execute(
             "CREATE TEMP TABLE incoming_add (product_id BIGINT NOT NULL, location_id BIGINT"
-            " NOT NULL, units INTEGER NOT NULL, stock_id BIGINT,"
-            " PRIMARY KEY (product_id, location_id))" + (" ON COMMIT DROP" if postgres else "")
+            " NOT NULL, units INTEGER NOT NULL, PRIMARY KEY (product_id, location_id))"
         )
         cursor.execute(
-            "INSERT INTO incoming_add (product_id, location_id, units, stock_id)"
-            f" SELECT g.product_id, g.location_id, g.units, {stock_id('g')} FROM ("
-            "  SELECT x.product_id, x.location_id, SUM(x.units) AS units"
-            f" FROM ({select}) x GROUP BY x.product_id, x.location_id"
-            # In the order of the stock rows' unique index: the look-ups walk it once.
-            "  HAVING SUM(x.units) <> 0 ORDER BY x.product_id, x.location_id) g",
+            "INSERT INTO incoming_add (product_id, location_id, units)"
+            " SELECT x.product_id, x.location_id, SUM(x.units)"
+            f" FROM ({select}) x GROUP BY x.product_id, x.location_id HAVING SUM(x.units) <> 0",
             list(params),
         )
         places = cursor.rowcount
-        # In place order, so two files creating rows for the same places wait rather than
-        # deadlock; a row a concurrent writer created first is not an error.
         cursor.execute(
             f"INSERT INTO {table} (product_id, location_id, on_hand, allocated, reserved,"
             " safety_stock, updated_at)"
             " SELECT a.product_id, a.location_id, 0, 0, 0, 0, %s FROM incoming_add a"
-            " WHERE a.stock_id IS NULL ORDER BY a.product_id, a.location_id"
-            " ON CONFLICT (product_id, location_id) DO NOTHING",
+            " WHERE true ON CONFLICT (product_id, location_id) DO NOTHING",
             [now],
         )
-        if cursor.rowcount:
-            cursor.execute(
-                f"UPDATE incoming_add SET stock_id = {stock_id('incoming_add')}"
-                " WHERE stock_id IS NULL"
-            )
-        if postgres:
-            # Locked in pk order, as every stock writer locks (inventory.locks), and updated
-            # by pk: the ids go as one array each way, so both walk the primary key.
-            cursor.execute("SELECT stock_id, units FROM incoming_add ORDER BY stock_id")
-            ids, units = zip(*cursor.fetchall(), strict=True) if places else ((), ())
-            cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT id FROM {table} WHERE id = ANY(%s)"
-                " ORDER BY id FOR UPDATE) locked",
-                [list(ids)],
-            )
-            cursor.execute(
-                f"UPDATE {table} SET incoming = {table}.incoming + v.units, updated_at = %s"
-                f" FROM unnest(%s::bigint[], %s::integer[]) AS v (id, units)"
-                f" WHERE {table}.id = v.id",
-                [now, list(ids), list(units)],
-            )
-        else:
-            # SQLite holds the database's write lock: nothing to lock row by row.
-            cursor.execute(
-                f"UPDATE {table} SET incoming = {table}.incoming + a.units, updated_at = %s"
-                f" FROM incoming_add a WHERE {table}.id = a.stock_id",
-                [now],
-            )
+        cursor.execute(
+            f"UPDATE {table} SET incoming = {table}.incoming + a.units, updated_at = %s"
+            f" FROM incoming_add a WHERE {table}.product_id = a.product_id"
+            f" AND {table}.location_id = a.location_id",
+            [now],
+        )
         cursor.execute("DROP TABLE incoming_add")
     return places
