@@ -118,7 +118,7 @@ def asn_rounds(rounds: int, *, tag: str = "") -> int:
     import django
 
     django.setup()
-    rng = random.Random(20261203)
+    rng = random.Random(20261203 + int(tag or 0))
     best = {"project": float("inf"), "floor": float("inf")}
     cpu = dict(best)
     for number in range(rounds):
