@@ -201,7 +201,8 @@ def incoming_add_from(*, select: str, params: Sequence[Any] = ()) -> int:
     """Add to `incoming` the units of many places at once (a file of purchase orders):
     `select` is a query of `(product_id, location_id, units)` rows over the caller's staged
     tables, a place possibly on several rows. The missing stock rows are created, all are
-    locked in pk order, then one UPDATE adds each place's sum. Return the places moved."""
+    found once, then one UPDATE locks them in pk order and adds each place's sum. Return the
+    places moved."""
     if connection.vendor != "postgresql":
         return _incoming_add_sqlite(select=select, params=params)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
