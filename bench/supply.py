@@ -21,6 +21,9 @@ shipped over the 28-day window) and holds 0 to 39; the ledger holds a receipt fo
 on hand and the shipments, so the reconciliation at the end finds nothing. Run:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms .venv/bin/python bench/supply.py
+
+`--keep` keeps the network; `--only asn` then runs the ASN rounds alone on it, a new file each
+run.
 """
 
 from __future__ import annotations
