@@ -114,8 +114,8 @@ def _whole_number(column: str) -> str:
 
 
 def _first_bad() -> str:
-    """SQL over `po_stage t` and its date `d` and quantity `q` typed (`_typed`): the name
-    of the row's first bad field, NULL for a good row."""
+    """SQL over `po_stage t` with its date `d` (`_dates`) and quantity `q` (`_quantities`)
+    typed: the name of the row's first bad field, NULL for a good row."""
     return f"""CASE
         WHEN length(t.number) NOT BETWEEN 1 AND {NUMBER_MAX_LENGTH} THEN 'number'
         WHEN length(t.location) NOT BETWEEN 1 AND {LOCATION_CODE_MAX_LENGTH} THEN 'location'
