@@ -13,7 +13,12 @@ def database_create(url: str, suffix: str) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    return database_url(url, suffix)
+
+
+def database_url(url: str, suffix: str) -> str:
+    """The URL of the database `database_create(url, suffix)` makes (a kept one, reused)."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{_names(url, suffix)[0]}"))
 
 
 def database_drop(url: str, suffix: str) -> None:

@@ -21,6 +21,9 @@ shipped over the 28-day window) and holds 0 to 39; the ledger holds a receipt fo
 on hand and the shipments, so the reconciliation at the end finds nothing. Run:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms .venv/bin/python bench/supply.py
+
+`--keep` keeps the network; `--only asn` then runs the ASN rounds alone on it, a new file each
+run.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchdb import database_create, database_drop  # noqa: E402
+from benchdb import database_create, database_drop, database_url  # noqa: E402
 
 SUFFIX = "_bench_supply"
 SKUS = 10_000
@@ -57,6 +60,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only",
+        choices=("asn",),
+        help="Only the ASN import, on the network a run with --keep left (kept again).",
+    )
     args = parser.parse_args()
     if args.child:
         return replenish_child()
@@ -64,7 +72,7 @@ def main() -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         print("supply: skipped (needs DATABASE_URL to PostgreSQL)")
         return 0
-    bench_url = database_create(url, SUFFIX)
+    bench_url = database_url(url, SUFFIX) if args.only else database_create(url, SUFFIX)
     os.environ.update(
         {
             "DATABASE_URL": bench_url,
@@ -74,6 +82,8 @@ def main() -> int:
         }
     )
     try:
+        if args.only:
+            return asn_rounds(args.rounds, tag=f"{int(time.time()) % 100_000:05d}")
         setup_data()
         for label in ("replenishment, first run", "replenishment, again (replaces its proposals)"):
             output = subprocess.run(
@@ -92,40 +102,50 @@ def main() -> int:
                 f"proposed, {result['lines']:,} lines, {result['units']:,} units; "
                 f"{result['unmet_units']:,} units unmet; load average {result['load']:.1f}"
             )
-        rng = random.Random(20261203)
-        best = {"project": float("inf"), "floor": float("inf")}
-        cpu = dict(best)
-        for number in range(args.rounds):
-            for path in ("floor", "project"):
-                text = asn_file(rng, prefix=f"R{number}{path[0].upper()}")
-                settle()
-                backend, client = backend_cpu(), time.process_time()
-                started = time.perf_counter()
-                rows = project_import(text) if path == "project" else floor_import(text)
-                seconds = time.perf_counter() - started
-                backend, client = backend_cpu() - backend, time.process_time() - client
-                best[path] = min(best[path], seconds)
-                cpu[path] = min(cpu[path], backend + client)
-                print(
-                    f"round {number + 1} {path:8} {rows:,} lines in {seconds:.2f} s = "
-                    f"{rows / seconds:,.0f} lines/s; CPU: PostgreSQL backend {backend:.2f} s, "
-                    f"this process {client:.2f} s; peak RSS {maxrss_mb():.0f} MB; "
-                    f"load average {os.getloadavg()[0]:.1f}"
-                )
-        print(
-            f"best: project {best['project']:.2f} s, floor {best['floor']:.2f} s; "
-            f"project speed / floor speed = {best['floor'] / best['project']:.2f} (goal >= 0.5); "
-            f"by CPU (backend + this process, best of each) {cpu['floor'] / cpu['project']:.2f}"
-        )
+        asn_rounds(args.rounds)
         from inventory.reconcile import stock_drift
 
         print(f"reconcile: {len(stock_drift())} drifting balance(s)")
     finally:
-        if not args.keep:
+        if not (args.keep or args.only):
             from django.db import connections
 
             connections.close_all()
             database_drop(url, SUFFIX)
+    return 0
+
+
+def asn_rounds(rounds: int, *, tag: str = "") -> int:
+    """The ASN file imported by the floor and by the project, alternately, `rounds` times;
+    `tag` keeps the numbers of a run on a kept network apart from the earlier runs'."""
+    import django
+
+    django.setup()
+    rng = random.Random(20261203 + int(tag or 0))
+    best = {"project": float("inf"), "floor": float("inf")}
+    cpu = dict(best)
+    for number in range(rounds):
+        for path in ("floor", "project"):
+            text = asn_file(rng, prefix=f"R{tag}{number}{path[0].upper()}")
+            settle()
+            backend, client = backend_cpu(), time.process_time()
+            started = time.perf_counter()
+            rows = project_import(text) if path == "project" else floor_import(text)
+            seconds = time.perf_counter() - started
+            backend, client = backend_cpu() - backend, time.process_time() - client
+            best[path] = min(best[path], seconds)
+            cpu[path] = min(cpu[path], backend + client)
+            print(
+                f"round {number + 1} {path:8} {rows:,} lines in {seconds:.2f} s = "
+                f"{rows / seconds:,.0f} lines/s; CPU: PostgreSQL backend {backend:.2f} s, "
+                f"this process {client:.2f} s; peak RSS {maxrss_mb():.0f} MB; "
+                f"load average {os.getloadavg()[0]:.1f}"
+            )
+    print(
+        f"best: project {best['project']:.2f} s, floor {best['floor']:.2f} s; "
+        f"project speed / floor speed = {best['floor'] / best['project']:.2f} (goal >= 0.5); "
+        f"by CPU (backend + this process, best of each) {cpu['floor'] / cpu['project']:.2f}"
+    )
     return 0
 
 

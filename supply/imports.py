@@ -114,23 +114,46 @@ def _whole_number(column: str) -> str:
 
 
 def _first_bad() -> str:
-    """SQL over `po_stage t`: the name of the row's first bad field, NULL for a good row."""
+    """SQL over `po_stage t` with its date `d` (`_dates`) and quantity `q` (`_quantities`)
+    typed: the name of the row's first bad field, NULL for a good row."""
     return f"""CASE
         WHEN length(t.number) NOT BETWEEN 1 AND {NUMBER_MAX_LENGTH} THEN 'number'
         WHEN length(t.location) NOT BETWEEN 1 AND {LOCATION_CODE_MAX_LENGTH} THEN 'location'
         WHEN length(t.sku) NOT BETWEEN 1 AND {SKU_MAX_LENGTH} THEN 'sku'
         WHEN length(t.supplier) NOT BETWEEN 1 AND {SUPPLIER_MAX_LENGTH} THEN 'supplier'
-        WHEN NOT {_date_valid("t.expected_on")} THEN 'expected_on'
-        WHEN NOT ({_whole_number("t.quantity")}
-                  AND CAST(t.quantity AS integer) BETWEEN 1 AND {MAX_LINE_QUANTITY})
-            THEN 'quantity'
+        WHEN d.day IS NULL THEN 'expected_on'
+        WHEN q.units IS NULL THEN 'quantity'
         END"""
+
+
+# Each distinct date and quantity of `po_stage`, typed (NULL where the text is not one): a
+# file holds far fewer of them than rows, and their patterns cost more than the join back.
+# CASE keeps the order, so that a cast sees only text that passed its check; the fence
+# (OFFSET) keeps the planner from moving the CASE out to be worked out once per row.
+def _fence() -> str:
+    return "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
+
+
+def _dates() -> str:
+    return f"""SELECT v.expected_on,
+        CASE WHEN {_date_valid("v.expected_on")} THEN CAST(v.expected_on AS DATE) END AS day
+        FROM (SELECT DISTINCT expected_on FROM po_stage) v {_fence()}"""
+
+
+def _quantities() -> str:
+    return f"""SELECT v.quantity,
+        CASE WHEN {_whole_number("v.quantity")} THEN
+            CASE WHEN CAST(v.quantity AS INTEGER) BETWEEN 1 AND {MAX_LINE_QUANTITY}
+            THEN CAST(v.quantity AS INTEGER) END
+        END AS units
+        FROM (SELECT DISTINCT quantity FROM po_stage) v {_fence()}"""
 
 
 class _Stage:
     """One file in temporary tables of the current transaction: `po_stage` holds its rows
-    as text, `po_line` the good ones typed, `po_head` each purchase order's first row,
-    `po_fresh` the purchase orders this file opened."""
+    as text, `po_line` every row typed, with its first bad field and its product's and
+    location's ids, `po_head` each purchase order's first good row, `po_fresh` the purchase
+    orders this file opened."""
 
     def __init__(self) -> None:
         self.postgres = connection.vendor == "postgresql"
@@ -138,21 +161,25 @@ class _Stage:
         drop = " ON COMMIT DROP" if self.postgres else ""
         for name in ("po_fresh", "po_head", "po_line", "po_stage"):
             self.cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        # No keys: each table is read whole, by hash joins.
         self.cursor.execute(
-            "CREATE TEMP TABLE po_stage (row_no INTEGER PRIMARY KEY, number TEXT NOT NULL,"
+            "CREATE TEMP TABLE po_stage (row_no INTEGER NOT NULL, number TEXT NOT NULL,"
             " supplier TEXT NOT NULL, location TEXT NOT NULL, expected_on TEXT NOT NULL,"
             f" sku TEXT NOT NULL, quantity TEXT NOT NULL){drop}"
         )
         self.cursor.execute(
-            "CREATE TEMP TABLE po_line (row_no INTEGER PRIMARY KEY, bad TEXT, number TEXT NOT"
-            " NULL, supplier TEXT NOT NULL, location TEXT NOT NULL, expected_on DATE, sku TEXT"
-            f" NOT NULL, quantity INTEGER){drop}"
+            "CREATE TEMP TABLE po_line (row_no INTEGER NOT NULL, bad TEXT, number TEXT NOT"
+            " NULL, supplier TEXT NOT NULL, location TEXT NOT NULL, location_id BIGINT,"
+            " expected_on DATE, sku TEXT NOT NULL, product_id BIGINT, quantity INTEGER)"
+            f"{drop}"
         )
         self.cursor.execute(
-            f"CREATE TEMP TABLE po_head (number TEXT PRIMARY KEY, row_no INTEGER NOT NULL){drop}"
+            "CREATE TEMP TABLE po_head (number TEXT NOT NULL, row_no INTEGER NOT NULL,"
+            " supplier TEXT NOT NULL, location TEXT NOT NULL, location_id BIGINT,"
+            f" expected_on DATE){drop}"
         )
         self.cursor.execute(
-            f"CREATE TEMP TABLE po_fresh (number TEXT PRIMARY KEY, id BIGINT NOT NULL){drop}"
+            f"CREATE TEMP TABLE po_fresh (number TEXT NOT NULL, id BIGINT NOT NULL){drop}"
         )
 
     def load(self, text: str) -> list[dict]:
@@ -221,60 +248,68 @@ class _Stage:
             yield (row_no, *cells)
 
     def checked(self) -> list[dict]:
-        """Check the staged rows in SQL; keep the good ones in `po_line`, return every
-        bad row with its field: a field that is not well formed, rows of one number that
-        disagree on its supplier, location or date, a SKU twice on one number, an unknown
-        location or SKU."""
-        # One pass: each row's first bad field, and the good rows' date and quantity typed
-        # (the fence keeps the CASE from being worked out once per use).
-        fence = "OFFSET 0" if self.postgres else "LIMIT -1 OFFSET 0"
+        """Check the staged rows in SQL; return every bad row with its field: a field
+        that is not well formed, rows of one number that disagree on its supplier,
+        location or date, a SKU twice on one number, an unknown location or SKU."""
+        # One pass: each row's first bad field, its date and quantity typed, and the ids
+        # of the product and location it names, so that nothing after looks a key up again.
         self.cursor.execute(
             f"""
-            INSERT INTO po_line (row_no, bad, number, supplier, location, expected_on, sku,
-                                 quantity)
-            SELECT x.row_no, x.bad, x.number, x.supplier, x.location,
-                   CASE WHEN x.bad IS NULL THEN CAST(x.expected_on AS DATE) END, x.sku,
-                   CASE WHEN x.bad IS NULL THEN CAST(x.quantity AS INTEGER) END
-            FROM (SELECT t.*, {_first_bad()} AS bad FROM po_stage t {fence}) x"""
+            INSERT INTO po_line (row_no, bad, number, supplier, location, location_id,
+                                 expected_on, sku, product_id, quantity)
+            SELECT t.row_no, {_first_bad()}, t.number, t.supplier, t.location, c.id, d.day,
+                   t.sku, p.id, q.units
+            FROM po_stage t
+            JOIN ({_dates()}) d ON d.expected_on = t.expected_on
+            JOIN ({_quantities()}) q ON q.quantity = t.quantity
+            LEFT JOIN inventory_location c ON c.code = t.location
+            LEFT JOIN inventory_product p ON p.sku = t.sku"""
         )
-        self.cursor.execute("SELECT row_no, bad FROM po_line WHERE bad IS NOT NULL")
-        errors = [_error(row, column, _MESSAGES[column]) for row, column in self.cursor.fetchall()]
-        if errors:
-            self.cursor.execute("DELETE FROM po_line WHERE bad IS NOT NULL")
-        self.cursor.execute(
-            "INSERT INTO po_head (number, row_no) SELECT number, MIN(row_no) FROM po_line"
-            " GROUP BY number"
-        )
+        # Each purchase order as its first good row says it.
         self.cursor.execute(
             """
-            SELECT l.row_no, 'number', l.number, CAST(h.row_no AS TEXT)
-            FROM po_line l JOIN po_head f ON f.number = l.number
-            JOIN po_line h ON h.row_no = f.row_no
-            WHERE l.supplier <> h.supplier OR l.location <> h.location
-               OR l.expected_on <> h.expected_on
+            INSERT INTO po_head (number, row_no, supplier, location, location_id, expected_on)
+            SELECT l.number, l.row_no, l.supplier, l.location, l.location_id, l.expected_on
+            FROM po_line l JOIN (SELECT number, MIN(row_no) AS row_no FROM po_line
+                                 WHERE bad IS NULL GROUP BY number) f ON f.row_no = l.row_no"""
+        )
+        # Every bad row in one statement, as (row, field, what is wrong, value, other); a
+        # row with several faults is told each, in this order.
+        self.cursor.execute(
+            """
+            SELECT l.row_no, l.bad, 'form', CAST(NULL AS TEXT), CAST(NULL AS TEXT)
+            FROM po_line l WHERE l.bad IS NOT NULL
             UNION ALL
-            SELECT d.row_no, 'sku', d.number, d.sku FROM (
+            SELECT l.row_no, 'number', 'disagrees', l.number, CAST(h.row_no AS TEXT)
+            FROM po_line l JOIN po_head h ON h.number = l.number
+            WHERE l.bad IS NULL AND (l.supplier <> h.supplier OR l.location <> h.location
+                                     OR l.expected_on <> h.expected_on)
+            UNION ALL
+            SELECT d.row_no, 'sku', 'twice', d.number, d.sku FROM (
                 SELECT l.row_no, l.number, l.sku, ROW_NUMBER() OVER (
                     PARTITION BY l.number, l.sku ORDER BY l.row_no) AS nth
-                FROM po_line l) d
+                FROM po_line l WHERE l.bad IS NULL) d
             WHERE d.nth > 1
             UNION ALL
-            SELECT h.row_no, 'location', h.location, CAST(NULL AS TEXT)
-            FROM po_head f JOIN po_line h ON h.row_no = f.row_no
-            WHERE NOT EXISTS (SELECT 1 FROM inventory_location c WHERE c.code = h.location)
+            SELECT h.row_no, 'location', 'unknown', h.location, CAST(NULL AS TEXT)
+            FROM po_head h WHERE h.location_id IS NULL
             UNION ALL
-            SELECT l.row_no, 'sku', l.sku, CAST(NULL AS TEXT) FROM po_line l
-            WHERE NOT EXISTS (SELECT 1 FROM inventory_product p WHERE p.sku = l.sku)"""
+            SELECT l.row_no, 'sku', 'unknown', l.sku, CAST(NULL AS TEXT) FROM po_line l
+            WHERE l.bad IS NULL AND l.product_id IS NULL"""
         )
-        for row, column, value, other in self.cursor.fetchall():
-            if column == "number":
-                message = f"{value} has another supplier, location or date on row {other}."
-            elif column == "location":
-                message = f"No location '{value}'."
-            elif other is not None:
-                message = f"{other} is on {value} twice."
+        messages = {
+            "disagrees": "{value} has another supplier, location or date on row {other}.",
+            "twice": "{other} is on {value} twice.",
+        }
+        errors: list[dict] = []
+        for row, column, wrong, value, other in self.cursor.fetchall():
+            if wrong == "form":
+                message = _MESSAGES[column]
+            elif wrong == "unknown":
+                what = "location" if column == "location" else "product with sku"
+                message = f"No {what} '{value}'."
             else:
-                message = f"No product with sku '{value}'."
+                message = messages[wrong].format(value=value, other=other)
             errors.append(_error(row, column, message))
         return errors
 
@@ -288,11 +323,10 @@ class _Stage:
             INSERT INTO {table}
                 (number, supplier, location_id, expected_on, status, actor_id, created_at,
                  updated_at)
-            SELECT h.number, h.supplier, c.id, h.expected_on, %s, %s, %s, %s
-            FROM po_head f JOIN po_line h ON h.row_no = f.row_no
-            JOIN inventory_location c ON c.code = h.location
+            SELECT h.number, h.supplier, h.location_id, h.expected_on, %s, %s, %s, %s
+            FROM po_head h
             WHERE NOT EXISTS (SELECT 1 FROM {table} po WHERE po.number = h.number)
-            ORDER BY f.row_no
+            ORDER BY h.row_no
             ON CONFLICT (number) DO NOTHING
             RETURNING number, id"""
         params = [PurchaseOrder.Status.OPEN, actor_id, now, now]
@@ -312,25 +346,22 @@ class _Stage:
             """
             INSERT INTO supply_purchaseorderline (purchase_order_id, product_id, quantity,
                                                   received)
-            SELECT f.id, p.id, l.quantity, 0
+            SELECT f.id, l.product_id, l.quantity, 0
             FROM po_line l JOIN po_fresh f ON f.number = l.number
-            JOIN inventory_product p ON p.sku = l.sku
             ORDER BY l.row_no"""
         )
         lines = self.cursor.rowcount
         if lines:
             incoming_add_from(
-                select="SELECT p.id AS product_id, c.id AS location_id, l.quantity AS units"
+                select="SELECT l.product_id, l.location_id, l.quantity AS units"
                 " FROM po_line l JOIN po_fresh f ON f.number = l.number"
-                " JOIN inventory_product p ON p.sku = l.sku"
-                " JOIN inventory_location c ON c.code = l.location"
             )
         self.cursor.execute(
-            "SELECT f.number, f.row_no, n.id FROM po_head f"
-            " LEFT JOIN po_fresh n ON n.number = f.number ORDER BY f.row_no"
+            "SELECT h.number, n.id FROM po_head h"
+            " LEFT JOIN po_fresh n ON n.number = h.number ORDER BY h.row_no"
         )
         created: list[str] = []
         existing: list[str] = []
-        for number, _, fresh_id in self.cursor.fetchall():
+        for number, fresh_id in self.cursor.fetchall():
             (created if fresh_id is not None else existing).append(number)
         return Imported(created=created, existing=sorted(existing), lines=lines)
