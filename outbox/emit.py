@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import uuid4
 
 import msgspec
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
@@ -88,7 +89,9 @@ def events_write(*, drafts: Iterable[Draft], writes: Writes | None = None) -> in
 # Events from which one writing goes by COPY: a multi-row INSERT of a thousand payloads
 # costs PostgreSQL several times what COPY does (docs/performance.md, "Returns").
 COPIED = 200
-_JSON = msgspec.json.Encoder()
+# msgspec, as `core.sql.Writes` encodes event rows; what it does not know (a lazy
+# translation) goes to the field's own encoder.
+_JSON = msgspec.json.Encoder(enc_hook=DjangoJSONEncoder().default)
 _COPY_COLUMNS = (
     "uid",
     "event",
@@ -103,8 +106,7 @@ _COPY_COLUMNS = (
 
 
 def _copy(drafts: list[Draft], now: datetime, rid: str) -> None:
-    """Write the events by COPY (PostgreSQL), straight from the drafts: no model rows, and
-    the payloads encoded by msgspec as `core.sql.Writes` encodes them."""
+    """Write the events by COPY (PostgreSQL), straight from the drafts: no model rows."""
     table = OutboxEvent._meta.db_table
     statement = f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
     encode = _JSON.encode
