@@ -28,12 +28,13 @@ from django.db import connection
 from django.utils import timezone
 
 from core.exceptions import DomainError
+from core.sql import rows_converted
 from inventory.locks import lock_stock_selected
-from inventory.models import Location, StockMovement
+from inventory.models import Location, Product, StockMovement
 from inventory.services.ledger import movements_apply_selected
 from inventory.services.quarantine import stock_quarantine_add_selected
 from orders.locks import lock_order_ids
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent, OrderLine
 from outbox.emit import Draft, events_emit
 from outbox.events import RETURN_RECEIVED, return_key
 from returns.exchange import exchange_release_within
@@ -502,7 +503,7 @@ class _Stage:
         )
         lines: dict[int, list[LineFigures]] = defaultdict(list)
         figures = LineFigures._make
-        for row in self.cursor.fetchall():
+        for row in rows_converted(_LINE_COLUMNS, self.cursor.fetchall()):
             lines[row[0]].append(figures(row[1:]))
         self.cursor.execute(
             "SELECT r.id, r.number, r.status, r.method, r.resolution, r.created_at, "
@@ -513,7 +514,7 @@ class _Stage:
             "WHERE r.id IN (SELECT return_id FROM return_work) ORDER BY r.id"
         )
         answers, drafts, released = [], [], []
-        for row in self.cursor.fetchall():
+        for row in rows_converted(_RETURN_COLUMNS, self.cursor.fetchall()):
             return_id, columns = row[0], ReturnColumns._make(row[1:7])
             currency, exchange_order_id, order_number, shipping_price, code, exchange = row[7:]
             figures_of_return = lines[return_id]
@@ -542,6 +543,24 @@ class _Stage:
             exchange_release_within(number=number, exchange_order_id=exchange_order_id, actor=actor)
         events_emit(drafts=drafts)
         return answers
+
+
+# What the two reads of `announce` select, column by column (for the values' conversion).
+_LINE = ("quantity", "received", "restocked", "damaged", "disposed", "reason")
+_LINE_COLUMNS = (
+    (ReturnLine, "return_request_id"),
+    (Product, "sku"),
+    *((ReturnLine, name) for name in _LINE),
+    (OrderLine, "unit_price"),
+)
+_RETURN = ("id", "number", "status", "method", "resolution", "created_at", "updated_at")
+_RETURN_COLUMNS = (
+    *((Return, name) for name in (*_RETURN, "currency", "exchange_order_id")),
+    (Order, "number"),
+    (Order, "shipping_price"),
+    (Location, "code"),
+    (Order, "number"),
+)
 
 
 def _json_object() -> str:
