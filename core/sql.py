@@ -97,6 +97,24 @@ def instances(model: type[M], field_names: Sequence[str], rows: Iterable[Sequenc
     return [model.from_db(db.alias, field_names, row) for row in rows]
 
 
+def rows_converted(
+    columns: Sequence[tuple[type[Model], str]], rows: Iterable[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """Return rows of plain SQL (joins welcome) whose values are the `columns`, each a model
+    and one of its fields (attname), converted as the ORM converts them on this backend:
+    nothing on PostgreSQL, datetimes and decimals on SQLite."""
+    db = connections[DEFAULT_DB_ALIAS]
+    converters = []
+    for i, (model, name) in enumerate(columns):
+        if _converted(model, (name,), db.vendor):
+            col = _field(model, name).get_col(model._meta.db_table)
+            functions = [*db.ops.get_db_converters(col), *col.field.get_db_converters(db)]
+            converters.append((i, col, functions))
+    if not converters:
+        return list(rows)
+    return [_convert(row, converters, db) for row in rows]
+
+
 def column(field: Field[Any, Any]) -> str:
     """Return the column of a concrete field (the stubs allow None, for fields without one)."""
     if field.column is None:

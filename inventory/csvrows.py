@@ -47,7 +47,7 @@ def csv_records(
             if not "".join(cells).strip():
                 continue
             cells = cells + [""] * (len(header) - len(cells))
-            records.append((reader.line_num, tuple(cells[i].strip() for i in at)))
+            records.append((reader.line_num, tuple([cells[i].strip() for i in at])))
     except csv.Error as error:
         return records, [RowError(reader.line_num, "file", f"not valid CSV: {error}")]
     if not records:

@@ -8,7 +8,7 @@ from django.db import transaction
 from core.exceptions import DomainError
 from inventory.models import Location
 from returns.models import ReturnReceipt
-from returns.receiving import ReceiptRefused, ReceivedRow, RowProblem, returns_receive_rows
+from returns.receiving import ReceiptRefused, RowProblem, returns_receive_rows
 from returns.returnfile import parse_return_file
 
 
@@ -28,11 +28,7 @@ def returns_import(
     """Receive every return of the file in one transaction, each at `location` (else where
     it is expected); return how many returns were received. Any bad row rejects the file
     with every bad row told; `location` also limits the file to returns expected there."""
-    lines, errors = parse_return_file(data)
-    rows = [
-        ReceivedRow(line.row, line.number, line.sku, line.quantity, line.disposition)
-        for line in lines
-    ]
+    rows, errors = parse_return_file(data)
     try:
         # The rows checked and written set-based, as one receipt from the API is.
         with transaction.atomic(durable=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -46,6 +47,18 @@ class LineFigures(NamedTuple):
     disposed: int
     reason: str
     unit_price: Decimal
+
+
+class ReturnColumns(NamedTuple):
+    """The columns of a return its answer shows: a `Return` has them, and a return read as a
+    plain row (receipts written in bulk) is drawn from this tuple."""
+
+    number: str
+    status: str
+    method: str
+    resolution: str
+    created_at: datetime
+    updated_at: datetime
 
 
 def _figures(line: ReturnLine) -> LineFigures:
@@ -151,7 +164,7 @@ def return_representation(ret: Return) -> dict:
 
 
 def return_body(
-    ret: Return,
+    ret: Return | ReturnColumns,
     *,
     order_number: str,
     location_code: str | None,

@@ -9,8 +9,6 @@ database; rows are numbered as a person sees the file (the header is row 1).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from core.text import TextRefused, code_normalise
 from inventory.countfile import RowError
 from inventory.csvrows import csv_records
@@ -18,22 +16,16 @@ from inventory.models import SKU_MAX_LENGTH
 from orders.models import MAX_LINE_QUANTITY
 from returns.models import ReturnReceiptLine
 from returns.numbers import return_number_is_plausible
+from returns.receiving import ReceivedRow
 
 COLUMNS = ("return", "sku", "quantity", "disposition")
 ALIASES = {"return_number": "return", "number": "return"}
 DISPOSITIONS = frozenset(ReturnReceiptLine.Disposition.values)
 
 
-class ReturnFileLine(NamedTuple):
-    row: int
-    number: str
-    sku: str
-    quantity: int
-    disposition: str
-
-
-def parse_return_file(data: bytes) -> tuple[list[ReturnFileLine], list[RowError]]:
-    """Return the file's lines and its row errors; never raise for bad content."""
+def parse_return_file(data: bytes) -> tuple[list[ReceivedRow], list[RowError]]:
+    """Return the file's rows, as they are received, and its row errors; never raise for
+    bad content."""
     records, errors = csv_records(data, COLUMNS, ALIASES, what="return")
     lines = []
     for row, cells in records:
@@ -44,7 +36,7 @@ def parse_return_file(data: bytes) -> tuple[list[ReturnFileLine], list[RowError]
     return lines, errors
 
 
-def _line(row, number, sku, quantity, disposition, errors) -> ReturnFileLine | None:
+def _line(row, number, sku, quantity, disposition, errors) -> ReceivedRow | None:
     before = len(errors)
     number = number.upper()
     if not return_number_is_plausible(number):
@@ -75,4 +67,4 @@ def _line(row, number, sku, quantity, disposition, errors) -> ReturnFileLine | N
         )
     if len(errors) > before:
         return None
-    return ReturnFileLine(row, number, sku, int(quantity), disposition)
+    return ReceivedRow(row, number, sku, int(quantity), disposition)

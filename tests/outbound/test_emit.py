@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext_lazy
 
 from core.kick import kick
 from outbox.emit import COPIED, RELAY_KEY, RELAY_TASK, Draft, events_emit
@@ -41,10 +42,16 @@ def test_several_events_are_written_in_one_insert():
 
 @pytest.mark.postgres
 def test_many_events_are_copied_and_read_back_as_an_insert_writes_them():
-    # given: enough events to go by COPY, with the values an INSERT converts
+    # given: enough events to go by COPY, with the values an INSERT converts (a lazy
+    # translation among them)
     paris = LocationFactory(code="DC-PARIS")
     drafts = [
-        Draft("return.received", {"n": n, "amount": Decimal("19.90"), "é": "ü"}, paris.pk, f"r{n}")
+        Draft(
+            "return.received",
+            {"n": n, "amount": Decimal("19.90"), "é": "ü", "note": gettext_lazy("as sent")},
+            paris.pk,
+            f"r{n}",
+        )
         for n in range(COPIED)
     ]
     # when
@@ -53,7 +60,7 @@ def test_many_events_are_copied_and_read_back_as_an_insert_writes_them():
     # then: every event, whole, waiting for the relay
     rows = list(OutboxEvent.objects.order_by("id"))
     assert [row.data for row in rows] == [
-        {"n": n, "amount": "19.90", "é": "ü"} for n in range(COPIED)
+        {"n": n, "amount": "19.90", "é": "ü", "note": "as sent"} for n in range(COPIED)
     ]
     assert {(row.event, row.location_id, row.fanned_out) for row in rows} == {
         ("return.received", paris.pk, False)
