@@ -145,13 +145,26 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
     return result.stdout or ""
 
 
-def prepare(url: str, env: dict) -> str:
+def prepare(url: str, env: dict, *, seed_copy: bool = False) -> str:
+    """Make the bench database afresh; answer the bench token's key. With `seed_copy`, it is
+    a copy of `<name>_seed`, made once by migrate and seed_demo and kept: runs that alternate
+    two versions of the code (with the same migrations) start from the same rows, seconds
+    apart instead of minutes."""
     name = urlparse(url).path.lstrip("/")
+    seed = f"{name}_seed"
     with psycopg.connect(admin_dsn(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
+        copied = (
+            seed_copy
+            and conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (seed,)).fetchone()
+        )
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{seed}"' if copied else ""))
+    if not copied:
+        manage(env, "migrate", "--noinput")
+        manage(env, "seed_demo")
+        if seed_copy:
+            with psycopg.connect(admin_dsn(url), autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{seed}" TEMPLATE "{name}"')
     return manage(env, "create_api_token", "bench", capture=True).strip().split()[-1]
 
 
@@ -184,9 +197,35 @@ def catalogue(url: str) -> tuple[list[str], list[str]]:
     return skus, [f"HOT-{uuid.uuid4().hex[:6].upper()}"]
 
 
-def start_server(env: dict, port: int, options) -> subprocess.Popen:
+def server_command(port: int, options) -> list[str]:
+    """Return the command that serves the OMS with `options.server` on `port`."""
+    bin_dir = Path(PYTHON).parent
+    if options.server == "granian":
+        # Granian parses HTTP in Rust and calls the WSGI application from its blocking
+        # threads; each worker process imports the app itself (there is no preload).
+        command = [
+            str(bin_dir / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(options.workers),
+            "--blocking-threads",
+            str(options.threads if options.worker_class == "gthread" else 1),
+            "--runtime-threads",
+            "1",
+            "--no-ws",
+            "--log-level",
+            "warning",
+            # As gunicorn.conf.py does: every request logged, as in production.
+            "--access-log",
+        ]
+        return [*command, "oms.wsgi:application"]
     command = [
-        str(Path(PYTHON).parent / "gunicorn"),
+        str(bin_dir / "gunicorn"),
         "oms.wsgi",
         "-k",
         options.worker_class,
@@ -205,6 +244,11 @@ def start_server(env: dict, port: int, options) -> subprocess.Popen:
         command += ["--threads", str(options.threads)]
     if options.preload:
         command.append("--preload")
+    return command
+
+
+def start_server(env: dict, port: int, options) -> subprocess.Popen:
+    command = server_command(port, options)
     server = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -223,7 +267,7 @@ def start_server(env: dict, port: int, options) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     server.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{options.server} did not start")
 
 
 def order_body(rng: random.Random, skus: list[str], hot: str | None) -> dict:
@@ -595,8 +639,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument(
+        "--server",
+        default="gunicorn",
+        choices=["gunicorn", "granian"],
+        help="the HTTP server (granian: its WSGI interface; needs granian installed)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        choices=["sync", "gthread"],
+        help="sync: one request at a time per worker; gthread: --threads per worker "
+        "(granian: its blocking threads)",
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument(
         "--preload",
@@ -615,6 +671,12 @@ def main() -> None:
         help="requests of the mixed run (captures, accept/ship, cancels, quotes); 0: none",
     )
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--seed-copy",
+        action="store_true",
+        help="start from a copy of <name>_bench_seed (made by the first such run, then kept; "
+        "drop it after a migration)",
+    )
     options = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
@@ -623,15 +685,16 @@ def main() -> None:
     url = bench_url(base)
     env = server_env(url)
     print(f"preparing {urlparse(url).path.lstrip('/')}: migrate, seed_demo ...", flush=True)
-    token = prepare(url, env)
+    token = prepare(url, env, seed_copy=options.seed_copy)
     skus, (hot,) = catalogue(url)
     server = start_server(env, options.port, options)
     meter = CpuMeter(server.pid, urlparse(url).path.lstrip("/"))
     try:
         threads = f" x{options.threads} threads" if options.worker_class == "gthread" else ""
+        preload = " --preload" if options.preload and options.server == "gunicorn" else ""
         print(
-            f"{options.clients} clients, 3-line orders, gunicorn {options.worker_class} "
-            f"x{options.workers}{threads}{' --preload' if options.preload else ''}, "
+            f"{options.clients} clients, 3-line orders, {options.server} {options.worker_class} "
+            f"x{options.workers}{threads}{preload}, "
             f"{len(skus)} SKUs in stock; load average {os.getloadavg()[0]:.2f} "
             f"on {os.cpu_count()} CPUs",
             flush=True,
