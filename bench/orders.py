@@ -4,14 +4,15 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/orders.py
 
 It makes a database of its own (`<name>_bench`), migrates it, loads the demo
-network (`seed_demo`), serves the OMS with gunicorn, and sends 3-line orders
-from 16 concurrent clients. Then a hot-SKU run (every client on one SKU with
+network (`seed_demo`), serves the OMS with gunicorn (`--server granian` to
+compare), and sends 3-line orders from 16 concurrent clients (`--idempotency-key`:
+each with a key, as integrations send them). Then a hot-SKU run (every client on one SKU with
 fewer units than orders: none may be oversold), a mixed run (captures 70 %,
 accept/ship 20 %, cancels 5 %, delivery quotes 5 %: each operation's latency and
 the longest lock wait seen in `pg_locks`), then the floor: the same rows
 written by raw SQL, one transaction per order, from 4 processes. Prints
 orders/s and p50/p99 latency for each, and where the CPU went per order: the
-gunicorn workers (app), the PostgreSQL backends of the bench database, the
+server's processes (app), the PostgreSQL backends of the bench database, the
 client processes, and the rest of the machine (other work sharing it), read from
 /proc (PostgreSQL must run on this machine for its share to show).
 """
@@ -300,7 +301,7 @@ def order_body(rng: random.Random, skus: list[str], hot: str | None) -> dict:
 def client_run(args) -> tuple[list[tuple[float, int]], float]:
     """One client process: `threads` threads sending `per_thread` orders each; answer the
     (latency, status) of each order and the CPU seconds the process used."""
-    port, token, skus, hot, threads, per_thread, seed = args
+    port, token, skus, hot, threads, per_thread, seed, keyed = args
     cpu = time.process_time()
     results: list[tuple[float, int]] = []
     lock = threading.Lock()
@@ -310,14 +311,12 @@ def client_run(args) -> tuple[list[tuple[float, int]], float]:
         mine = []
         for _ in range(per_thread):
             body = json.dumps(order_body(rng, skus, hot))
+            headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+            if keyed:
+                headers["Idempotency-Key"] = str(uuid.uuid4())
             started = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(
-                "POST",
-                "/api/v1/orders/",
-                body=body,
-                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-            )
+            conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
             response = conn.getresponse()
             response.read()
             conn.close()
@@ -333,13 +332,16 @@ def client_run(args) -> tuple[list[tuple[float, int]], float]:
     return results, time.process_time() - cpu
 
 
-def load(port, token, skus, hot, clients, orders) -> tuple[float, list[tuple[float, int]], float]:
-    """Send `orders` orders from `clients` clients; answer the time it took, each order's
-    (latency, status), and the CPU seconds of the client processes."""
+def load(
+    port, token, skus, hot, clients, orders, keyed=False
+) -> tuple[float, list[tuple[float, int]], float]:
+    """Send `orders` orders from `clients` clients (`keyed`: each with an Idempotency-Key);
+    answer the time it took, each order's (latency, status), and the CPU seconds of the
+    client processes."""
     processes = 4
     threads = clients // processes
     per_thread = max(1, orders // clients)
-    jobs = [(port, token, skus, hot, threads, per_thread, seed) for seed in range(processes)]
+    jobs = [(port, token, skus, hot, threads, per_thread, seed, keyed) for seed in range(processes)]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         chunks = pool.map(client_run, jobs)
@@ -665,6 +667,12 @@ def main() -> None:
     )
     parser.add_argument("--hot-units", type=int, default=300)
     parser.add_argument(
+        "--idempotency-key",
+        action="store_true",
+        help="send each order with an Idempotency-Key, as integrations do (its claim and "
+        "stored answer are two more transactions per order)",
+    )
+    parser.add_argument(
         "--mixed",
         type=int,
         default=1000,
@@ -692,17 +700,19 @@ def main() -> None:
     try:
         threads = f" x{options.threads} threads" if options.worker_class == "gthread" else ""
         preload = " --preload" if options.preload and options.server == "gunicorn" else ""
+        keyed = options.idempotency_key
         print(
             f"{options.clients} clients, 3-line orders, {options.server} {options.worker_class} "
             f"x{options.workers}{threads}{preload}, "
-            f"{len(skus)} SKUs in stock; load average {os.getloadavg()[0]:.2f} "
+            f"{len(skus)} SKUs in stock{', Idempotency-Key on each order' if keyed else ''}; "
+            f"load average {os.getloadavg()[0]:.2f} "
             f"on {os.cpu_count()} CPUs",
             flush=True,
         )
-        load(options.port, token, skus, None, options.clients, 160)  # warm up
+        load(options.port, token, skus, None, options.clients, 160, keyed)  # warm up
         before = meter.sample()
         elapsed, results, clients_cpu = load(
-            options.port, token, skus, None, options.clients, options.orders
+            options.port, token, skus, None, options.clients, options.orders, keyed
         )
         after = meter.sample()
         capture = report("capture over HTTP (full path)", elapsed, results)
@@ -739,7 +749,7 @@ def main() -> None:
         hot_orders = options.hot_units * 2
         before = meter.sample()
         elapsed, results, clients_cpu = load(
-            options.port, token, skus, hot, options.clients, hot_orders
+            options.port, token, skus, hot, options.clients, hot_orders, keyed
         )
         after = meter.sample()
         report("hot SKU, all clients on one SKU", elapsed, results)
