@@ -4,14 +4,15 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms python bench/orders.py
 
 It makes a database of its own (`<name>_bench`), migrates it, loads the demo
-network (`seed_demo`), serves the OMS with gunicorn, and sends 3-line orders
-from 16 concurrent clients. Then a hot-SKU run (every client on one SKU with
+network (`seed_demo`), serves the OMS with gunicorn (`--server granian` to
+compare), and sends 3-line orders from 16 concurrent clients (`--idempotency-key`:
+each with a key, as integrations send them). Then a hot-SKU run (every client on one SKU with
 fewer units than orders: none may be oversold), a mixed run (captures 70 %,
 accept/ship 20 %, cancels 5 %, delivery quotes 5 %: each operation's latency and
 the longest lock wait seen in `pg_locks`), then the floor: the same rows
 written by raw SQL, one transaction per order, from 4 processes. Prints
 orders/s and p50/p99 latency for each, and where the CPU went per order: the
-gunicorn workers (app), the PostgreSQL backends of the bench database, the
+server's processes (app), the PostgreSQL backends of the bench database, the
 client processes, and the rest of the machine (other work sharing it), read from
 /proc (PostgreSQL must run on this machine for its share to show).
 """
@@ -145,13 +146,26 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
     return result.stdout or ""
 
 
-def prepare(url: str, env: dict) -> str:
+def prepare(url: str, env: dict, *, seed_copy: bool = False) -> str:
+    """Make the bench database afresh; answer the bench token's key. With `seed_copy`, it is
+    a copy of `<name>_seed`, made once by migrate and seed_demo and kept: runs that alternate
+    two versions of the code (with the same migrations) start from the same rows, seconds
+    apart instead of minutes."""
     name = urlparse(url).path.lstrip("/")
+    seed = f"{name}_seed"
     with psycopg.connect(admin_dsn(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
+        copied = (
+            seed_copy
+            and conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (seed,)).fetchone()
+        )
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{seed}"' if copied else ""))
+    if not copied:
+        manage(env, "migrate", "--noinput")
+        manage(env, "seed_demo")
+        if seed_copy:
+            with psycopg.connect(admin_dsn(url), autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{seed}" TEMPLATE "{name}"')
     return manage(env, "create_api_token", "bench", capture=True).strip().split()[-1]
 
 
@@ -184,9 +198,35 @@ def catalogue(url: str) -> tuple[list[str], list[str]]:
     return skus, [f"HOT-{uuid.uuid4().hex[:6].upper()}"]
 
 
-def start_server(env: dict, port: int, options) -> subprocess.Popen:
+def server_command(port: int, options) -> list[str]:
+    """Return the command that serves the OMS with `options.server` on `port`."""
+    bin_dir = Path(PYTHON).parent
+    if options.server == "granian":
+        # Granian parses HTTP in Rust and calls the WSGI application from its blocking
+        # threads; each worker process imports the app itself (there is no preload).
+        command = [
+            str(bin_dir / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(options.workers),
+            "--blocking-threads",
+            str(options.threads if options.worker_class == "gthread" else 1),
+            "--runtime-threads",
+            "1",
+            "--no-ws",
+            "--log-level",
+            "warning",
+            # As gunicorn.conf.py does: every request logged, as in production.
+            "--access-log",
+        ]
+        return [*command, "oms.wsgi:application"]
     command = [
-        str(Path(PYTHON).parent / "gunicorn"),
+        str(bin_dir / "gunicorn"),
         "oms.wsgi",
         "-k",
         options.worker_class,
@@ -205,6 +245,11 @@ def start_server(env: dict, port: int, options) -> subprocess.Popen:
         command += ["--threads", str(options.threads)]
     if options.preload:
         command.append("--preload")
+    return command
+
+
+def start_server(env: dict, port: int, options) -> subprocess.Popen:
+    command = server_command(port, options)
     server = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -223,7 +268,7 @@ def start_server(env: dict, port: int, options) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     server.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{options.server} did not start")
 
 
 def order_body(rng: random.Random, skus: list[str], hot: str | None) -> dict:
@@ -256,7 +301,7 @@ def order_body(rng: random.Random, skus: list[str], hot: str | None) -> dict:
 def client_run(args) -> tuple[list[tuple[float, int]], float]:
     """One client process: `threads` threads sending `per_thread` orders each; answer the
     (latency, status) of each order and the CPU seconds the process used."""
-    port, token, skus, hot, threads, per_thread, seed = args
+    port, token, skus, hot, threads, per_thread, seed, keyed = args
     cpu = time.process_time()
     results: list[tuple[float, int]] = []
     lock = threading.Lock()
@@ -266,14 +311,12 @@ def client_run(args) -> tuple[list[tuple[float, int]], float]:
         mine = []
         for _ in range(per_thread):
             body = json.dumps(order_body(rng, skus, hot))
+            headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+            if keyed:
+                headers["Idempotency-Key"] = str(uuid.uuid4())
             started = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(
-                "POST",
-                "/api/v1/orders/",
-                body=body,
-                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-            )
+            conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
             response = conn.getresponse()
             response.read()
             conn.close()
@@ -289,13 +332,16 @@ def client_run(args) -> tuple[list[tuple[float, int]], float]:
     return results, time.process_time() - cpu
 
 
-def load(port, token, skus, hot, clients, orders) -> tuple[float, list[tuple[float, int]], float]:
-    """Send `orders` orders from `clients` clients; answer the time it took, each order's
-    (latency, status), and the CPU seconds of the client processes."""
+def load(
+    port, token, skus, hot, clients, orders, keyed=False
+) -> tuple[float, list[tuple[float, int]], float]:
+    """Send `orders` orders from `clients` clients (`keyed`: each with an Idempotency-Key);
+    answer the time it took, each order's (latency, status), and the CPU seconds of the
+    client processes."""
     processes = 4
     threads = clients // processes
     per_thread = max(1, orders // clients)
-    jobs = [(port, token, skus, hot, threads, per_thread, seed) for seed in range(processes)]
+    jobs = [(port, token, skus, hot, threads, per_thread, seed, keyed) for seed in range(processes)]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         chunks = pool.map(client_run, jobs)
@@ -595,8 +641,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument(
+        "--server",
+        default="gunicorn",
+        choices=["gunicorn", "granian"],
+        help="the HTTP server (granian: its WSGI interface; needs granian installed)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        choices=["sync", "gthread"],
+        help="sync: one request at a time per worker; gthread: --threads per worker "
+        "(granian: its blocking threads)",
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument(
         "--preload",
@@ -609,12 +667,24 @@ def main() -> None:
     )
     parser.add_argument("--hot-units", type=int, default=300)
     parser.add_argument(
+        "--idempotency-key",
+        action="store_true",
+        help="send each order with an Idempotency-Key, as integrations do (its claim and "
+        "stored answer are two more transactions per order)",
+    )
+    parser.add_argument(
         "--mixed",
         type=int,
         default=1000,
         help="requests of the mixed run (captures, accept/ship, cancels, quotes); 0: none",
     )
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--seed-copy",
+        action="store_true",
+        help="start from a copy of <name>_bench_seed (made by the first such run, then kept; "
+        "drop it after a migration)",
+    )
     options = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
@@ -623,23 +693,26 @@ def main() -> None:
     url = bench_url(base)
     env = server_env(url)
     print(f"preparing {urlparse(url).path.lstrip('/')}: migrate, seed_demo ...", flush=True)
-    token = prepare(url, env)
+    token = prepare(url, env, seed_copy=options.seed_copy)
     skus, (hot,) = catalogue(url)
     server = start_server(env, options.port, options)
     meter = CpuMeter(server.pid, urlparse(url).path.lstrip("/"))
     try:
         threads = f" x{options.threads} threads" if options.worker_class == "gthread" else ""
+        preload = " --preload" if options.preload and options.server == "gunicorn" else ""
+        keyed = options.idempotency_key
         print(
-            f"{options.clients} clients, 3-line orders, gunicorn {options.worker_class} "
-            f"x{options.workers}{threads}{' --preload' if options.preload else ''}, "
-            f"{len(skus)} SKUs in stock; load average {os.getloadavg()[0]:.2f} "
+            f"{options.clients} clients, 3-line orders, {options.server} {options.worker_class} "
+            f"x{options.workers}{threads}{preload}, "
+            f"{len(skus)} SKUs in stock{', Idempotency-Key on each order' if keyed else ''}; "
+            f"load average {os.getloadavg()[0]:.2f} "
             f"on {os.cpu_count()} CPUs",
             flush=True,
         )
-        load(options.port, token, skus, None, options.clients, 160)  # warm up
+        load(options.port, token, skus, None, options.clients, 160, keyed)  # warm up
         before = meter.sample()
         elapsed, results, clients_cpu = load(
-            options.port, token, skus, None, options.clients, options.orders
+            options.port, token, skus, None, options.clients, options.orders, keyed
         )
         after = meter.sample()
         capture = report("capture over HTTP (full path)", elapsed, results)
@@ -676,7 +749,7 @@ def main() -> None:
         hot_orders = options.hot_units * 2
         before = meter.sample()
         elapsed, results, clients_cpu = load(
-            options.port, token, skus, hot, options.clients, hot_orders
+            options.port, token, skus, hot, options.clients, hot_orders, keyed
         )
         after = meter.sample()
         report("hot SKU, all clients on one SKU", elapsed, results)

@@ -61,11 +61,16 @@ def column_add(
         )
         params = [connection.ops.adapt_datetimefield_value(now), *(x for row in chunk for x in row)]
         if writes is not None:
+            document = json.dumps([{"id": pk, "units": units} for pk, units in chunk])
+            # The rows are found by their keys (`= ANY` on the primary key): joined to the
+            # JSON rows alone, the plan PostgreSQL keeps for the prepared statement assumes
+            # 100 of them and reads the whole stock table, on every order.
             writes.add(
                 f"UPDATE {table} SET {column} = {column} + v.units, updated_at = %s"
                 f" FROM json_to_recordset(%s) AS v(id bigint, units integer)"
-                f" WHERE {table}.id = v.id",
-                [now, json.dumps([{"id": pk, "units": units} for pk, units in chunk])],
+                f" WHERE {table}.id = v.id AND {table}.id = ANY(ARRAY("
+                f"SELECT (r->>'id')::bigint FROM json_array_elements(%s) r))",
+                [now, document, document],
                 plain=(sql, params),
             )
             continue
