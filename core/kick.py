@@ -85,7 +85,11 @@ def kicks_send(kicks: Kicks) -> None:
     if not kicks.tasks:
         return
     cache = caches[CACHE_ALIAS]
-    replies = _round_trip(cache, kicks) if isinstance(cache, RedisCache) else None
+    try:
+        replies = _round_trip(cache, kicks) if isinstance(cache, RedisCache) else None
+    except Exception:  # Redis refused a command: the committed change stands, sweeps run it
+        logger.warning("could not send the kicks of a commit; the periodic sweeps will run")
+        return
     if replies is None:
         # No Redis, or Redis down: each marker through the cache, which carries on in this
         # process's memory; the sets are Redis's only (embedded readers use a watermark,
