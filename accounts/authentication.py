@@ -9,6 +9,7 @@ Every API request authenticates first, and DRF's ORM read of the token
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, cast
 
 from django.contrib.auth import get_user_model
@@ -28,23 +29,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         token_model, user_model = self.get_model(), get_user_model()
-        token_fields = _attnames(token_model)
-        user_fields = _attnames(user_model)
-        user_fk = token_model._meta.get_field("user")
-        assert isinstance(user_fk, ForeignKey)  # DRF's Token model: `user` is a one-to-one key
-        user_pk, token_pk = column(user_model._meta.pk), column(token_model._meta.pk)
-        quote = connection.ops.quote_name
+        statement, token_fields, user_fields, user_fk = _token_query(
+            token_model, user_model, connection.vendor
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {_columns('t', token_model)}, {_columns('u', user_model)}"
-                # The user's permissions and locations, for the checks every view makes.
-                f", {access_columns('u.' + quote(user_pk))}"
-                f" FROM {token_model._meta.db_table} t"
-                f" JOIN {user_model._meta.db_table} u"
-                f" ON u.{quote(user_pk)} = t.{quote(column(user_fk))}"
-                f" WHERE t.{quote(token_pk)} = %s",
-                [key],
-            )
+            cursor.execute(statement, [key])
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
@@ -77,6 +66,29 @@ def authentication_classes() -> list[type[authentication.BaseAuthentication]]:
         TokenAuthentication if cls is authentication.TokenAuthentication else cls
         for cls in configured
     ]
+
+
+@cache
+def _token_query(
+    token_model: type[Model], user_model: type[Model], vendor: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...], ForeignKey[Any, Any]]:
+    """Return the statement reading a token with its user and their access, the token's
+    and the user's fields in its columns, and the token's key to its user. Built once per
+    process (the models and the database do not change while it runs), not per request."""
+    user_fk = token_model._meta.get_field("user")
+    assert isinstance(user_fk, ForeignKey)  # DRF's Token model: `user` is a one-to-one key
+    user_pk, token_pk = column(user_model._meta.pk), column(token_model._meta.pk)
+    quote = connection.ops.quote_name
+    statement = (
+        f"SELECT {_columns('t', token_model)}, {_columns('u', user_model)}"
+        # The user's permissions and locations, for the checks every view makes.
+        f", {access_columns('u.' + quote(user_pk))}"
+        f" FROM {token_model._meta.db_table} t"
+        f" JOIN {user_model._meta.db_table} u"
+        f" ON u.{quote(user_pk)} = t.{quote(column(user_fk))}"
+        f" WHERE t.{quote(token_pk)} = %s"
+    )
+    return statement, _attnames(token_model), _attnames(user_model), user_fk
 
 
 def _attnames(model: type[Model]) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis import ConnectionPool, Redis
+from redis.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -122,6 +123,22 @@ class RedisCache(DjangoRedisCache):
             return False
         self._outage.end()
         return True
+
+    def round_trip(self, commands: Callable[[Pipeline], object]) -> list[Any] | None:
+        """Send what `commands` puts in a pipeline (no MULTI) in one round trip, on the
+        process's client; return the replies, or None when Redis does not answer (then,
+        as for any operation, it is not tried again for `RETRY_SECONDS`)."""
+        if self._outage.down and time.monotonic() < self._outage.until:
+            return None
+        try:
+            pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+            commands(pipe)
+            replies = pipe.execute()
+        except UNAVAILABLE as error:
+            self._outage.begin(error)
+            return None
+        self._outage.end()
+        return replies
 
     def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
         if self._outage.down and time.monotonic() < self._outage.until:

@@ -10,8 +10,9 @@ however many rows it moves (a count file moves thousands at once).
 Which rows moved travels with the kick, so the task reads only those rows:
 
 * With Redis as the coordination cache (REDIS_URL: every real deployment), the hook adds
-  the transaction's stock row ids to one Redis set (one SADD, before the kick's marker),
-  and the task pops the set. A bulk writer may name whole locations instead of rows.
+  the transaction's stock row ids to one Redis set (one SADD, before the kick's marker, in
+  the one round trip of the transaction's kicks: core.kick.Kicks), and the task pops the
+  set. A bulk writer may name whole locations instead of rows.
 * Embedded (no Redis: a file cache, SQLite) there is no atomic shared set: the task reads
   the rows whose `updated_at` passed its watermark. That is a scan of the stock table,
   fine for the small data such a setup holds.
@@ -22,18 +23,14 @@ sweep, which evaluates everything.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from celery import current_app
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
-from core.kick import CACHE_ALIAS, _marker, kick
-
-logger = logging.getLogger(__name__)
+from core.cache import RedisCache
+from core.kick import CACHE_ALIAS, Kicks, kicks_pending, kicks_send
 
 STOCK_KEY = "alerts-stock"
 CHANGED_KEY = "alerts-stock-changed"
@@ -104,7 +101,7 @@ def stock_changed(
     if not connection.in_atomic_block:
         changed = Changed()
         _collect(changed, stock_ids, location_ids)
-        _send(changed)
+        _send(changed, _kicks_for(changed, None))
         return
     # Django replaces its list of commit hooks on commit, rollback and savepoint rollback:
     # the same list object means our hook is registered, and due unless it already ran
@@ -113,7 +110,8 @@ def stock_changed(
     registered = getattr(connection, "_alerts_stock_hooks", None) is connection.run_on_commit
     if not registered or pending is None or pending.sent:
         changed = Changed()
-        transaction.on_commit(lambda: _send(changed))
+        kicks = _kicks_for(changed, kicks_pending())
+        transaction.on_commit(lambda: _send(changed, kicks))
         connection._alerts_stock_hooks = connection.run_on_commit
         connection._alerts_stock_changed = changed
     _collect(connection._alerts_stock_changed, stock_ids, location_ids)
@@ -132,62 +130,25 @@ def shared_set() -> bool:
     return isinstance(caches[CACHE_ALIAS], RedisCache)
 
 
-def _send(changed: Changed) -> None:
+def _kicks_for(changed: Changed, kicks: Kicks | None) -> Kicks:
+    """Add the reader's and the other tasks' kicks, with the moved rows, to the transaction's
+    kicks (core.kick): one round trip after commit sends them with every other kick it owes
+    (an order's capture also wakes the webhook relay for its events)."""
+    if kicks is None:
+        kicks = Kicks(hooks=[])
+    if _reader is not None:
+        kicks.add(task_name=_reader, key=STOCK_KEY, ttl=KICK_TTL)
+        # The ids go before the reader's marker: a run that clears the marker and then
+        # pops (the task) sees them, or a later run is queued by this very marker.
+        kicks.members[CHANGED_KEY] = changed.members
+    for task_name, key in _kicks.items():
+        kicks.add(task_name=task_name, key=key, ttl=KICK_TTL)
+    return kicks
+
+
+def _send(changed: Changed, kicks: Kicks) -> None:
     changed.sent = True
-    if not (shared_set() and changed and _reader is not None):
-        if _reader is not None:
-            kick(task_name=_reader, key=STOCK_KEY)
-        for task_name, key in _kicks.items():
-            kick(task_name=task_name, key=key)
-        return
-    cache = caches[CACHE_ALIAS]
-    key = cache.make_and_validate_key(CHANGED_KEY)
-    marker = cache.make_and_validate_key(_marker(STOCK_KEY))
-    others = {task: cache.make_and_validate_key(_marker(k)) for task, k in _kicks.items()}
-    try:
-        # One round trip: the ids, then core.kick's "a run is queued" marker (as its
-        # `cache.add` writes it), then the other tasks' markers. The ids go first: a run
-        # that clears the marker and then pops (the task) sees them, or a later run is
-        # queued by this very SET.
-        pipe = _client(cache).pipeline(transaction=False)
-        pipe.sadd(key, *changed.members())
-        pipe.set(marker, 1, ex=KICK_TTL, nx=True)
-        for other in others.values():
-            pipe.set(other, 1, ex=KICK_TTL, nx=True)
-        _, queued, *queued_others = pipe.execute()
-    except Exception:  # Redis down: the committed change stands
-        logger.warning("could not record changed stock rows; the periodic sweep will")
-        return
-    if queued:
-        _task_send(cache, marker)
-    for (task_name, other), sent in zip(others.items(), queued_others, strict=True):
-        if sent:
-            _task_send(cache, other, task_name)
-
-
-_clients: dict[tuple, object] = {}
-
-
-def _client(cache):
-    """A Redis client for the cache's servers, kept for the process (it is thread-safe):
-    Django builds one per cache call, about 0.1 ms of CPU on the order path."""
-    servers = tuple(cache._servers)
-    client = _clients.get(servers)
-    if client is None:
-        client = _clients[servers] = cache._cache.get_client(write=True)
-    return client
-
-
-def _task_send(cache, marker: str, task_name: str | None = None) -> None:
-    task_name = task_name or _reader
-    try:
-        current_app.send_task(
-            task_name,
-            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
-        )
-    except Exception:  # a broker outage must not fail a committed change
-        cache._cache.get_client(marker, write=True).delete(marker)
-        logger.warning("could not queue %s; the periodic sweep will run it", task_name)
+    kicks_send(kicks)
 
 
 def changed_pop() -> Changed:

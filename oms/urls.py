@@ -10,6 +10,9 @@ from core import views
 from operations import views as operations_views
 
 urlpatterns = [
+    # First: Django tries the patterns in order, and the API (order capture above all) is the
+    # busiest prefix; no other pattern here matches a path under it.
+    path("api/v1/", include("core.api.urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", operations_views.metrics, name="metrics"),
@@ -28,7 +31,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("api/v1/", include("core.api.urls")),
     # Storefronts' order webhooks: signed by the storefront, no token.
     path("connectors/", include("connectors.urls")),
 ]

@@ -3,8 +3,10 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("inventory.api.urls")),
+    # Orders first: order capture is the busiest endpoint, and each pattern before it is
+    # tried for every order. No two of these files share a path.
     path("", include("orders.api.urls")),
+    path("", include("inventory.api.urls")),
     path("", include("fulfilment.api.urls")),
     path("", include("returns.api.urls")),
     path("", include("alerts.api.urls")),

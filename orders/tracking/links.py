@@ -8,11 +8,12 @@ printed in e-mails that customers open weeks later.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from orders.models import Order
 
@@ -41,10 +42,19 @@ def tracking_token_number(token: str) -> str | None:
 
 def tracking_url(order: Order, request: HttpRequest | None = None) -> str:
     """Return the absolute URL of the order's signed tracking page."""
-    path = reverse("tracking:link", args=[tracking_token(order.number)])
+    path = _tracking_path(order.number, get_script_prefix(), settings.SECRET_KEY)
     if request is not None:
         return request.build_absolute_uri(path)
     return f"{settings.OMS_PUBLIC_URL}{path}"
+
+
+@lru_cache(maxsize=64)
+def _tracking_path(number: str, script_prefix: str, secret_key: str) -> str:
+    """The path of the order's tracking page (the script prefix `reverse` reads and the key
+    it is signed with are part of the cache's key). Capture draws a new order's link twice,
+    for `order.created` (the public URL) and for the caller's answer (its own host):
+    signing and reversing once halves that cost."""
+    return reverse("tracking:link", args=[tracking_token(number)])
 
 
 def order_for_lookup(*, number: str, email: str) -> Order | None:
