@@ -10,12 +10,11 @@ first. Two captures asking for the same units wait for each other on those locks
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
 from typing import Any
 
 from django.db import connection
 
-from inventory.incoming import Free, Promised, Shortfall, incoming_take
+from inventory.incoming import Free, Promised, Shortfall, incoming_take, preorder_room
 from inventory.selectors import Candidates
 from orders.models import Order, OrderEvent
 from orders.payloads import order_draft
@@ -73,14 +72,7 @@ def incoming_units_promise(
     promises: list[PurchasePromise] = []
     promised: list[Promised] = []
     # A pre-order product's cap bounds what its lines may be promised, in their order.
-    capped = []
-    for shortfall in shortfalls:
-        if shortfall.product_id in room:
-            units = min(shortfall.units, room[shortfall.product_id])
-            room[shortfall.product_id] -= units
-            shortfall = replace(shortfall, units=units)
-        capped.append(shortfall)
-    for shortfall, line, units in incoming_take(capped, free):
+    for shortfall, line, units in incoming_take(shortfalls, free, room):
         promises.append(
             PurchasePromise(
                 purchase_order_line_id=line.line_id,
@@ -107,10 +99,7 @@ def _preorder_room_lock(product_ids: list[int]) -> dict[int, int]:
             product_ids,
         )
         caps = dict(cursor.fetchall())
-    if not caps:
-        return {}
-    promised = preorder_promised_total(list(caps))
-    return {pk: max(0, cap - promised.get(pk, 0)) for pk, cap in caps.items()}
+    return preorder_room(caps=caps)
 
 
 def preorder_promised_total(product_ids: Collection[int]) -> dict[int, int]:
