@@ -16,11 +16,9 @@ from django.db import connection
 
 from inventory.incoming import Free, Promised, Shortfall, incoming_take, preorder_room
 from inventory.selectors import Candidates
-from orders.models import Order, OrderEvent
-from orders.payloads import order_draft
+from orders.models import Order
 from orders.services.delivery_options import incoming_promise_date
-from outbox.emit import events_emit
-from outbox.events import ORDER_PROMISE_CHANGED
+from orders.services.promised import order_promise_move
 from supply.models import PurchaseOrder, PurchasePromise
 
 # A promise holds units while its order still waits: a cancelled order, or one the shelves
@@ -192,24 +190,16 @@ def promises_redate(*, purchase_order: PurchaseOrder, actor: Any) -> list[int]:
         new = incoming_promise_date(
             method=order.delivery_method, supply=supply, lat=order.ship_lat, lon=order.ship_lon
         )
-        if new is None or new == order.promised_date:
+        if new is None:
             continue
-        before = order.promised_date
-        Order.objects.filter(pk=order.pk).update(promised_date=new)
-        OrderEvent.objects.create(
+        if not order_promise_move(
             order=order,
-            kind=OrderEvent.Kind.NOTE,
+            to=new,
             message=f"The delivery date moved to {new.isoformat()}: incoming supply is now "
             f"expected on {purchase_order.expected_on.isoformat()}.",
-            data={
-                "promise_changed": {
-                    "from": before.isoformat() if before else None,
-                    "to": new.isoformat(),
-                    "purchase_order": purchase_order.number,
-                }
-            },
+            data={"purchase_order": purchase_order.number},
             actor=actor,
-        )
-        events_emit(drafts=[order_draft(ORDER_PROMISE_CHANGED, order.pk)])
+        ):
+            continue
         changed.append(order.pk)
     return changed
