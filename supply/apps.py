@@ -29,6 +29,7 @@ class SupplyConfig(AppConfig):
         # Capture asks for transfers bringing a click & collect order's units to its store.
         from orders.pickup_transfers import pickup_transfers_register
         from supply.pickup import (
+            pickup_sources_refused,
             pickup_transfers_cancel,
             pickup_transfers_request,
             pickup_units_awaiting,
@@ -38,6 +39,7 @@ class SupplyConfig(AppConfig):
             request=pickup_transfers_request,
             awaiting=pickup_units_awaiting,
             cancel=pickup_transfers_cancel,
+            refused=pickup_sources_refused,
         )
         incoming_reader_register(incoming_by_date)
         incoming_projection_register(incoming_days)
