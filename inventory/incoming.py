@@ -166,6 +166,26 @@ def incoming_promised_total(*, product_ids: Collection[int]) -> dict[int, int]:
     return _promised_total(product_ids)
 
 
+# release(order line id, units to keep) -> units released
+Releaser = Callable[[int, int], int]
+_releaser: Releaser | None = None
+
+
+def incoming_release_register(releaser: Releaser) -> None:
+    global _releaser
+    _releaser = releaser
+
+
+def incoming_release(*, order_line_id: int, keep: int) -> int:
+    """Give back what the line was promised of incoming supply beyond `keep` units (units
+    of it cancelled): other orders may be promised them, and a pre-order product's cap no
+    longer counts them. Return the units released (nothing when no app keeps purchase
+    orders). The caller holds the order's lock."""
+    if _releaser is None:
+        return 0
+    return _releaser(order_line_id, max(0, keep))
+
+
 def preorder_room(*, caps: Mapping[int, int]) -> dict[int, int]:
     """Return, for each pre-order product in `caps` ({product id: its cap}), how many more
     incoming units its cap lets orders be promised: the cap less what is promised already

@@ -17,6 +17,7 @@ from django.db import connection
 from inventory.incoming import Free, Promised, Shortfall, incoming_take, preorder_room
 from inventory.selectors import Candidates
 from orders.models import Order
+from orders.services.allocation import lines_wanting
 from orders.services.delivery_options import incoming_promise_date
 from orders.services.promised import order_promise_move
 from supply.models import PurchaseOrder, PurchasePromise
@@ -141,6 +142,33 @@ def incoming_units_free(product_ids: Sequence[int], candidates: Candidates) -> l
         return [Free(*row) for row in cursor.fetchall() if row[4] > 0]
 
 
+def promises_release(order_line_id: int, keep: int) -> int:
+    """Release the line's open promises beyond `keep` units, newest first (a smaller one
+    shrinks); return the units released (inventory.incoming.incoming_release). The promise
+    rows are locked: a receipt marking them fulfilled meanwhile waits, or goes first."""
+    promises = list(
+        PurchasePromise.objects.select_for_update()
+        .filter(order_line_id=order_line_id, status=PurchasePromise.Status.OPEN)
+        .order_by("-id")
+    )
+    excess = sum(promise.quantity for promise in promises) - keep
+    released = 0
+    for promise in promises:
+        if excess <= 0:
+            break
+        if promise.quantity <= excess:
+            promise.status = PurchasePromise.Status.RELEASED
+            promise.save(update_fields=["status", "updated_at"])
+            units = promise.quantity
+        else:
+            promise.quantity -= excess
+            promise.save(update_fields=["quantity", "updated_at"])
+            units = excess
+        excess -= units
+        released += units
+    return released
+
+
 def purchase_promises_fulfil(*, line_ids_units: dict[int, int]) -> list[int]:
     """Mark the open promises of these purchase-order lines fulfilled for the units just
     received, oldest first; return the ids of their orders, oldest promise first. The caller
@@ -179,10 +207,15 @@ def promises_redate(*, purchase_order: PurchaseOrder, actor: Any) -> list[int]:
     ).distinct()
     changed = []
     for order in waiting.order_by("pk"):
+        promises = PurchasePromise.objects.filter(
+            order_line__order=order, status=PurchasePromise.Status.OPEN
+        )
+        _, wants = lines_wanting(order)
+        if sum(promises.values_list("quantity", flat=True)) < sum(w.quantity for w in wants):
+            # Units nothing serves (a pre-order beyond its cap): no date, as at capture.
+            continue
         supply = list(
-            PurchasePromise.objects.filter(
-                order_line__order=order, status=PurchasePromise.Status.OPEN
-            ).values_list(
+            promises.values_list(
                 "purchase_order_line__purchase_order__location_id",
                 "purchase_order_line__purchase_order__expected_on",
             )

@@ -13,6 +13,7 @@ from core.exceptions import DomainError, NotFoundError
 from core.retry import retry_on_conflict
 from fulfilment.models import Fulfilment
 from fulfilment.payloads import fulfilment_draft
+from inventory.incoming import incoming_release
 from inventory.models import Allocation
 from inventory.services.allocations import allocation_shrink, allocations_release
 from orders.events import order_event_add
@@ -119,6 +120,9 @@ def _line_units_cancel(*, order: Order, line: OrderLine, units: int, actor, reas
         )
     line.quantity_cancelled += units
     line.save(update_fields=["quantity_cancelled"])
+    # What the line still lacks is all incoming supply may keep promised to it.
+    held = sum(a.quantity for a in line.allocations.holding())
+    incoming_release(order_line_id=line.pk, keep=line.quantity_open - held)
     order_event_add(
         order=order,
         kind=OrderEvent.Kind.LINE_CANCELLED,
