@@ -17,11 +17,11 @@ from outbox.events import ORDER_PROMISE_CHANGED
 
 
 def order_promise_move(
-    *, order: Order, to: date, message: str, data: dict, actor: Any = None
+    *, order: Order, to: date | None, message: str, data: dict, actor: Any = None
 ) -> bool:
-    """Move the order's promised date to `to` and tell the customer why (`message`, and
-    `data` beside the dates); return whether it moved. The caller holds the order's lock,
-    or the rows its date is drawn from."""
+    """Move the order's promised date to `to` (None: no date can be told any more) and tell
+    the customer why (`message`, and `data` beside the dates); return whether it moved.
+    The caller holds the order's lock, or the rows its date is drawn from."""
     before = order.promised_date
     if to == before:
         return False
@@ -34,7 +34,7 @@ def order_promise_move(
         data={
             "promise_changed": {
                 "from": before.isoformat() if before else None,
-                "to": to.isoformat(),
+                "to": to.isoformat() if to else None,
                 **data,
             }
         },

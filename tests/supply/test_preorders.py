@@ -13,6 +13,7 @@ from orders.services.lifecycle import backorders_allocate, order_line_cancel
 from supply.models import PurchasePromise
 from supply.promises import preorder_promised_total
 from supply.services.purchase_orders import (
+    purchase_order_cancel,
     purchase_order_create,
     purchase_order_receive,
     purchase_order_reschedule,
@@ -58,9 +59,9 @@ def _purchase(location, item, *, units: int, days: int = 10, number: str = "PO-1
 
 def _promised(order) -> int:
     return (
-        PurchasePromise.objects.filter(order_line__order=order).aggregate(units=Sum("quantity"))[
-            "units"
-        ]
+        PurchasePromise.objects.filter(order_line__order=order)
+        .exclude(status="released")
+        .aggregate(units=Sum("quantity"))["units"]
         or 0
     )
 
@@ -291,3 +292,18 @@ def test_a_moved_purchase_order_redates_a_preorder_and_leaves_a_capped_one_undat
     assert whole.events.filter(data__has_key="promise_changed").exists()
     assert part.promised_date is None
     assert not part.events.filter(data__has_key="promise_changed").exists()
+
+
+def test_a_cancelled_purchase_order_gives_its_preorders_share_of_the_cap_back(dc, console):
+    # given: the cap of 4 used up by one order promised from PO-1
+    first = _purchase(dc, console, units=10)
+    waiting = place([(console, 4)], email="a@example.com")
+    assert preorder_promised_total([console.pk]) == {console.pk: 4}
+    # when: PO-1 is cancelled, and PO-2 opened later
+    purchase_order_cancel(purchase_order_id=first.pk)
+    _purchase(dc, console, units=10, number="PO-2")
+    # then: the waiting order has no date; the cap no longer counts the cancelled supply
+    waiting.refresh_from_db()
+    assert (_promised(waiting), waiting.promised_date) == (0, None)
+    assert preorder_promised_total([console.pk]) == {}
+    assert _promised(place([(console, 4)], email="b@example.com")) == 4
