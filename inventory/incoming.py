@@ -12,7 +12,7 @@ promised twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -69,16 +69,23 @@ class Free:
 
 
 def incoming_take(
-    shortfalls: Sequence[Shortfall], free: Sequence[Free]
+    shortfalls: Sequence[Shortfall],
+    free: Sequence[Free],
+    room: Mapping[int, int] | None = None,
 ) -> list[tuple[Shortfall, Free, int]]:
     """Share `free` (earliest expected first) among `shortfalls`, in their order: each takes
-    what it lacks from the earliest lines of its product that still have units. Return
-    (shortfall, line, units) for every take. The one rule of who gets which incoming unit,
-    for a promise and for a quote alike."""
+    what it lacks from the earliest lines of its product that still have units. A product
+    in `room` (a pre-order product: `preorder_room`) takes no more than its room, shared
+    among its shortfalls in their order. Return (shortfall, line, units) for every take. The
+    one rule of who gets which incoming unit, for a promise and for a quote alike."""
     left = [line.units for line in free]
+    room = dict(room or {})
     taken: list[tuple[Shortfall, Free, int]] = []
     for shortfall in shortfalls:
         wanted = shortfall.units
+        if shortfall.product_id in room:
+            wanted = min(wanted, room[shortfall.product_id])
+            room[shortfall.product_id] -= wanted
         for index, line in enumerate(free):
             if wanted <= 0:
                 break
@@ -157,3 +164,34 @@ def incoming_promised_total(*, product_ids: Collection[int]) -> dict[int, int]:
     if _promised_total is None or not product_ids:
         return {}
     return _promised_total(product_ids)
+
+
+# release(order line id, units to keep) -> units released
+Releaser = Callable[[int, int], int]
+_releaser: Releaser | None = None
+
+
+def incoming_release_register(releaser: Releaser) -> None:
+    global _releaser
+    _releaser = releaser
+
+
+def incoming_release(*, order_line_id: int, keep: int) -> int:
+    """Give back what the line was promised of incoming supply beyond `keep` units (units
+    of it cancelled): other orders may be promised them, and a pre-order product's cap no
+    longer counts them. Return the units released (nothing when no app keeps purchase
+    orders). The caller holds the order's lock."""
+    if _releaser is None:
+        return 0
+    return _releaser(order_line_id, max(0, keep))
+
+
+def preorder_room(*, caps: Mapping[int, int]) -> dict[int, int]:
+    """Return, for each pre-order product in `caps` ({product id: its cap}), how many more
+    incoming units its cap lets orders be promised: the cap less what is promised already
+    (`incoming_promised_total`). Capture reads it under the products' locks; a quote reads
+    it as it stands."""
+    if not caps:
+        return {}
+    promised = incoming_promised_total(product_ids=list(caps))
+    return {pk: max(0, cap - promised.get(pk, 0)) for pk, cap in caps.items()}

@@ -38,15 +38,20 @@ Requester = Callable[["Order", Sequence[Bound], Any, datetime], list["OrderEvent
 Awaiting = Callable[[int], dict[int, int]]
 # cancel(order, actor) -> cancel the order's transfers not yet shipped
 Canceller = Callable[["Order", Any], None]
+# refused(order id) -> the locations whose transfer for the order was cancelled
+Refused = Callable[[int], set[int]]
 
 _requester: Requester | None = None
 _awaiting: Awaiting | None = None
 _canceller: Canceller | None = None
+_refused: Refused | None = None
 
 
-def pickup_transfers_register(*, request: Requester, awaiting: Awaiting, cancel: Canceller) -> None:
-    global _requester, _awaiting, _canceller
-    _requester, _awaiting, _canceller = request, awaiting, cancel
+def pickup_transfers_register(
+    *, request: Requester, awaiting: Awaiting, cancel: Canceller, refused: Refused
+) -> None:
+    global _requester, _awaiting, _canceller, _refused
+    _requester, _awaiting, _canceller, _refused = request, awaiting, cancel, refused
 
 
 def pickup_transfers_request(
@@ -74,3 +79,11 @@ def pickup_transfers_cancel(*, order: Order, actor: Any) -> None:
     they were held. Shipped ones carry on: received, their units join the store's stock."""
     if _canceller is not None and order.pickup_location_id is not None:
         _canceller(order, actor)
+
+
+def pickup_sources_refused(order: Order) -> set[int]:
+    """Return the locations whose transfer to the order's pickup store was cancelled before
+    it shipped: like a location that rejected its request, none is asked again."""
+    if _refused is None or order.pickup_location_id is None:
+        return set()
+    return _refused(order.pk)

@@ -111,3 +111,12 @@ def pickup_transfers_cancel(order: Order, actor: Any) -> None:
         .values_list("pk", flat=True)
     ):
         transfer_cancel_within(transfer=lock_transfer(transfer_id), actor=actor)
+
+
+def pickup_sources_refused(order_id: int) -> set[int]:
+    """Return the sources of the order's cancelled transfers."""
+    return set(
+        Transfer.objects.filter(order_id=order_id, status=Transfer.Status.CANCELLED).values_list(
+            "source_id", flat=True
+        )
+    )

@@ -10,18 +10,17 @@ first. Two captures asking for the same units wait for each other on those locks
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from django.db import connection
 
-from inventory.incoming import Free, Promised, Shortfall, incoming_take
+from inventory.incoming import Free, Promised, Shortfall, incoming_take, preorder_room
 from inventory.selectors import Candidates
-from orders.models import Order, OrderEvent
-from orders.payloads import order_draft
+from orders.models import Order
+from orders.services.allocation import lines_wanting, order_candidates
 from orders.services.delivery_options import incoming_promise_date
-from outbox.emit import events_emit
-from outbox.events import ORDER_PROMISE_CHANGED
+from orders.services.promised import order_promise_move
 from supply.models import PurchaseOrder, PurchasePromise
 
 # A promise holds units while its order still waits: a cancelled order, or one the shelves
@@ -73,14 +72,7 @@ def incoming_units_promise(
     promises: list[PurchasePromise] = []
     promised: list[Promised] = []
     # A pre-order product's cap bounds what its lines may be promised, in their order.
-    capped = []
-    for shortfall in shortfalls:
-        if shortfall.product_id in room:
-            units = min(shortfall.units, room[shortfall.product_id])
-            room[shortfall.product_id] -= units
-            shortfall = replace(shortfall, units=units)
-        capped.append(shortfall)
-    for shortfall, line, units in incoming_take(capped, free):
+    for shortfall, line, units in incoming_take(shortfalls, free, room):
         promises.append(
             PurchasePromise(
                 purchase_order_line_id=line.line_id,
@@ -107,10 +99,7 @@ def _preorder_room_lock(product_ids: list[int]) -> dict[int, int]:
             product_ids,
         )
         caps = dict(cursor.fetchall())
-    if not caps:
-        return {}
-    promised = preorder_promised_total(list(caps))
-    return {pk: max(0, cap - promised.get(pk, 0)) for pk, cap in caps.items()}
+    return preorder_room(caps=caps)
 
 
 def preorder_promised_total(product_ids: Collection[int]) -> dict[int, int]:
@@ -154,6 +143,33 @@ def incoming_units_free(product_ids: Sequence[int], candidates: Candidates) -> l
         return [Free(*row) for row in cursor.fetchall() if row[4] > 0]
 
 
+def promises_release(order_line_id: int, keep: int) -> int:
+    """Release the line's open promises beyond `keep` units, newest first (a smaller one
+    shrinks); return the units released (inventory.incoming.incoming_release). The promise
+    rows are locked: a receipt marking them fulfilled meanwhile waits, or goes first."""
+    promises = list(
+        PurchasePromise.objects.select_for_update()
+        .filter(order_line_id=order_line_id, status=PurchasePromise.Status.OPEN)
+        .order_by("-id")
+    )
+    excess = sum(promise.quantity for promise in promises) - keep
+    released = 0
+    for promise in promises:
+        if excess <= 0:
+            break
+        if promise.quantity <= excess:
+            promise.status = PurchasePromise.Status.RELEASED
+            promise.save(update_fields=["status", "updated_at"])
+            units = promise.quantity
+        else:
+            promise.quantity -= excess
+            promise.save(update_fields=["quantity", "updated_at"])
+            units = excess
+        excess -= units
+        released += units
+    return released
+
+
 def purchase_promises_fulfil(*, line_ids_units: dict[int, int]) -> list[int]:
     """Mark the open promises of these purchase-order lines fulfilled for the units just
     received, oldest first; return the ids of their orders, oldest promise first. The caller
@@ -181,46 +197,120 @@ def purchase_promises_fulfil(*, line_ids_units: dict[int, int]) -> list[int]:
     return orders
 
 
+def promises_waiting_order_ids(purchase_order: PurchaseOrder) -> list[int]:
+    """Return the waiting orders promised units of this purchase order, ids ascending."""
+    return list(
+        Order.objects.filter(
+            status__in=[Order.Status.BACKORDERED, Order.Status.PARTIALLY_ALLOCATED],
+            lines__purchase_promises__purchase_order_line__purchase_order=purchase_order,
+            lines__purchase_promises__status=PurchasePromise.Status.OPEN,
+        )
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def promises_redate(*, purchase_order: PurchaseOrder, actor: Any) -> list[int]:
     """Date again the waiting orders promised units of this purchase order (its expected
     date moved): each order's date is that of the latest supply it waits for. Tell each
     order whose date changed (timeline, `order.promise_changed`). Return their ids."""
-    waiting = Order.objects.filter(
-        status__in=[Order.Status.BACKORDERED, Order.Status.PARTIALLY_ALLOCATED],
-        lines__purchase_promises__purchase_order_line__purchase_order=purchase_order,
-        lines__purchase_promises__status=PurchasePromise.Status.OPEN,
-    ).distinct()
     changed = []
-    for order in waiting.order_by("pk"):
-        supply = list(
-            PurchasePromise.objects.filter(
-                order_line__order=order, status=PurchasePromise.Status.OPEN
-            ).values_list(
-                "purchase_order_line__purchase_order__location_id",
-                "purchase_order_line__purchase_order__expected_on",
-            )
-        )
-        new = incoming_promise_date(
-            method=order.delivery_method, supply=supply, lat=order.ship_lat, lon=order.ship_lon
-        )
-        if new is None or new == order.promised_date:
+    for order in Order.objects.filter(pk__in=promises_waiting_order_ids(purchase_order)).order_by(
+        "pk"
+    ):
+        new = _supply_date(order)
+        if new is None:
             continue
-        before = order.promised_date
-        Order.objects.filter(pk=order.pk).update(promised_date=new)
-        OrderEvent.objects.create(
+        if order_promise_move(
             order=order,
-            kind=OrderEvent.Kind.NOTE,
+            to=new,
             message=f"The delivery date moved to {new.isoformat()}: incoming supply is now "
             f"expected on {purchase_order.expected_on.isoformat()}.",
-            data={
-                "promise_changed": {
-                    "from": before.isoformat() if before else None,
-                    "to": new.isoformat(),
-                    "purchase_order": purchase_order.number,
-                }
-            },
+            data={"purchase_order": purchase_order.number},
             actor=actor,
-        )
-        events_emit(drafts=[order_draft(ORDER_PROMISE_CHANGED, order.pk)])
-        changed.append(order.pk)
+        ):
+            changed.append(order.pk)
     return changed
+
+
+def promises_withdraw(
+    *, purchase_order: PurchaseOrder, orders: Sequence[Order], actor: Any
+) -> list[int]:
+    """Release what a cancelled purchase order promised to these orders (the waiting ones
+    it promised units, locked by the caller), promise their units again from other open
+    purchase orders where some are free, as capture would, and date each order again: by
+    the supply it now waits for, or no date when some of its units nothing serves. Tell
+    each order whose date changed. Return their ids.
+
+    The caller holds the purchase order's lock, then the orders', and has moved its stock
+    rows' `incoming`: the promise locks products and purchase-order lines after them, as
+    capture does."""
+    released = list(
+        PurchasePromise.objects.select_for_update(of=("self",))
+        .filter(
+            purchase_order_line__purchase_order=purchase_order,
+            status=PurchasePromise.Status.OPEN,
+        )
+        .select_related("purchase_order_line")
+        .order_by("pk")
+    )
+    PurchasePromise.objects.filter(pk__in=[p.pk for p in released]).update(
+        status=PurchasePromise.Status.RELEASED
+    )
+    changed = []
+    for order in orders:
+        lines = set(order.lines.values_list("pk", flat=True))
+        shortfalls = [
+            Shortfall(p.order_line_id, p.purchase_order_line.product_id, p.quantity)
+            for p in released
+            if p.order_line_id in lines
+        ]
+        incoming_units_promise(
+            shortfalls,
+            order_candidates(
+                channel=order.channel,
+                delivery_method=order.delivery_method,
+                pickup_location_id=order.pickup_location_id,
+            ),
+        )
+        new = _supply_date(order)
+        if new == order.promised_date:
+            continue
+        message = (
+            f"The delivery date moved to {new.isoformat()}: supply expected for the order "
+            "was cancelled, other supply takes its place."
+            if new is not None
+            else "The delivery date is not known any more: supply expected for the order "
+            "was cancelled, and no other is on order yet."
+        )
+        if order_promise_move(
+            order=order,
+            to=new,
+            message=message,
+            data={"purchase_order": purchase_order.number, "cancelled": True},
+            actor=actor,
+        ):
+            changed.append(order.pk)
+    return changed
+
+
+def _supply_date(order: Order) -> date | None:
+    """Return the day the incoming supply a waiting order is promised reaches it; None when
+    some of its units nothing serves (a pre-order beyond its cap: no date, as at capture)
+    or the supply cannot be dated."""
+    promises = PurchasePromise.objects.filter(
+        order_line__order=order, status=PurchasePromise.Status.OPEN
+    )
+    _, wants = lines_wanting(order)
+    if sum(promises.values_list("quantity", flat=True)) < sum(w.quantity for w in wants):
+        return None
+    supply = list(
+        promises.values_list(
+            "purchase_order_line__purchase_order__location_id",
+            "purchase_order_line__purchase_order__expected_on",
+        )
+    )
+    return incoming_promise_date(
+        method=order.delivery_method, supply=supply, lat=order.ship_lat, lon=order.ship_lon
+    )

@@ -220,7 +220,7 @@ def _products_named_in(data: object) -> dict[str, Product]:
 
 
 # What quotes and reservations read of a product; its other fields are deferred.
-PRODUCT_FIELDS = ("id", "sku", "price", "active", "preorder")
+PRODUCT_FIELDS = ("id", "sku", "price", "active", "preorder", "preorder_cap")
 
 
 # Quotes are the busiest call of a shop front (every basket page asks): the channel and the

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -396,48 +396,6 @@ def lines_wanting(
         if missing > 0:
             wants.append(Want(index, line.product_id, line.product.sku, missing))
     return lines, wants
-
-
-def order_allocate(
-    *,
-    order: Order,
-    exclude: set[int] | frozenset[int] = frozenset(),
-    actor: AbstractBaseUser | None = None,
-    strategy: str | None = None,
-    skip_preorders: bool = False,
-) -> list[Allocation]:
-    """Allocate what an existing order's lines still lack. The caller holds the order's lock."""
-    lines, wants = lines_wanting(order, skip_preorders=skip_preorders)
-    if not wants:
-        return []
-    candidates = order_candidates(
-        channel=order.channel,
-        delivery_method=order.delivery_method,
-        pickup_location_id=order.pickup_location_id,
-        exclude=exclude,
-    )
-    # After capture a click & collect order is served at its store only: units from
-    # elsewhere come by transfer (requested at capture), never as a parcel from there.
-    candidates = replace(candidates, with_shipping=False)
-    destination = destination_of(
-        lat=order.ship_lat,
-        lon=order.ship_lon,
-        pickup=order.pickup_location if order.pickup_location_id else None,
-        candidates=candidates,
-    )
-    # Plan the lacking units as lines of their own; map them back to the order's lines.
-    compact = [Want(i, w.product_id, w.sku, w.quantity) for i, w in enumerate(wants)]
-    sourced = stock_source(
-        destination=destination, wants=compact, candidates=candidates, strategy=strategy
-    )
-    if sourced is None:
-        return []
-    allocations = allocations_record(
-        order=order, lines=[lines[w.line] for w in wants], sourced=sourced, actor=actor
-    )
-    order.logistics_cost = (order.logistics_cost or Decimal(0)) + plan_cost(sourced)
-    order.save(update_fields=["logistics_cost", "updated_at"])
-    return allocations
 
 
 def _allocation_message(plan: sourcing.Plan) -> str:

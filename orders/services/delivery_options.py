@@ -7,7 +7,8 @@ and the click & collect stores may sell of the basket (`inventory.selectors.quot
 the settings come from the per-process snapshot (`orders.delivery.config`). A basket the
 shipping shelves cannot fill costs one more query: the purchase-order units no waiting
 order was promised (`inventory.incoming.incoming_free`), shared out as capture would
-promise them (`incoming_take`), which date the shipped methods later.
+promise them (`incoming_take`, a pre-order product no further than its cap allows: one
+more query, `preorder_room`), which date the shipped methods later.
 
 `order_promise` dates and prices the option an order is placed with, from the plan order
 capture has just confirmed: no query at all.
@@ -19,7 +20,8 @@ promise from here. The calendars and prices it reads are `orders.delivery`, belo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,7 +29,7 @@ from decimal import Decimal
 from django.conf import settings
 
 import sourcing
-from inventory.incoming import Shortfall, incoming_free, incoming_take
+from inventory.incoming import Shortfall, incoming_free, incoming_take, preorder_room
 from inventory.models import Location, Product
 from inventory.selectors import Candidates, Sellable, quote_stock
 from orders.delivery.config import DeliveryConfig, Place, delivery_config
@@ -136,6 +138,7 @@ def delivery_quote(
     # A pre-order product is sold against incoming supply only, as capture sells it: its
     # shelf units are none of the quote's business, so only purchase orders can date it.
     preorders = {product.pk for product, _ in lines if product.preorder}
+    caps = {product.pk: product.preorder_cap for product, _ in lines if product.preorder}
     stock = quote_stock(
         product_ids={want.product_id for want in wants if want.product_id not in preorders},
         channel=channel,
@@ -144,7 +147,7 @@ def delivery_quote(
     config = _config_covering(config, [site.pk for site in sellable.sites.values()])
     try:
         _same_day(quote, config, channel, wants, sellable, destination, at)
-        _shipped(quote, config, channel, wants, sellable, destination, at)
+        _shipped(quote, config, channel, wants, sellable, destination, at, caps)
         _pickup(quote, config, channel, wants, stock.pickup, destination, at)
     except NoOpenDay as error:  # a calendar closed all year: say so rather than fail
         quote.refuse("any", f"A calendar has {error}.")
@@ -206,7 +209,7 @@ def _same_day(quote, config, channel, wants, sellable, destination, at) -> None:
     )
 
 
-def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
+def _shipped(quote, config, channel, wants, sellable, destination, at, caps) -> None:
     priced = [(method, config.price(channel.pk, method)) for method in SHIPPED_METHODS]
     for method, price in priced:
         if price is None:
@@ -241,7 +244,7 @@ def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
             Want(u.line, by_line[u.line].product_id, u.sku, u.quantity) for u in plan.unallocated
         ]
     # What the shelves lack may come from purchase orders, as capture would promise it.
-    incoming = _incoming(channel, lacking) if lacking else []
+    incoming, capped = _incoming(channel, lacking, caps) if lacking else ([], [])
     if incoming is None:
         short = ", ".join(f"{want.quantity} × {want.sku}" for want in lacking)
         why = (
@@ -250,6 +253,8 @@ def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
             else "No shipping location has any of the basket, and incoming supply cannot "
             "make it up."
         )
+        if capped:
+            why += f" Pre-orders: {'; '.join(capped)}."
         for method, _ in priced:
             quote.refuse(method, why)
         return
@@ -317,24 +322,37 @@ def _shipped(quote, config, channel, wants, sellable, destination, at) -> None:
         )
 
 
-def _incoming(channel: Channel, lacking: Sequence[Want]) -> list[tuple[str, int, date, int]] | None:
+def _incoming(
+    channel: Channel, lacking: Sequence[Want], caps: Mapping[int, int]
+) -> tuple[list[tuple[str, int, date, int]] | None, list[str]]:
     """Return where and when open purchase orders bring what the shelves lack, as capture
-    would promise it (earliest first, units no waiting order was promised): (sku, location
-    id, expected on, units) per take; None when they cannot bring it all."""
+    would promise it (earliest first, units no waiting order was promised, no pre-order
+    product beyond its cap): (sku, location id, expected on, units) per take, None when they
+    cannot bring it all; and then, for each pre-order product whose cap held units back,
+    what the cap leaves."""
     # A basket has no order lines yet: its lines' positions stand in for their ids.
     shortfalls = [Shortfall(want.line, want.product_id, want.quantity) for want in lacking]
-    free = incoming_free(
-        product_ids=sorted({want.product_id for want in lacking}),
-        candidates=Candidates(channel=channel),
+    product_ids = sorted({want.product_id for want in lacking})
+    free = incoming_free(product_ids=product_ids, candidates=Candidates(channel=channel))
+    room = preorder_room(caps={pk: caps[pk] for pk in product_ids if pk in caps})
+    taken = incoming_take(shortfalls, free, room)
+    if sum(units for _, _, units in taken) >= sum(s.units for s in shortfalls):
+        skus = {want.line: want.sku for want in lacking}
+        return [
+            (skus[shortfall.order_line_id], line.location_id, line.expected_on, units)
+            for shortfall, line, units in taken
+        ], []
+    wanted: dict[int, int] = defaultdict(int)
+    for want in lacking:
+        wanted[want.product_id] += want.quantity
+    capped = sorted(
+        {
+            f"{want.sku} ({room[want.product_id]} unit(s) left under its pre-order limit)"
+            for want in lacking
+            if wanted[want.product_id] > room.get(want.product_id, wanted[want.product_id])
+        }
     )
-    taken = incoming_take(shortfalls, free)
-    if sum(units for _, _, units in taken) < sum(s.units for s in shortfalls):
-        return None
-    skus = {want.line: want.sku for want in lacking}
-    return [
-        (skus[shortfall.order_line_id], line.location_id, line.expected_on, units)
-        for shortfall, line, units in taken
-    ]
+    return None, capped
 
 
 def _pickup(quote, config, channel, wants, held, destination, at) -> None:

@@ -32,9 +32,9 @@ from orders.locks import lock_order
 from orders.models import Order, OrderEvent
 from orders.payloads import order_draft
 from orders.pickup_transfers import pickup_units_awaiting
-from orders.services.allocation import order_allocate
 from orders.services.lifecycle import rejected_location_ids
 from orders.services.pickup import pickup_code_check, pickup_code_new, pickup_ready_announce
+from orders.services.resourcing import order_allocate
 from orders.services.status import order_status_refresh
 from orders.transitions import fulfilment_ensure_can_become
 from outbox.emit import events_emit
@@ -315,14 +315,16 @@ def _reject_within(fulfilment, order, reason, reason_code, actor) -> Fulfilment:
         actor=actor,
         public=False,
     )
-    _source_again(order, actor)
+    order_source_again(order=order, actor=actor)
     order_status_refresh(order=order, actor=actor)
     return fulfilment
 
 
-def _source_again(order: Order, actor, also_exclude: int | None = None) -> None:
+def order_source_again(
+    *, order: Order, actor: AbstractBaseUser | None, also_exclude: int | None = None
+) -> None:
     """Source what the order lacks again, away from the locations that refused it; after
-    too many refusals a person decides instead."""
+    too many refusals a person decides instead. The caller holds the order's lock."""
     order.sourcing_attempts += 1
     if order.sourcing_attempts > settings.OMS_MAX_SOURCING_ATTEMPTS:
         order.needs_attention = True
@@ -447,6 +449,6 @@ def _reject_lines(fulfilment_id, units_by_line, reason, reason_code, actor) -> F
         actor=actor,
         public=False,
     )
-    _source_again(order, actor, also_exclude=fulfilment.location_id)
+    order_source_again(order=order, actor=actor, also_exclude=fulfilment.location_id)
     order_status_refresh(order=order, actor=actor)
     return fulfilment

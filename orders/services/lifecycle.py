@@ -13,6 +13,7 @@ from core.exceptions import DomainError, NotFoundError
 from core.retry import retry_on_conflict
 from fulfilment.models import Fulfilment
 from fulfilment.payloads import fulfilment_draft
+from inventory.incoming import incoming_release
 from inventory.models import Allocation
 from inventory.services.allocations import allocation_shrink, allocations_release
 from orders.events import order_event_add
@@ -20,8 +21,8 @@ from orders.exceptions import InvalidTransition
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent, OrderLine
 from orders.payloads import fulfilments_released_drafts, order_draft
-from orders.pickup_transfers import pickup_transfers_cancel
-from orders.services.allocation import order_allocate
+from orders.pickup_transfers import pickup_sources_refused, pickup_transfers_cancel
+from orders.services.resourcing import order_allocate
 from orders.services.status import order_status_refresh
 from orders.transitions import order_ensure_can_become
 from outbox.emit import events_emit
@@ -119,6 +120,9 @@ def _line_units_cancel(*, order: Order, line: OrderLine, units: int, actor, reas
         )
     line.quantity_cancelled += units
     line.save(update_fields=["quantity_cancelled"])
+    # What the line still lacks is all incoming supply may keep promised to it.
+    held = sum(a.quantity for a in line.allocations.holding())
+    incoming_release(order_line_id=line.pk, keep=line.quantity_open - held)
     order_event_add(
         order=order,
         kind=OrderEvent.Kind.LINE_CANCELLED,
@@ -166,7 +170,7 @@ def _resource(order_id: int, actor) -> Order:
     if order.status in {S.CANCELLED, S.COLLECTED, S.DELIVERED, S.SHIPPED}:
         raise InvalidTransition(f"Order {order.number} is {order.status}.", field="status")
     # Pre-order lines wait for the supply promised to them, whoever asks.
-    allocations = order_allocate(
+    found = order_allocate(
         order=order, exclude=rejected_location_ids(order), actor=actor, skip_preorders=True
     )
     if order.needs_attention:
@@ -174,7 +178,7 @@ def _resource(order_id: int, actor) -> Order:
         order.attention_reason = ""
         order.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
     order_status_refresh(order=order, actor=actor)
-    if not allocations:
+    if not found:
         order_event_add(
             order=order,
             kind=OrderEvent.Kind.NOTE,
@@ -186,11 +190,13 @@ def _resource(order_id: int, actor) -> Order:
 
 
 def rejected_location_ids(order: Order) -> set[int]:
+    """Return the locations that refused the order: a rejected request, a cancelled
+    transfer to its pickup store. Sourcing it again asks none of them."""
     return set(
         order.fulfilments.filter(status=Fulfilment.Status.REJECTED).values_list(
             "location_id", flat=True
         )
-    )
+    ) | pickup_sources_refused(order)
 
 
 def backorders_allocate(*, product_ids: list[int] | None = None, limit: int = 500) -> int:
@@ -227,11 +233,11 @@ def _allocate_waiting(order_id: int, *, skip_preorders: bool = False) -> bool:
     order = lock_order(order_id)
     if order.status not in (S.BACKORDERED, S.PARTIALLY_ALLOCATED) or order.needs_attention:
         return False
-    allocations = order_allocate(
+    found = order_allocate(
         order=order, exclude=rejected_location_ids(order), skip_preorders=skip_preorders
     )
     order_status_refresh(order=order)
-    return bool(allocations)
+    return bool(found)
 
 
 def _close_fulfilments(order: Order, reason: str) -> None:

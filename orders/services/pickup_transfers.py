@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
@@ -22,10 +23,13 @@ from inventory.selectors import Candidates
 from inventory.services.allocations import stock_allocate_many
 from orders.models import Order, OrderEvent, OrderLine
 from orders.pickup_transfers import Bound
-from orders.services.allocation import Sourced
 from orders.services.status import order_status_refresh
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_REQUESTED
+
+if TYPE_CHECKING:
+    # Allocation sources an order again through this module: the plan is only named here.
+    from orders.services.allocation import Sourced
 
 
 def pickup_plan_split(

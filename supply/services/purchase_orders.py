@@ -17,11 +17,17 @@ from django.utils import timezone
 
 from inventory.models import Location, Product
 from inventory.services.supply import incoming_move, purchase_units_receive
+from orders.locks import lock_orders
 from orders.services.lifecycle import order_backorder_allocate
 from supply.exceptions import InvalidTransition, SupplyInvalid
 from supply.locks import lock_purchase_order
 from supply.models import MAX_LINE_QUANTITY, PurchaseOrder, PurchaseOrderLine
-from supply.promises import promises_redate, purchase_promises_fulfil
+from supply.promises import (
+    promises_redate,
+    promises_waiting_order_ids,
+    promises_withdraw,
+    purchase_promises_fulfil,
+)
 
 Status = PurchaseOrder.Status
 
@@ -115,9 +121,12 @@ def purchase_order_reschedule(
 def purchase_order_cancel(
     *, purchase_order_id: int, actor: AbstractBaseUser | None = None
 ) -> PurchaseOrder:
-    """Cancel what an open purchase order still expects: it leaves `incoming`."""
+    """Cancel what an open purchase order still expects: it leaves `incoming`, and the
+    orders it was promised to are promised other supply or lose their date (told)."""
     purchase_order = lock_purchase_order(purchase_order_id)
     _ensure_open(purchase_order, "cancelled")
+    # The house lock order: the orders, then stock rows, then what a promise locks.
+    orders = lock_orders(promises_waiting_order_ids(purchase_order))
     incoming_move(
         location_id=purchase_order.location_id,
         units={line.product_id: -line.outstanding for line in purchase_order.lines.all()},
@@ -125,6 +134,11 @@ def purchase_order_cancel(
     purchase_order.status = Status.CANCELLED
     purchase_order.cancelled_at = timezone.now()
     purchase_order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    promises_withdraw(
+        purchase_order=purchase_order,
+        orders=[orders[pk] for pk in sorted(orders)],
+        actor=_actor(actor),
+    )
     return purchase_order
 
 

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.retry import retry_on_conflict
 from inventory.exceptions import UnitsShort
 from inventory.models import Location, Product
 from inventory.services.supply import (
@@ -25,6 +26,7 @@ from inventory.services.supply import (
 from orders.events import order_event_add
 from orders.locks import lock_order
 from orders.models import Order, OrderEvent
+from orders.services.fulfilments import order_source_again
 from orders.services.status import order_status_refresh
 from outbox import events as event_types
 from outbox.emit import Draft, events_emit
@@ -34,7 +36,7 @@ from supply.locks import lock_transfer
 from supply.models import MAX_LINE_QUANTITY, Transfer, TransferLine
 from supply.numbers import transfer_number_new
 from supply.payloads import transfer_payload
-from supply.pickup_arrival import pickup_transfer_arrived, pickup_transfer_shipped
+from supply.pickup_arrival import WAITING, pickup_transfer_arrived, pickup_transfer_shipped
 
 Status = Transfer.Status
 
@@ -202,19 +204,25 @@ def transfer_ship(*, transfer_id: int, actor: AbstractBaseUser | None = None) ->
     return transfer
 
 
-@transaction.atomic(durable=True)
 def transfer_cancel(*, transfer_id: int, actor: AbstractBaseUser | None = None) -> Transfer:
     """Cancel a transfer not yet shipped: its held units are available again at `from`.
 
     A transfer bringing a click & collect order's units: the order's lock is taken first
-    (the house order: order, transfer, stock), and the order, its units no longer coming,
-    waits for stock at its store like any backorder."""
+    (the house order: order, transfer, stock). Its source refused the units, like a location
+    rejecting its request: the order is sourced again away from it, as capture sources it
+    (a transfer from another location, or its store's shelf), and otherwise waits for
+    stock like any backorder."""
+    return retry_on_conflict(lambda: _cancel(transfer_id, actor), operation="transfer_cancel")
+
+
+@transaction.atomic(durable=True)
+def _cancel(transfer_id: int, actor: AbstractBaseUser | None) -> Transfer:
     order = _lock_order_of(transfer_id)
     transfer = transfer_cancel_within(transfer=lock_transfer(transfer_id), actor=actor)
     if order is not None:
-        note = (
-            f"Transfer {transfer.number} to the pickup store was cancelled: the order waits "
-            "for stock at the store."
+        waiting = order.status in WAITING
+        note = f"Transfer {transfer.number} to the pickup store was cancelled" + (
+            ": the order is sourced again elsewhere." if waiting else "."
         )
         order_event_add(
             order=order,
@@ -224,6 +232,8 @@ def transfer_cancel(*, transfer_id: int, actor: AbstractBaseUser | None = None) 
             actor=_actor(actor),
             public=False,
         )
+        if waiting:
+            order_source_again(order=order, actor=_actor(actor))
         order_status_refresh(order=order, actor=_actor(actor), note=note)
     return transfer
 

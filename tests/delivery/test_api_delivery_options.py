@@ -6,8 +6,9 @@ from django.urls import reverse
 from inventory.models import LocationClosedDay
 from orders.delivery.config import delivery_config
 from orders.models import DeliveryPrice
+from orders.services.delivery_options import Destination, delivery_quote
 from supply.services.purchase_orders import purchase_order_create
-from tests.delivery.conftest import CUSTOMER, MONDAY, at, day, iso
+from tests.delivery.conftest import CUSTOMER, MONDAY, at, day, iso, paris
 from tests.orders.helpers import place
 
 URL = reverse("delivery-options")
@@ -307,3 +308,46 @@ def test_a_pre_order_product_is_quoted_from_incoming_supply_only(api, net):
     assert "same_day" not in options and "click_and_collect" not in options
     # and without incoming supply nothing is offered at all
     assert "standard" not in by_method(quote(api, [("TEE", 11)], when=at(MONDAY, 10)))
+
+
+def test_a_pre_order_is_quoted_only_as_far_as_its_cap_lets_capture_promise_it(api, net):
+    # given: the tee is a pre-order capped at 5, 10 expected at DC-PARIS next Monday, and
+    # an order already promised 3 of them
+    net["tee"].preorder, net["tee"].preorder_cap = True, 5
+    net["tee"].save(update_fields=["preorder", "preorder_cap"])
+    _purchase_order(net, 10, day(7))
+    place([(net["tee"], 3)], email="first@example.com")
+    # when: 3 more tees are quoted, the cap leaving 2
+    over = quote(api, [("TEE", 3)], when=at(MONDAY, 10))
+    # then: nothing is offered
+    assert over.status_code == 200, over.content
+    assert over.json()["options"] == []
+    # when: 2 are quoted
+    under = quote(api, [("TEE", 2)], when=at(MONDAY, 10))
+    # then: the standard and express options, dated by the purchase order
+    options = by_method(under)
+    assert options["standard"][0]["promised_date"] == iso(10)
+    assert options["express"][0]["promised_date"] == iso(9)
+    # and capture agrees: 2 are promised that date, then the cap leaves none to date
+    assert place([(net["tee"], 2)], email="second@example.com").promised_date is not None
+    assert place([(net["tee"], 1)], email="third@example.com").promised_date is None
+    assert quote(api, [("TEE", 1)], when=at(MONDAY, 10)).json()["options"] == []
+
+
+def test_the_quote_says_the_pre_order_limit_held_the_units_back(net):
+    # given: a cap of 5, 4 promised already
+    net["tee"].preorder, net["tee"].preorder_cap = True, 5
+    net["tee"].save(update_fields=["preorder", "preorder_cap"])
+    _purchase_order(net, 10, day(7))
+    place([(net["tee"], 4)])
+    # when
+    answer = delivery_quote(
+        channel=net["web"],
+        lines=[(net["tee"], 2)],
+        destination=Destination(lat=CUSTOMER["lat"], lon=CUSTOMER["lon"]),
+        at=paris(MONDAY, 10),
+    )
+    # then: each shipped method is refused, naming what the cap leaves
+    assert answer.options == []
+    standard = next(v for v in answer.verdicts if v.method == "standard")
+    assert "TEE (1 unit(s) left under its pre-order limit)" in standard.why

@@ -5,13 +5,16 @@ once the transfer is received and its units allocated at the store."""
 import pytest
 from django.urls import reverse
 
-from fulfilment.models import Fulfilment
+from fulfilment.models import Fulfilment, RejectReason
 from inventory.models import Allocation, StockLevel
 from inventory.reconcile import stock_drift
 from orders.models import Order
+from orders.services.fulfilments import fulfilment_reject_lines
+from orders.services.lifecycle import backorders_allocate
 from outbox.models import OutboxEvent
 from supply.models import Transfer, TransferForOrder
 from tests.delivery.test_pickup_and_orders import ORDERS, pickup
+from tests.orders.helpers import stocked
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +257,132 @@ def test_the_admin_finds_an_order_s_transfer_by_the_order_number(
     assert [t.number for t in found.context["cl"].result_list] == [transfer.number]
     assert page.status_code == 200
     assert order.number in page.content.decode()
+
+
+def _reject(api, request: Fulfilment, reason_code: str = "out_of_stock"):
+    return api.post(
+        reverse("fulfilment-reject", kwargs={"pk": request.pk}),
+        {"reason": "shelf empty", "reason_code": reason_code},
+        format="json",
+    )
+
+
+def _receive(api, transfer: Transfer, sku: str, units: int):
+    assert _post(api, "transfer-ship", transfer_number=transfer.number).status_code == 200
+    received = api.post(
+        reverse("transfer-receive", kwargs={"transfer_number": transfer.number}),
+        {"lines": [{"sku": sku, "quantity": units}]},
+        format="json",
+    )
+    assert received.status_code == 200, received.content
+
+
+def test_a_store_rejecting_its_units_gets_them_by_transfer_from_a_warehouse(api, by_transfer):
+    # given: the tee from the store's shelf, the mug by transfer from DC-LYON
+    order = _capture(api)
+    mug_transfer = Transfer.objects.get(order=order)
+    # when: the store finds no tee on its shelf
+    assert _reject(api, _store_request(order)).status_code == 200
+    # then: the tee is brought from DC-PARIS by a transfer of its own; the mug's carries on
+    tee_transfer = Transfer.objects.get(order=order, source__code="DC-PARIS")
+    assert (tee_transfer.destination.code, tee_transfer.status) == ("ST-LYON", "requested")
+    assert [(line.product.sku, line.quantity) for line in tee_transfer.lines.all()] == [("TEE", 1)]
+    mug_transfer.refresh_from_db()
+    assert mug_transfer.status == "requested"
+    assert _stock(by_transfer, "TEE", "DC-PARIS").allocated == 1
+    tee = _stock(by_transfer, "TEE", "ST-LYON")
+    assert (tee.on_hand, tee.allocated) == (1, 0)  # the missing tee written off
+    # the order counts both units as held, and says the tee is on its way
+    order.refresh_from_db()
+    assert order.status == Order.Status.ALLOCATED
+    assert order.events.filter(data__transfer=tee_transfer.number, public=True).exists()
+    assert OutboxEvent.objects.filter(event="transfer.requested").count() == 2
+    # when: the mug arrives first
+    _receive(api, mug_transfer, "MUG", 1)
+    request = _store_request(order)
+    # then: the order is not ready while the tee is on its way
+    assert _post(api, "fulfilment-ready", pk=request.pk).status_code == 409
+    # when: the tee arrives
+    _receive(api, tee_transfer, "TEE", 1)
+    # then: both are set aside in the store's one request, and the order can be collected
+    assert sorted(a.order_line.product.sku for a in request.allocations.open()) == ["MUG", "TEE"]
+    assert _post(api, "fulfilment-ready", pk=request.pk).status_code == 200
+    assert _post(api, "fulfilment-collected", pk=request.pk).status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.COLLECTED
+    assert stock_drift() == []
+
+
+def test_the_day_a_rejected_pickup_is_ready_moves_with_its_new_transfer(api, by_transfer):
+    # given: a tee ready at the store the day it is ordered
+    order = _capture(api, lines=(("TEE", 1),))
+    ready = order.promised_date
+    # when: the store rejects it
+    _reject(api, _store_request(order))
+    # then: the tee comes from DC-PARIS, and the order is ready later; the customer is told
+    order.refresh_from_db()
+    assert Transfer.objects.get(order=order).source.code == "DC-PARIS"
+    assert order.promised_date > ready
+    moved = order.events.get(data__has_key="promise_changed")
+    assert moved.public
+    assert moved.data["promise_changed"]["from"] == ready.isoformat()
+    assert moved.data["promise_changed"]["to"] == order.promised_date.isoformat()
+    assert OutboxEvent.objects.filter(event="order.promise_changed").count() == 1
+
+
+def test_a_store_refusing_some_units_gets_those_by_transfer(api, by_transfer):
+    # given: two tees from the store's shelf
+    order = _capture(api, lines=(("TEE", 2),))
+    request = _store_request(order)
+    line = order.lines.get()
+    # when: one is damaged
+    fulfilment_reject_lines(
+        fulfilment_id=request.pk,
+        units_by_line={line.pk: 1},
+        reason="torn",
+        reason_code=RejectReason.DAMAGED,
+    )
+    # then: the store keeps one, the other comes by transfer
+    transfer = Transfer.objects.get(order=order)
+    assert (transfer.source.code, transfer.lines.get().quantity) == ("DC-PARIS", 1)
+    assert TransferForOrder.objects.get(transfer_line__transfer=transfer).order_line == line
+    order.refresh_from_db()
+    assert order.status == Order.Status.ALLOCATED
+    assert stock_drift() == []
+
+
+def test_a_source_cancelling_its_transfer_is_replaced_by_another_source(api, by_transfer):
+    # given: mugs at both warehouses; the mug comes from one of them
+    stocked(by_transfer["mug"], by_transfer["dc_paris"], 5)
+    order = _capture(api)
+    first = Transfer.objects.get(order=order)
+    (other,) = {"DC-LYON", "DC-PARIS"} - {first.source.code}
+    # when: that warehouse cannot send it
+    assert _post(api, "transfer-cancel", transfer_number=first.number).status_code == 200
+    # then: the other sends it instead; the first one's mug is free again
+    second = Transfer.objects.get(order=order, status="requested")
+    assert (second.source.code, second.destination.code) == (other, "ST-LYON")
+    assert _stock(by_transfer, "MUG", first.source.code).allocated == 0
+    assert _stock(by_transfer, "MUG", other).allocated == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.ALLOCATED
+    assert order.events.filter(message__contains="sourced again").exists()
+    # and the order is not ready until the mug is received
+    request = _store_request(order)
+    assert _post(api, "fulfilment-ready", pk=request.pk).status_code == 409
+    _receive(api, second, "MUG", 1)
+    assert _post(api, "fulfilment-ready", pk=request.pk).status_code == 200
+    assert stock_drift() == []
+
+
+def test_a_source_that_cancelled_is_not_asked_again_when_stock_arrives(api, by_transfer):
+    # given: the mug's transfer from DC-LYON was cancelled, no other source has mugs
+    order = _capture(api)
+    transfer = Transfer.objects.get(order=order)
+    _post(api, "transfer-cancel", transfer_number=transfer.number)
+    # when: the backorder sweep runs
+    backorders_allocate()
+    # then: no new transfer from the source that refused
+    assert not Transfer.objects.filter(order=order, status="requested").exists()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PARTIALLY_ALLOCATED

@@ -9,10 +9,15 @@ from django.urls import reverse
 
 from inventory.models import Product, StockLevel
 from orders.models import CarrierService, Order, TransitBand
-from orders.services.lifecycle import backorders_allocate
+from orders.services.lifecycle import backorders_allocate, order_line_cancel
 from supply.models import PurchasePromise
 from supply.promises import preorder_promised_total
-from supply.services.purchase_orders import purchase_order_create, purchase_order_receive
+from supply.services.purchase_orders import (
+    purchase_order_cancel,
+    purchase_order_create,
+    purchase_order_receive,
+    purchase_order_reschedule,
+)
 from tests.orders.helpers import PARIS, place, product, stocked, warehouse
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +59,9 @@ def _purchase(location, item, *, units: int, days: int = 10, number: str = "PO-1
 
 def _promised(order) -> int:
     return (
-        PurchasePromise.objects.filter(order_line__order=order).aggregate(units=Sum("quantity"))[
-            "units"
-        ]
+        PurchasePromise.objects.filter(order_line__order=order)
+        .exclude(status="released")
+        .aggregate(units=Sum("quantity"))["units"]
         or 0
     )
 
@@ -228,3 +233,77 @@ def test_the_admin_lists_and_filters_preorder_products(admin_client_logged, cons
     # then
     assert response.status_code == 200
     assert [p.sku for p in response.context["cl"].result_list] == ["CONSOLE"]
+
+
+def test_cancelling_units_of_a_preorder_line_gives_their_share_of_the_cap_back(api, dc, console):
+    # given: the cap of 4 is used up by one order
+    _purchase(dc, console, units=10)
+    first = place([(console, 4)], email="a@example.com")
+    # when: 3 of its units are cancelled
+    cancelled = api.post(
+        reverse("order-line-cancel", kwargs={"number": first.number, "line": 1}),
+        {"quantity": 3},
+        format="json",
+    )
+    # then: it keeps 1 promised unit, and 3 can be promised to another order
+    assert cancelled.status_code == 200, cancelled.content
+    assert _promised(first) == 1
+    assert preorder_promised_total([console.pk]) == {console.pk: 1}
+    second = place([(console, 3)], email="b@example.com")
+    assert _promised(second) == 3
+    second.refresh_from_db()
+    assert second.promised_date is not None
+    assert preorder_promised_total([console.pk]) == {console.pk: 4}
+
+
+def test_cancelling_units_of_a_line_frees_the_incoming_units_it_was_promised(dc):
+    # given: 5 shirts coming, all promised to one order
+    shirt = product("SHIRT")
+    _purchase(dc, shirt, units=5)
+    first = place([(shirt, 5)], email="a@example.com")
+    assert _promised(first) == 5
+    # when: 2 are cancelled
+    order_line_cancel(order=first, line_no=1, quantity=2)
+    # then: those 2 can be promised to the next order; the first keeps 3
+    second = place([(shirt, 2)], email="b@example.com")
+    assert (_promised(first), _promised(second)) == (3, 2)
+    assert PurchasePromise.objects.filter(status="released").count() == 0  # one shrank
+
+
+def test_a_moved_purchase_order_redates_a_preorder_and_leaves_a_capped_one_undated(dc, console):
+    # given: a cap of 4; one order wholly promised, one promised only in part (no date)
+    purchase_order = _purchase(dc, console, units=10)
+    whole = place([(console, 2)], email="a@example.com")
+    part = place([(console, 3)], email="b@example.com")
+    whole.refresh_from_db()
+    part.refresh_from_db()
+    assert (_promised(whole), _promised(part)) == (2, 2)
+    assert part.promised_date is None
+    before = whole.promised_date
+    # when: the purchase order is expected a week later
+    purchase_order_reschedule(
+        purchase_order_id=purchase_order.pk,
+        expected_on=purchase_order.expected_on + timedelta(days=7),
+    )
+    # then: the whole one moves and is told; the other keeps no date, as capture left it
+    whole.refresh_from_db()
+    part.refresh_from_db()
+    assert whole.promised_date >= before + timedelta(days=5)
+    assert whole.events.filter(data__has_key="promise_changed").exists()
+    assert part.promised_date is None
+    assert not part.events.filter(data__has_key="promise_changed").exists()
+
+
+def test_a_cancelled_purchase_order_gives_its_preorders_share_of_the_cap_back(dc, console):
+    # given: the cap of 4 used up by one order promised from PO-1
+    first = _purchase(dc, console, units=10)
+    waiting = place([(console, 4)], email="a@example.com")
+    assert preorder_promised_total([console.pk]) == {console.pk: 4}
+    # when: PO-1 is cancelled, and PO-2 opened later
+    purchase_order_cancel(purchase_order_id=first.pk)
+    _purchase(dc, console, units=10, number="PO-2")
+    # then: the waiting order has no date; the cap no longer counts the cancelled supply
+    waiting.refresh_from_db()
+    assert (_promised(waiting), waiting.promised_date) == (0, None)
+    assert preorder_promised_total([console.pk]) == {}
+    assert _promised(place([(console, 4)], email="b@example.com")) == 4

@@ -12,7 +12,11 @@ from alerts.services import alerts_evaluate_orders
 from orders.models import CarrierService, Order, TransitBand
 from outbox.models import OutboxEvent
 from supply.models import PurchasePromise
-from supply.services.purchase_orders import purchase_order_create, purchase_order_receive
+from supply.services.purchase_orders import (
+    purchase_order_cancel,
+    purchase_order_create,
+    purchase_order_receive,
+)
 from tests.orders.helpers import place, product, warehouse
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +210,44 @@ def test_the_late_order_alert_of_a_moved_purchase_order_resolves_when_the_units_
     alert.refresh_from_db()
     assert order.status == Order.Status.ALLOCATED
     assert alert.status == "resolved"
+
+
+def test_a_cancelled_purchase_order_hands_its_orders_to_other_supply_and_dates_them_again(
+    dc, shirt
+):
+    # given: 3 shirts promised from PO-1 (in 10 days); PO-2 brings 10 more in 20 days
+    first = _purchase(dc, shirt, units=5)
+    _purchase(dc, shirt, units=10, days=20, number="PO-2")
+    order = place([(shirt, 3)])
+    order.refresh_from_db()
+    before = order.promised_date
+    # when: PO-1 is cancelled
+    purchase_order_cancel(purchase_order_id=first.pk)
+    # then: the order is promised PO-2's units, dated later, and told
+    order.refresh_from_db()
+    assert _promised(order) == 3
+    assert set(
+        PurchasePromise.objects.filter(order_line__order=order, status="open").values_list(
+            "purchase_order_line__purchase_order__number", flat=True
+        )
+    ) == {"PO-2"}
+    assert order.promised_date > before + timedelta(days=7)
+    moved = order.events.get(data__has_key="promise_changed")
+    assert moved.data["promise_changed"]["to"] == order.promised_date.isoformat()
+    assert OutboxEvent.objects.filter(event="order.promise_changed").count() == 1
+    assert PurchasePromise.objects.filter(status="released").count() == 1
+
+
+def test_a_cancelled_purchase_order_with_no_other_supply_leaves_its_orders_undated(dc, shirt):
+    # given: 3 shirts promised from the only purchase order
+    purchase_order = _purchase(dc, shirt, units=5)
+    order = place([(shirt, 3)])
+    # when
+    purchase_order_cancel(purchase_order_id=purchase_order.pk)
+    # then: no date can be told any more; the order says so and still waits
+    order.refresh_from_db()
+    assert (_promised(order), order.promised_date) == (0, None)
+    assert order.status == Order.Status.BACKORDERED
+    moved = order.events.get(data__has_key="promise_changed")
+    assert moved.data["promise_changed"]["to"] is None
+    assert "not known any more" in moved.message
