@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class AccountsConfig(AppConfig):
@@ -12,6 +12,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.models import Permission
+
+        from accounts.access import forget_permission_names
         from accounts.scoping import scope_for
         from accounts.sync import sync_after_migrate
         from core.api.idempotency import caller_scope_register
@@ -21,3 +24,10 @@ class AccountsConfig(AppConfig):
 
         # Sent once per app; only ours answers, after every app's tables exist.
         post_migrate.connect(sync_after_migrate, sender=self, dispatch_uid="accounts-roles")
+
+        # The token query's names of permission ids (accounts.access) follow the rows.
+        post_migrate.connect(forget_permission_names, dispatch_uid="accounts-permission-names")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_permission_names, sender=Permission, dispatch_uid="accounts-permission-names"
+            )
