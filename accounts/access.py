@@ -6,11 +6,12 @@ they replace, about 1 ms per request (bench/orders.py; docs/performance.md).
 
 The grants are read on every request, as ids: a revoked grant, a user taken out of a
 group or a deactivated user counts from the next request. What an id means ("app.codename")
-comes from a dict kept per process. Joining each grant to `auth_permission` and
-`django_content_type` and concatenating their names was most of the statement's work in
-PostgreSQL, for names that never change meaning: permission rows are created by
-migrations (`post_migrate`), and a new one has a new id. An id the dict does not know
-reloads it; `post_migrate` and a permission saved or deleted in this process empty it.
+comes from a dict kept per process: joining each grant to `auth_permission` and
+`django_content_type` and concatenating the names in the statement would be most of its
+work in PostgreSQL (bench/token_query.py), for names that never change meaning.
+Permission rows are created by migrations (`post_migrate`), and a new one has a new id:
+an id the dict does not know reloads it; `post_migrate` and a permission saved or
+deleted in this process empty it.
 """
 
 from __future__ import annotations
