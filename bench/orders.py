@@ -163,6 +163,11 @@ def prepare(url: str, env: dict, *, seed_copy: bool = False) -> str:
     if not copied:
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo")
+        # A production server's autovacuum has analysed a network this size long before
+        # its first order; a server run with autovacuum off (as some test machines are)
+        # would leave the planner guessing from empty statistics.
+        with psycopg.connect(dsn(url), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
         if seed_copy:
             with psycopg.connect(admin_dsn(url), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{seed}" TEMPLATE "{name}"')
