@@ -20,9 +20,11 @@ No database is touched: the figures are the stack's own, free of PostgreSQL's no
 from __future__ import annotations
 
 import argparse
+import atexit
 import io
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -68,7 +70,9 @@ def main() -> None:
     options = parser.parse_args()
     if options.multiprocess:
         # Read by prometheus_client when it is first imported.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="oms-bench-prom-")
+        folder = tempfile.mkdtemp(prefix="oms-bench-prom-")
+        atexit.register(shutil.rmtree, folder, True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 40)
     os.environ["DEBUG"] = "0"
