@@ -28,6 +28,8 @@ def url_problem(request: HttpRequest) -> tuple[str, str] | None:
     """Return (what, why) for the first part of the URL holding a control character."""
     if has_control_characters(request.path):
         return "path", text_problem(request.path) or ""
+    if not request.META.get("QUERY_STRING"):
+        return None  # nothing to parse (an API write has no query)
     for key, values in request.GET.lists():
         for text in (key, *values):
             if has_control_characters(text):

@@ -73,7 +73,15 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with bound(accepted(request.headers.get(HEADER))) as request_id:
+        # META, not request.headers: the latter builds a dict of every header on first use.
+        request_id = accepted(request.META.get(_META_KEY))
+        token = bind(request_id)
+        try:
             response = self.get_response(request)
+        finally:
+            unbind(token)
         response[HEADER] = request_id
         return response
+
+
+_META_KEY = "HTTP_" + HEADER.upper().replace("-", "_")

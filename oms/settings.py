@@ -101,11 +101,12 @@ MIDDLEWARE = [
     # A URL with a control character (?q=%00) is a 400 before any view reads it.
     "core.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # The console's four (core.console_only): an API request without a cookie passes them by.
+    "core.console_only.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "core.console_only.CsrfViewMiddleware",
+    "core.console_only.AuthenticationMiddleware",
+    "core.console_only.MessageMiddleware",
     # After the session and the person are known: the admin's changelists read from the
     # read replica (when there is one and it keeps up).
     "accounts.admin_reads.AdminChangelistReadsMiddleware",
