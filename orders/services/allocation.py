@@ -432,7 +432,8 @@ def runner_ups_now(*, order: Order, decision: dict) -> list[dict] | None:
     cost, strategy = decision.get("cost"), decision.get("strategy")
     if not placed or not isinstance(cost, int | float) or strategy not in sourcing.STRATEGIES:
         return None
-    product_of = dict(order.lines.values_list("product__sku", "product_id"))
+    lines = list(order.lines.values_list("pk", "product__sku", "product_id"))
+    product_of = {sku: product_id for _, sku, product_id in lines}
     if any(sku not in product_of for _, sku in placed):
         return None
     wants = [
@@ -445,8 +446,11 @@ def runner_ups_now(*, order: Order, decision: dict) -> list[dict] | None:
     )
     sellable = sellable_stock(product_ids=set(product_of.values()), candidates=candidates)
     held = (
+        # By the lines' keys: joined to the order, PostgreSQL may walk every open allocation.
         Allocation.objects.filter(
-            order_line__order=order, status=Allocation.Status.OPEN, quantity__gt=0
+            order_line_id__in=[pk for pk, _, _ in lines],
+            status=Allocation.Status.OPEN,
+            quantity__gt=0,
         )
         .order_by()
         .values_list("stock__product_id", "stock__location_id")
