@@ -160,7 +160,9 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         ),
         "fulfilments": fulfilments,
         "returns": returns,
-        "sourcing": _sourcing(order, events),
+        "sourcing": _sourcing(
+            order, events, lines, [a for line in lines for a in line.every_allocation]
+        ),
         "internals_visible": request.user.has_perm(INTERNALS_PERMISSION),
         "totals": _totals(order, lines, returns),
         "events": events,
@@ -195,7 +197,9 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def _sourcing(order: Order, events: list[OrderEvent]) -> list[dict]:
+def _sourcing(
+    order: Order, events: list[OrderEvent], lines: list[OrderLine], allocations: list[Allocation]
+) -> list[dict]:
     """Return each sourcing decision: in words for everyone, in tables for internals.
 
     A decision recorded without runner-ups (capture leaves them out) gets them solved now,
@@ -208,7 +212,9 @@ def _sourcing(order: Order, events: list[OrderEvent]) -> list[dict]:
         explanation = event.data.get("explanation") if isinstance(event.data, dict) else None
         at = None
         if isinstance(explanation, dict) and not explanation.get("alternatives"):
-            found = runner_ups_now(order=order, decision=event.data)
+            found = runner_ups_now(
+                order=order, decision=event.data, lines=lines, allocations=allocations
+            )
             if found is not None:
                 explanation, at = {**explanation, "alternatives": found}, timezone.now()
         decisions.append((event, explanation, at))

@@ -405,15 +405,19 @@ def lines_wanting(
     return lines, wants
 
 
-def runner_ups_now(*, order: Order, decision: dict) -> list[dict] | None:
+def runner_ups_now(
+    *, order: Order, decision: dict, lines: Sequence[OrderLine], allocations: Sequence[Allocation]
+) -> list[dict] | None:
     """Return the runner-ups of one sourcing decision (an "allocated" event's `data`), solved
     now: the units it placed, planned over the network as it is (what the order's candidate
     locations may sell, with the units this order holds there given back to them, as if it
     were placed now) by the engine with capture's budget. The chosen plan is the decision's
     as recorded: its locations, units and cost. None when the decision names no plan.
 
-    Capture leaves the runner-ups out (the order page asks for them): solving them cost
-    every order a few re-solves that only someone opening the page reads.
+    `lines` are the order's lines with their products, `allocations` theirs with their stock
+    rows (the order page has read both). Capture leaves the runner-ups out (the order page
+    asks for them): solving them cost every order a few re-solves that only someone opening
+    the page reads.
     """
     placed: dict[tuple[int, str], int] = defaultdict(int)
     codes: set[str] = set()
@@ -432,8 +436,7 @@ def runner_ups_now(*, order: Order, decision: dict) -> list[dict] | None:
     cost, strategy = decision.get("cost"), decision.get("strategy")
     if not placed or not isinstance(cost, int | float) or strategy not in sourcing.STRATEGIES:
         return None
-    lines = list(order.lines.values_list("pk", "product__sku", "product_id"))
-    product_of = {sku: product_id for _, sku, product_id in lines}
+    product_of = {order_line.product.sku: order_line.product_id for order_line in lines}
     if any(sku not in product_of for _, sku in placed):
         return None
     wants = [
@@ -445,26 +448,23 @@ def runner_ups_now(*, order: Order, decision: dict) -> list[dict] | None:
         pickup_location_id=order.pickup_location_id,
     )
     sellable = sellable_stock(product_ids=set(product_of.values()), candidates=candidates)
-    held = (
-        # By the lines' keys: joined to the order, PostgreSQL may walk every open allocation.
-        Allocation.objects.filter(
-            order_line_id__in=[pk for pk, _, _ in lines],
-            status=Allocation.Status.OPEN,
-            quantity__gt=0,
-        )
-        .order_by()
-        .values_list("stock__product_id", "stock__location_id")
-        .annotate(units=Sum("quantity"))
-    )
-    if held:
-        every = {site.pk: site for site in candidate_sites(candidates)}
-        for product_id, location_id, units in held:
-            site = every.get(location_id)
-            if site is None:  # no longer a candidate: nothing to give back there
-                continue
-            sellable.sites.setdefault(site.code, site)
+    held: dict[Place, int] = defaultdict(int)
+    for allocation in allocations:
+        if allocation.status == Allocation.Status.OPEN and allocation.quantity > 0:
+            stock = allocation.stock
+            held[stock.product_id, stock.location_id] += allocation.quantity
+    code_of = {site.pk: code for code, site in sellable.sites.items()}
+    if any(location_id not in code_of for _, location_id in held):
+        # A location the order emptied is not in what may be sold: read it as a candidate
+        # (one that is no longer a candidate gets nothing back).
+        for site in candidate_sites(candidates):
+            if site.pk in {location_id for _, location_id in held}:
+                sellable.sites.setdefault(site.code, site)
+                code_of[site.pk] = site.code
+    for (product_id, location_id), units in held.items():
+        if location_id in code_of:
             by_code = sellable.units.setdefault(product_id, {})
-            by_code[site.code] = by_code.get(site.code, 0) + units
+            by_code[code_of[location_id]] = by_code.get(code_of[location_id], 0) + units
     pickup = order.pickup_location if order.pickup_location_id else None
     destination = destination_of(
         lat=order.ship_lat, lon=order.ship_lon, pickup=pickup, candidates=candidates

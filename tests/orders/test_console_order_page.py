@@ -146,6 +146,18 @@ def test_the_runner_ups_answer_against_the_stock_as_it_is_now(service, tee):
     assert not any("alone" in sentence for sentence in words)
 
 
+def test_a_location_the_order_emptied_still_counts_with_the_units_it_holds(service, tee):
+    # given
+    cap = product("CAP-1")
+    paris = Location.objects.get(code="DC-PARIS")
+    stocked(cap, paris, 2)
+    order = place([(cap, 2)])
+    # when
+    words = service.get(page(order)).context["sourcing"][0]["words"]
+    # then
+    assert f"Without {paris.name}, 2 units fewer would have been found." in words
+
+
 def test_runner_ups_recorded_with_a_decision_are_shown_as_recorded(service, tee):
     # given: a decision recorded when capture still solved its runner-ups
     order = place([(tee, 2)])
