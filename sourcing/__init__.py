@@ -6,7 +6,7 @@ Build an `Instance` (or read one with `jsonio.instance_from_json`) and call
 contract and the algorithm.
 """
 
-from .engine import STRATEGIES, plan
+from .engine import STRATEGIES, plan, runner_ups
 from .errors import InvalidInstance, InvalidJson, InvalidPlan, UnknownStrategy
 from .instance import Incoming, Instance, Line, Location, Policy
 from .plan import Allocation, CostPart, Explanation, Plan, RunnerUp, Unallocated, Wait
@@ -30,4 +30,5 @@ __all__ = [
     "UnknownStrategy",
     "Wait",
     "plan",
+    "runner_ups",
 ]

@@ -1,16 +1,18 @@
-"""The entry point: `plan(instance, strategy, budget_ms)`."""
+"""The entry points: `plan(instance, strategy, budget_ms)`, and `runner_ups` for a plan
+chosen earlier."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from .errors import UnknownStrategy
-from .explanation import explain
+from .explanation import explain, solved_runner_ups
 from .instance import Instance
 from .model import Model, build_model
 from .optimal import solve
-from .plan import Plan, Wait, build_plan
+from .plan import Plan, RunnerUp, Wait, build_plan
 from .rules import RULES
 from .solution import Solution
 from .waiting import Departures, combinations, departures, with_departures
@@ -78,6 +80,29 @@ def plan(
         elapsed_ms=(time.perf_counter() - started) * 1000,
         explanation=explanation,
     )
+
+
+def runner_ups(
+    instance: Instance,
+    *,
+    codes: Sequence[str],
+    units: int,
+    cost: float,
+    strategy: str = "optimal",
+    budget_ms: float | None = None,
+) -> tuple[RunnerUp, ...]:
+    """Return the explanation's runner-ups of a plan chosen earlier (the locations it used,
+    its units and cost) over `instance`, the network as it is now: what `plan` adds to the
+    explanation when `explain_runner_ups` is true, with the same budgets (each re-solve its
+    own, all cut short by `budget_ms`). Incoming supply is not planned for here."""
+    started = time.perf_counter()
+    if strategy not in STRATEGIES:
+        raise UnknownStrategy(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
+    if budget_ms is not None and budget_ms < 0:
+        raise ValueError("budget_ms must not be negative")
+    deadline = None if budget_ms is None else started + budget_ms / 1000
+    chosen = Solution(allocations=(), units=units, cost=cost, codes=tuple(sorted(set(codes))))
+    return solved_runner_ups(build_model(instance), chosen, strategy=strategy, deadline=deadline)
 
 
 def _plan_waiting(

@@ -3,7 +3,9 @@
 The explanation carries the cost parts of every location used, and a few
 runner-ups: the best plan that avoids each chosen location (solved again
 under a small time budget of its own) and the best single-location plan.
-`text` renders the same as lines for a console.
+`text` renders the same as lines for a console. `runner_ups` solves the runner-ups
+alone, for a plan chosen earlier: an order's allocation is explained without them, and
+its page solves them when someone opens it.
 """
 
 from __future__ import annotations
@@ -45,24 +47,36 @@ def explain(
         _alternative(label, other, solution, proven=proven) for label, other, proven in others
     ]
     if runner_ups:
-        if strategy == "optimal":
-            for code in solution.codes[:MAX_AVOIDED]:
-                if deadline is not None and time.perf_counter() >= deadline:
-                    break
-                alternatives.append(_without(model, solution, code, deadline))
-        single = _best_single(model)
-        if single is not None and single.codes != solution.codes:
-            alternatives.append(
-                _alternative(
-                    f"best single location ({single.codes[0]})", single, solution, proven=True
-                )
-            )
+        alternatives.extend(
+            solved_runner_ups(model, solution, strategy=strategy, deadline=deadline)
+        )
     return Explanation(
         rule=rule,
         locations=parts,
         alternatives=tuple(alternatives),
         text=_text(solution, rule, parts, alternatives),
     )
+
+
+def solved_runner_ups(
+    model: Model, solution: Solution, *, strategy: str, deadline: float | None
+) -> tuple[RunnerUp, ...]:
+    """Return the runner-ups of `solution` over `model`: under the optimal strategy the best
+    plan avoiding each of the first MAX_AVOIDED chosen locations, then the best single
+    location when it is not the plan itself. Only the plan's codes, units and cost are read,
+    so a plan chosen earlier on another network may be explained against this one."""
+    alternatives = []
+    if strategy == "optimal":
+        for code in solution.codes[:MAX_AVOIDED]:
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            alternatives.append(_without(model, solution, code, deadline))
+    single = _best_single(model)
+    if single is not None and single.codes != solution.codes:
+        alternatives.append(
+            _alternative(f"best single location ({single.codes[0]})", single, solution, proven=True)
+        )
+    return tuple(alternatives)
 
 
 def location_parts(

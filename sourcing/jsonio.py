@@ -299,6 +299,19 @@ def allocation_to_json(allocation: Allocation) -> JsonObject:
     }
 
 
+def runner_up_to_json(alt: RunnerUp) -> JsonObject:
+    return {
+        "label": alt.label,
+        "units": alt.units,
+        "cost": alt.cost,
+        "shipments": alt.shipments,
+        "locations": list(alt.locations),
+        "extra_cost": alt.extra_cost,
+        "units_lost": alt.units_lost,
+        "proven": alt.proven,
+    }
+
+
 def explanation_to_json(explanation: Explanation) -> JsonObject:
     """Return the explanation as stored on the order's timeline and printed in a plan."""
     return {
@@ -321,19 +334,7 @@ def explanation_to_json(explanation: Explanation) -> JsonObject:
             }
             for part in explanation.locations
         ],
-        "alternatives": [
-            {
-                "label": alt.label,
-                "units": alt.units,
-                "cost": alt.cost,
-                "shipments": alt.shipments,
-                "locations": list(alt.locations),
-                "extra_cost": alt.extra_cost,
-                "units_lost": alt.units_lost,
-                "proven": alt.proven,
-            }
-            for alt in explanation.alternatives
-        ],
+        "alternatives": [runner_up_to_json(alt) for alt in explanation.alternatives],
         "text": list(explanation.text),
     }
 

@@ -2,7 +2,9 @@
 a person can read: a title, then either a table or a list of facts.
 
 The engine (sourcing.explanation) says `{"rule", "locations": [cost parts of
-each chosen location], "alternatives": [runner-ups], "text": [the same as lines]}`. Known
+each chosen location], "alternatives": [runner-ups], "text": [the same as lines]}`; an
+order's allocation is recorded with no runner-ups, and its page solves them when opened
+(`orders.services.allocation.runner_ups_now`). Known
 keys get their own titles and columns; anything else is still rendered, generically, so the
 console keeps working when the engine says more.
 """
@@ -39,14 +41,18 @@ COLUMNS = {
 SKIPPED = {"text"}
 
 
-def explanation_sections(explanation: Any) -> list[dict]:
-    """Return `[{"title", "rows": [...], "columns": [...] or None, "text": str or None}]`."""
+def explanation_sections(explanation: Any, *, runner_ups_at: str | None = None) -> list[dict]:
+    """Return `[{"title", "rows": [...], "columns": [...] or None, "text": str or None}]`;
+    `runner_ups_at` names the time the runner-ups were solved when it was not the decision's."""
     if explanation in (None, "", [], {}):
         return []
     if not isinstance(explanation, dict):
         return [_section("Explanation", explanation)]
+    titles = dict(TITLES)
+    if runner_ups_at is not None:
+        titles["alternatives"] = f"Runner-ups against stock at {runner_ups_at}"
     return [
-        _section(TITLES.get(key, _title(key)), value, COLUMNS.get(key))
+        _section(titles.get(key, _title(key)), value, COLUMNS.get(key))
         for key, value in explanation.items()
         if key not in SKIPPED
     ]

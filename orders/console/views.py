@@ -39,6 +39,7 @@ from orders.models import Order, OrderEvent, OrderLine
 from orders.order_returns import order_returns_drawn, order_returns_prefetch
 from orders.search import order_search
 from orders.selectors import promise_at_risk
+from orders.services.allocation import runner_ups_now
 from orders.services.fulfilments import (
     fulfilment_accept,
     fulfilment_collect,
@@ -159,7 +160,9 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         ),
         "fulfilments": fulfilments,
         "returns": returns,
-        "sourcing": _sourcing(events, order.currency),
+        "sourcing": _sourcing(
+            order, events, lines, [a for line in lines for a in line.every_allocation]
+        ),
         "internals_visible": request.user.has_perm(INTERNALS_PERMISSION),
         "totals": _totals(order, lines, returns),
         "events": events,
@@ -194,20 +197,42 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def _sourcing(events: list[OrderEvent], currency: str) -> list[dict]:
-    """Return each sourcing decision: in words for everyone, in tables for internals."""
-    decisions = [e for e in events if e.kind == OrderEvent.Kind.ALLOCATED]
-    codes = set().union(*(explanation_codes(e.data.get("explanation")) for e in decisions))
+def _sourcing(
+    order: Order, events: list[OrderEvent], lines: list[OrderLine], allocations: list[Allocation]
+) -> list[dict]:
+    """Return each sourcing decision: in words for everyone, in tables for internals.
+
+    A decision recorded without runner-ups (capture leaves them out) gets them solved now,
+    against the stock as it is: `runner_ups_at` says when, and the chosen locations' cost
+    parts stay as recorded at the decision."""
+    decisions = []
+    for event in events:
+        if event.kind != OrderEvent.Kind.ALLOCATED:
+            continue
+        explanation = event.data.get("explanation") if isinstance(event.data, dict) else None
+        at = None
+        if isinstance(explanation, dict) and not explanation.get("alternatives"):
+            found = runner_ups_now(
+                order=order, decision=event.data, lines=lines, allocations=allocations
+            )
+            if found is not None:
+                explanation, at = {**explanation, "alternatives": found}, timezone.now()
+        decisions.append((event, explanation, at))
+    codes = set().union(*(explanation_codes(explanation) for _, explanation, _ in decisions))
     names = (
         dict(Location.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
     )
     return [
         {
             "event": event,
-            "words": explanation_in_words(event.data.get("explanation"), names, currency),
-            "sections": explanation_sections(event.data.get("explanation")),
+            "runner_ups_at": at,
+            "words": explanation_in_words(explanation, names, order.currency),
+            "sections": explanation_sections(
+                explanation,
+                runner_ups_at=None if at is None else timezone.localtime(at).strftime("%H:%M:%S"),
+            ),
         }
-        for event in decisions
+        for event, explanation, at in decisions
     ]
 
 

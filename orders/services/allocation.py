@@ -48,7 +48,7 @@ from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.pickup_transfers import pickup_units_awaiting
 from outbox.emit import events_emit
 from outbox.events import FULFILMENT_REQUESTED
-from sourcing.jsonio import allocation_to_json, explanation_to_json
+from sourcing.jsonio import allocation_to_json, explanation_to_json, runner_up_to_json
 
 OPTIMISTIC_ATTEMPTS = 2
 
@@ -162,7 +162,14 @@ def stock_source(
         if not instance.locations:
             return None
         started = time.perf_counter()
-        plan = sourcing.plan(instance, strategy=strategy, budget_ms=settings.OMS_SOURCING_BUDGET_MS)
+        # The explanation's runner-ups are solved when someone opens the order's page
+        # (`runner_ups_now`), not for every order.
+        plan = sourcing.plan(
+            instance,
+            strategy=strategy,
+            budget_ms=settings.OMS_SOURCING_BUDGET_MS,
+            explain_runner_ups=False,
+        )
         sourcing_seconds.labels(plan.strategy).observe(time.perf_counter() - started)
         sites = sellable.sites
         need: dict[Place, int] = defaultdict(int)
@@ -396,6 +403,84 @@ def lines_wanting(
         if missing > 0:
             wants.append(Want(index, line.product_id, line.product.sku, missing))
     return lines, wants
+
+
+def runner_ups_now(
+    *, order: Order, decision: dict, lines: Sequence[OrderLine], allocations: Sequence[Allocation]
+) -> list[dict] | None:
+    """Return the runner-ups of one sourcing decision (an "allocated" event's `data`), solved
+    now: the units it placed, planned over the network as it is (what the order's candidate
+    locations may sell, with the units this order holds there given back to them, as if it
+    were placed now) by the engine with capture's budget. The chosen plan is the decision's
+    as recorded: its locations, units and cost. None when the decision names no plan.
+
+    `lines` are the order's lines with their products, `allocations` theirs with their stock
+    rows (the order page has read both). Capture leaves the runner-ups out (the order page
+    asks for them): solving them cost every order a few re-solves that only someone opening
+    the page reads.
+    """
+    placed: dict[tuple[int, str], int] = defaultdict(int)
+    codes: set[str] = set()
+    for item in decision.get("allocations") or []:
+        if not isinstance(item, dict):
+            return None
+        line, sku, units = item.get("line"), item.get("sku"), item.get("quantity")
+        code = item.get("location")
+        if not all(
+            isinstance(v, t) for v, t in ((line, int), (sku, str), (units, int), (code, str))
+        ):
+            return None
+        if units > 0:
+            placed[line, sku] += units
+            codes.add(code)
+    cost, strategy = decision.get("cost"), decision.get("strategy")
+    if not placed or not isinstance(cost, int | float) or strategy not in sourcing.STRATEGIES:
+        return None
+    product_of = {order_line.product.sku: order_line.product_id for order_line in lines}
+    if any(sku not in product_of for _, sku in placed):
+        return None
+    wants = [
+        Want(line, product_of[sku], sku, units) for (line, sku), units in sorted(placed.items())
+    ]
+    candidates = order_candidates(
+        channel=order.channel,
+        delivery_method=order.delivery_method,
+        pickup_location_id=order.pickup_location_id,
+    )
+    sellable = sellable_stock(product_ids=set(product_of.values()), candidates=candidates)
+    held: dict[Place, int] = defaultdict(int)
+    for allocation in allocations:
+        if allocation.status == Allocation.Status.OPEN and allocation.quantity > 0:
+            stock = allocation.stock
+            held[stock.product_id, stock.location_id] += allocation.quantity
+    code_of = {site.pk: code for code, site in sellable.sites.items()}
+    if any(location_id not in code_of for _, location_id in held):
+        # A location the order emptied is not in what may be sold: read it as a candidate
+        # (one that is no longer a candidate gets nothing back).
+        for site in candidate_sites(candidates):
+            if site.pk in {location_id for _, location_id in held}:
+                sellable.sites.setdefault(site.code, site)
+                code_of[site.pk] = site.code
+    for (product_id, location_id), units in held.items():
+        if location_id in code_of:
+            by_code = sellable.units.setdefault(product_id, {})
+            by_code[code_of[location_id]] = by_code.get(code_of[location_id], 0) + units
+    pickup = order.pickup_location if order.pickup_location_id else None
+    destination = destination_of(
+        lat=order.ship_lat, lon=order.ship_lon, pickup=pickup, candidates=candidates
+    )
+    instance = sourcing_instance(wants, sellable, destination, candidates)
+    if not instance.locations:
+        return []
+    found = sourcing.runner_ups(
+        instance,
+        codes=sorted(codes),
+        units=sum(placed.values()),
+        cost=float(cost),
+        strategy=strategy,
+        budget_ms=settings.OMS_SOURCING_BUDGET_MS,
+    )
+    return [runner_up_to_json(alt) for alt in found]
 
 
 def _allocation_message(plan: sourcing.Plan) -> str:

@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import CUSTOMER_SERVICE, INVENTORY_MANAGER
+from inventory.models import Location
+from inventory.services.ledger import stock_adjust
 from orders.console.explain import explanation_in_words
 from orders.models import Order
 from orders.services.lifecycle import order_line_cancel
@@ -100,6 +102,83 @@ def test_inventory_managers_see_the_internals(client, tee):
     # then
     assert "Chosen locations" in html and "Split penalty share" in html
     assert "Logistics cost" in html
+
+
+def test_an_allocation_is_recorded_without_runner_ups(tee):
+    # when
+    order = place([(tee, 2)])
+    # then
+    explanation = order.events.get(kind="allocated").data["explanation"]
+    assert explanation["locations"] and explanation["alternatives"] == []
+    assert not any(line.lstrip().startswith("without ") for line in explanation["text"])
+
+
+def test_the_page_solves_the_runner_ups_when_opened_and_says_when(client, tee):
+    # given
+    order = place([(tee, 2)])
+    chosen = order.fulfilments.get().location
+    other = Location.objects.get(code={"DC-PARIS": "DC-LYON", "DC-LYON": "DC-PARIS"}[chosen.code])
+    client.force_login(person("manager", INVENTORY_MANAGER))
+    # when
+    response = client.get(page(order))
+    # then
+    entry = response.context["sourcing"][0]
+    assert entry["runner_ups_at"] is not None
+    assert f"Without {chosen.name}, it would have cost" in " ".join(entry["words"])
+    html = response.content.decode()
+    assert "Runner-ups against stock at " in html and f"without {chosen.code}" in html
+    assert "solved against the stock at" in html
+    # and nothing of it is written back: the next opening solves them again
+    assert order.events.get(kind="allocated").data["explanation"]["alternatives"] == []
+    assert other.code in html
+
+
+def test_the_runner_ups_answer_against_the_stock_as_it_is_now(service, tee):
+    # given: the other warehouse sold out after the order was placed
+    order = place([(tee, 2)])
+    chosen = order.fulfilments.get().location
+    other = Location.objects.get(code={"DC-PARIS": "DC-LYON", "DC-LYON": "DC-PARIS"}[chosen.code])
+    stock_adjust(product=tee, location=other, quantity=-10, reason="count")
+    # when
+    words = service.get(page(order)).context["sourcing"][0]["words"]
+    # then: the order's own units at the chosen one count as they would for it placed now
+    assert f"Without {chosen.name}, 2 units fewer would have been found." in words
+    assert not any("alone" in sentence for sentence in words)
+
+
+def test_a_location_the_order_emptied_still_counts_with_the_units_it_holds(service, tee):
+    # given
+    cap = product("CAP-1")
+    paris = Location.objects.get(code="DC-PARIS")
+    stocked(cap, paris, 2)
+    order = place([(cap, 2)])
+    # when
+    words = service.get(page(order)).context["sourcing"][0]["words"]
+    # then
+    assert f"Without {paris.name}, 2 units fewer would have been found." in words
+
+
+def test_runner_ups_recorded_with_a_decision_are_shown_as_recorded(service, tee):
+    # given: a decision recorded when capture still solved its runner-ups
+    order = place([(tee, 2)])
+    event = order.events.get(kind="allocated")
+    recorded = {
+        "label": "without DC-NOWHERE",
+        "units": 2,
+        "cost": 9.0,
+        "shipments": 1,
+        "locations": ["DC-ELSEWHERE"],
+        "extra_cost": 3.0,
+        "units_lost": 0,
+        "proven": True,
+    }
+    event.data["explanation"]["alternatives"] = [recorded]
+    event.save(update_fields=["data"])
+    # when
+    entry = service.get(page(order)).context["sourcing"][0]
+    # then
+    assert entry["runner_ups_at"] is None
+    assert "Without DC-NOWHERE, it would have cost 3.00 EUR more." in entry["words"]
 
 
 def test_click_and_collect_says_where_to_collect_not_where_to_ship(service, tee):
