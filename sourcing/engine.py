@@ -47,11 +47,7 @@ def plan(
     ``waits``); the rules plan on the stock at hand.
     """
     started = time.perf_counter()
-    if strategy not in STRATEGIES:
-        raise UnknownStrategy(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
-    if budget_ms is not None and budget_ms < 0:
-        raise ValueError("budget_ms must not be negative")
-    deadline = None if budget_ms is None else started + budget_ms / 1000
+    deadline = _deadline(strategy, budget_ms, started)
     if strategy == "optimal":
         options = departures(instance)
         if options:
@@ -96,13 +92,18 @@ def runner_ups(
     explanation when `explain_runner_ups` is true, with the same budgets (each re-solve its
     own, all cut short by `budget_ms`). Incoming supply is not planned for here."""
     started = time.perf_counter()
+    deadline = _deadline(strategy, budget_ms, started)
+    chosen = Solution(allocations=(), units=units, cost=cost, codes=tuple(sorted(set(codes))))
+    return solved_runner_ups(build_model(instance), chosen, strategy=strategy, deadline=deadline)
+
+
+def _deadline(strategy: str, budget_ms: float | None, started: float) -> float | None:
+    """Check the strategy and the budget; return when the budget runs out (None: never)."""
     if strategy not in STRATEGIES:
         raise UnknownStrategy(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
     if budget_ms is not None and budget_ms < 0:
         raise ValueError("budget_ms must not be negative")
-    deadline = None if budget_ms is None else started + budget_ms / 1000
-    chosen = Solution(allocations=(), units=units, cost=cost, codes=tuple(sorted(set(codes))))
-    return solved_runner_ups(build_model(instance), chosen, strategy=strategy, deadline=deadline)
+    return None if budget_ms is None else started + budget_ms / 1000
 
 
 def _plan_waiting(
