@@ -15,7 +15,7 @@ a view that is not exempt from CSRF still refuses an unsafe request without the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from django.contrib.auth.middleware import AuthenticationMiddleware as _Authentication
 from django.contrib.auth.models import AnonymousUser
@@ -35,32 +35,36 @@ def cookieless_api(request: HttpRequest) -> bool:
     return "HTTP_COOKIE" not in request.META and request.path_info.startswith(API_PREFIX)
 
 
-class SessionMiddleware(_Session):
+class _PassedByCookielessApi:
+    """Hands a cookieless API request straight on; any other goes through the middleware."""
+
+    get_response: Callable[[HttpRequest], _Answer]
+
     def __call__(self, request: HttpRequest) -> _Answer:
         if cookieless_api(request):
+            self.passed_by(request)
             return self.get_response(request)
-        return super().__call__(request)
+        answer: _Answer = super().__call__(request)  # type: ignore[misc]
+        return answer
+
+    def passed_by(self, request: HttpRequest) -> None:
+        """Set what a view may read that the middleware would have set."""
 
 
-class CsrfViewMiddleware(_Csrf):
-    def __call__(self, request: HttpRequest) -> _Answer:
-        # Without a cookie there is no CSRF secret to read and none to send back.
-        if cookieless_api(request):
-            return self.get_response(request)
-        return super().__call__(request)
+class SessionMiddleware(_PassedByCookielessApi, _Session):
+    pass
 
 
-class AuthenticationMiddleware(_Authentication):
-    def __call__(self, request: HttpRequest) -> _Answer:
-        if cookieless_api(request):
-            # What the session-less request would have found: nobody signed in.
-            request.user = AnonymousUser()
-            return self.get_response(request)
-        return super().__call__(request)
+class CsrfViewMiddleware(_PassedByCookielessApi, _Csrf):
+    # Without a cookie there is no CSRF secret to read and none to send back.
+    pass
 
 
-class MessageMiddleware(_Messages):
-    def __call__(self, request: HttpRequest) -> _Answer:
-        if cookieless_api(request):
-            return self.get_response(request)
-        return super().__call__(request)
+class AuthenticationMiddleware(_PassedByCookielessApi, _Authentication):
+    def passed_by(self, request: HttpRequest) -> None:
+        # What the session-less request would have found: nobody signed in.
+        request.user = AnonymousUser()
+
+
+class MessageMiddleware(_PassedByCookielessApi, _Messages):
+    pass
